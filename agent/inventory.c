@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Reading the live system: regions and namespaces through libndctl, what is on
+ * the block devices through libblkid, where they are mounted through libmount.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "cleanup-libs.h"
+#include "inventory.h"
+#include "mount.h"
+
+static char *xstrdup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static char *dev_path(const char *name)
+{
+	char *p = NULL;
+
+	if (!name)
+		return NULL;
+	if (asprintf(&p, "/dev/%s", name) < 0)
+		return NULL;
+	return p;
+}
+
+static bool first_mib_is_zero(int fd)
+{
+	static const size_t len = 1024 * 1024;
+	_cleanup_free_ unsigned char *buf = malloc(len);
+	size_t done = 0;
+
+	if (!buf)
+		return false;
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	for (size_t i = 0; i < done; i++)
+		if (buf[i])
+			return false;
+	return true;
+}
+
+int probe_block_device(const char *path, char **ret_fstype, bool *ret_has_data)
+{
+	_cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const char *value = NULL;
+	int r;
+
+	*ret_fstype = NULL;
+	*ret_has_data = false;
+	if (fd < 0)
+		return -errno;
+	pr = blkid_new_probe();
+	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0)
+		return -ENOMEM;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+
+	r = blkid_do_safeprobe(pr);
+	if (r == -2) {
+		*ret_fstype = strdup("ambiguous");
+		*ret_has_data = true;
+		return 0;
+	}
+	if (r < 0)
+		return -EIO;
+	if (r == 0) {
+		if (blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0 ||
+		    blkid_probe_lookup_value(pr, "PTTYPE", &value, NULL) == 0)
+			*ret_fstype = strdup(value);
+		*ret_has_data = true;
+		return 0;
+	}
+	*ret_has_data = !first_mib_is_zero(fd);
+	return 0;
+}
+
+static void ns_state_clear(struct ns_state *ns)
+{
+	free(ns->devname);
+	free(ns->name);
+	free(ns->uuid);
+	free(ns->blockdev);
+	free(ns->chardev);
+	free(ns->fstype);
+	free(ns->mountpoint);
+}
+
+static void region_state_clear(struct region_state *r)
+{
+	free(r->devname);
+	strv_free(r->dimms);
+	for (size_t i = 0; i < r->n_namespaces; i++)
+		ns_state_clear(&r->namespaces[i]);
+	free(r->namespaces);
+}
+
+void inventory_clear(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->n_regions; i++)
+		region_state_clear(&inv->regions[i]);
+	free(inv->regions);
+	memset(inv, 0, sizeof(*inv));
+}
+
+static enum ns_mode mode_from_ndctl(struct ndctl_namespace *ndns)
+{
+	switch (ndctl_namespace_get_mode(ndns)) {
+	case NDCTL_NS_MODE_FSDAX:
+		return NS_MODE_FSDAX;
+	case NDCTL_NS_MODE_DEVDAX:
+		return NS_MODE_DEVDAX;
+	case NDCTL_NS_MODE_SECTOR:
+		return NS_MODE_SECTOR;
+	case NDCTL_NS_MODE_RAW:
+		return NS_MODE_RAW;
+	default:
+		/* a namespace not claimed by pfn/dax/btt reports "unknown" on some kernels */
+		return ndctl_namespace_get_block_device(ndns) ? NS_MODE_RAW : NS_MODE_UNKNOWN;
+	}
+}
+
+static void fill_devdax(struct ndctl_namespace *ndns, struct ns_state *ns)
+{
+	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+	struct daxctl_region *dregion;
+	struct daxctl_dev *dev;
+
+	if (!dax)
+		return;
+	ns->align = ndctl_dax_get_align(dax);
+	dregion = ndctl_dax_get_daxctl_region(dax);
+	if (!dregion)
+		return;
+	daxctl_dev_foreach(dregion, dev) {
+		if (!daxctl_dev_get_size(dev))
+			continue;
+		ns->chardev = dev_path(daxctl_dev_get_devname(dev));
+		/* libdaxctl has a memory object only for devices in system-ram mode */
+		ns->system_ram = daxctl_dev_get_memory(dev) != NULL;
+		break;
+	}
+}
+
+static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mounts, struct ns_state *ns)
+{
+	const char *alt = ndctl_namespace_get_alt_name(ndns);
+	struct stat st;
+
+	ns->devname = strdup(ndctl_namespace_get_devname(ndns));
+	ns->name = strdup(alt ? alt : "");
+	if (!ns->devname || !ns->name)
+		return -ENOMEM;
+	ns->size = ndctl_namespace_get_size(ndns);
+	ns->enabled = ndctl_namespace_is_enabled(ndns) > 0;
+	ns->mode = mode_from_ndctl(ndns);
+	ns->dax = -1;
+	if (ndctl_namespace_get_type(ndns) != ND_DEVICE_NAMESPACE_IO) {
+		uuid_t uu;
+
+		ndctl_namespace_get_uuid(ndns, uu);
+		if (!uuid_is_null(uu)) {
+			ns->uuid = malloc(37);
+			if (!ns->uuid)
+				return -ENOMEM;
+			uuid_unparse(uu, ns->uuid);
+		}
+	}
+
+	if (ns->mode == NS_MODE_FSDAX) {
+		struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+
+		if (pfn) {
+			ns->align = ndctl_pfn_get_align(pfn);
+			ns->blockdev = dev_path(ndctl_pfn_get_block_device(pfn));
+		}
+	} else if (ns->mode == NS_MODE_DEVDAX) {
+		fill_devdax(ndns, ns);
+	} else if (ns->mode == NS_MODE_RAW) {
+		ns->blockdev = dev_path(ndctl_namespace_get_block_device(ndns));
+	}
+
+	if (!ns->blockdev || !ns->enabled || stat(ns->blockdev, &st) < 0 || !S_ISBLK(st.st_mode))
+		return 0;
+
+	if (mounts) {
+		struct libmnt_fs *fs = mnt_table_find_devno(mounts, st.st_rdev, MNT_ITER_FORWARD);
+
+		if (fs && mnt_fs_get_target(fs)) {
+			ns->mountpoint = strdup(mnt_fs_get_target(fs));
+			ns->fstype = xstrdup_or_null(mnt_fs_get_fstype(fs));
+			ns->has_data = true;
+			ns->dax = mount_dax_in_effect(ns->mountpoint, mnt_fs_get_fs_options(fs));
+			return 0;
+		}
+	}
+	/* not mounted: look at what is on it; a failed probe counts as data */
+	if (probe_block_device(ns->blockdev, &ns->fstype, &ns->has_data) < 0)
+		ns->has_data = true;
+	return 0;
+}
+
+static bool region_label_capable(struct ndctl_region *region)
+{
+	struct ndctl_dimm *dimm;
+	unsigned count = 0;
+
+	ndctl_dimm_foreach_in_region(region, dimm) {
+		if (!ndctl_dimm_is_cmd_supported(dimm, ND_CMD_GET_CONFIG_SIZE) ||
+		    !ndctl_dimm_is_cmd_supported(dimm, ND_CMD_GET_CONFIG_DATA) ||
+		    !ndctl_dimm_is_cmd_supported(dimm, ND_CMD_SET_CONFIG_DATA))
+			return false;
+		count++;
+	}
+	return count > 0;
+}
+
+static int read_region(struct ndctl_region *region, struct libmnt_table *mounts, struct region_state *rs)
+{
+	struct ndctl_namespace *ndns;
+	struct ndctl_dimm *dimm;
+	struct ndctl_pfn *pfn;
+	struct ndctl_dax *dax;
+	unsigned long align;
+	size_t n_dimms = 0;
+	int r;
+
+	rs->devname = strdup(ndctl_region_get_devname(region));
+	if (!rs->devname)
+		return -ENOMEM;
+	rs->id = ndctl_region_get_id(region);
+	rs->size = ndctl_region_get_size(region);
+	rs->available = ndctl_region_get_max_available_extent(region);
+	if (rs->available == ULLONG_MAX)
+		rs->available = ndctl_region_get_available_size(region);
+	align = ndctl_region_get_align(region);
+	rs->align = align == ULONG_MAX ? 0 : align;
+	rs->ways = ndctl_region_get_interleave_ways(region);
+	if (!rs->ways)
+		rs->ways = 1;
+	rs->enabled = ndctl_region_is_enabled(region) > 0;
+	rs->readonly = ndctl_region_get_ro(region) > 0;
+	rs->labelled = ndctl_region_get_nstype(region) == ND_DEVICE_NAMESPACE_PMEM;
+	rs->label_capable = region_label_capable(region);
+	rs->numa_node = ndctl_region_get_numa_node(region);
+
+	ndctl_dimm_foreach_in_region(region, dimm)
+		n_dimms++;
+	rs->dimms = calloc(n_dimms + 1, sizeof(char *));
+	if (!rs->dimms)
+		return -ENOMEM;
+	n_dimms = 0;
+	ndctl_dimm_foreach_in_region(region, dimm) {
+		rs->dimms[n_dimms] = strdup(ndctl_dimm_get_devname(dimm));
+		if (!rs->dimms[n_dimms++])
+			return -ENOMEM;
+	}
+
+	pfn = ndctl_region_get_pfn_seed(region);
+	if (pfn) {
+		int n = ndctl_pfn_get_num_alignments(pfn);
+
+		for (int i = 0; i < n && rs->n_fsdax_aligns < MAX_ALIGNMENTS; i++)
+			rs->fsdax_aligns[rs->n_fsdax_aligns++] = ndctl_pfn_get_supported_alignment(pfn, i);
+	}
+	dax = ndctl_region_get_dax_seed(region);
+	if (dax) {
+		int n = ndctl_dax_get_num_alignments(dax);
+
+		for (int i = 0; i < n && rs->n_devdax_aligns < MAX_ALIGNMENTS; i++)
+			rs->devdax_aligns[rs->n_devdax_aligns++] = ndctl_dax_get_supported_alignment(dax, i);
+	}
+
+	ndctl_namespace_foreach(region, ndns) {
+		struct ns_state *grown;
+
+		/* idle seeds have no size: they are not namespaces yet */
+		if (ndctl_namespace_get_size(ndns) == 0)
+			continue;
+		grown = realloc(rs->namespaces, (rs->n_namespaces + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		rs->namespaces = grown;
+		memset(&rs->namespaces[rs->n_namespaces], 0, sizeof(*grown));
+		r = read_namespace(ndns, mounts, &rs->namespaces[rs->n_namespaces++]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int inventory_read(struct ndctl_ctx *ctx, struct inventory *ret)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = mnt_new_table();
+	struct inventory inv = { 0 };
+	struct ndctl_bus *bus;
+	struct ndctl_region *region;
+	int r;
+
+	if (mounts && mnt_table_parse_file(mounts, "/proc/self/mountinfo") < 0) {
+		mnt_unref_table(mounts);
+		mounts = NULL;
+	}
+
+	ndctl_bus_foreach(ctx, bus) {
+		ndctl_region_foreach(bus, region) {
+			struct region_state *grown;
+
+			if (ndctl_region_get_type(region) != ND_DEVICE_REGION_PMEM)
+				continue;
+			grown = realloc(inv.regions, (inv.n_regions + 1) * sizeof(*grown));
+			if (!grown) {
+				inventory_clear(&inv);
+				return -ENOMEM;
+			}
+			inv.regions = grown;
+			memset(&inv.regions[inv.n_regions], 0, sizeof(*grown));
+			r = read_region(region, mounts, &inv.regions[inv.n_regions++]);
+			if (r < 0) {
+				inventory_clear(&inv);
+				return r;
+			}
+		}
+	}
+	*ret = inv;
+	return 0;
+}
+
+const struct region_state *inventory_find_region(const struct inventory *inv, unsigned id)
+{
+	for (size_t i = 0; i < inv->n_regions; i++)
+		if (inv->regions[i].id == id)
+			return &inv->regions[i];
+	return NULL;
+}
+
+const struct ns_state *region_find_namespace(const struct region_state *region, const char *name)
+{
+	for (size_t i = 0; i < region->n_namespaces; i++)
+		if (region->namespaces[i].name && strcmp(region->namespaces[i].name, name) == 0)
+			return &region->namespaces[i];
+	return NULL;
+}

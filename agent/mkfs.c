@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "exec.h"
+#include "mkfs.h"
+
+struct argv_builder {
+	char **argv;
+	size_t n;
+	bool failed;
+};
+
+static void push(struct argv_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void push(struct argv_builder *b, const char *fmt, ...)
+{
+	char **grown;
+	va_list ap;
+	char *s;
+	int r;
+
+	if (b->failed)
+		return;
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	grown = r < 0 ? NULL : realloc(b->argv, (b->n + 2) * sizeof(char *));
+	if (!grown) {
+		if (r >= 0)
+			free(s);
+		b->failed = true;
+		return;
+	}
+	b->argv = grown;
+	b->argv[b->n++] = s;
+	b->argv[b->n] = NULL;
+}
+
+char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, bool stripe, bool check_only,
+		       bool force)
+{
+	struct argv_builder b = { 0 };
+
+	switch (fs) {
+	case FS_XFS:
+		push(&b, "mkfs.xfs");
+		if (check_only)
+			push(&b, "-N");
+		if (force)
+			push(&b, "-f");
+		push(&b, "-q");
+		push(&b, "-b");
+		push(&b, "size=%ld", page_size);
+		push(&b, "-m");
+		push(&b, "reflink=0");
+		if (stripe) {
+			push(&b, "-d");
+			push(&b, "su=%llu,sw=1", (unsigned long long)DAX_ALIGN_BYTES);
+			/* the log cannot take a 2 MiB stripe unit; keep it to one block */
+			push(&b, "-l");
+			push(&b, "su=%ld", page_size);
+		}
+		break;
+	case FS_EXT4:
+		push(&b, "mkfs.ext4");
+		if (force)
+			push(&b, "-F");
+		push(&b, "-q");
+		push(&b, "-b");
+		push(&b, "%ld", page_size);
+		if (stripe) {
+			unsigned long long blocks = DAX_ALIGN_BYTES / (unsigned long long)page_size;
+
+			push(&b, "-E");
+			push(&b, "stride=%llu,stripe_width=%llu", blocks, blocks);
+		}
+		break;
+	default:
+		return NULL;
+	}
+	push(&b, "%s", device);
+	if (b.failed) {
+		strv_free(b.argv);
+		return NULL;
+	}
+	return b.argv;
+}
+
+int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped, char **ret_output)
+{
+	long page_size = sysconf(_SC_PAGESIZE);
+	bool stripe = true;
+	_cleanup_strv_free_ char **argv = NULL;
+	int r;
+
+	/* 2 MiB stripe units need a page size that divides 2 MiB (all of 4K..64K do) */
+	if (page_size <= 0 || DAX_ALIGN_BYTES % (unsigned long long)page_size)
+		stripe = false;
+
+	if (fs == FS_XFS && stripe) {
+		_cleanup_strv_free_ char **check = mkfs_build_argv(fs, device, page_size, true, true, force);
+
+		if (!check)
+			return -ENOMEM;
+		r = exec_wait(check, NULL);
+		if (r < 0)
+			return r;
+		if (r != 0)
+			stripe = false;
+	}
+
+	argv = mkfs_build_argv(fs, device, page_size, stripe, false, force);
+	if (!argv)
+		return -ENOMEM;
+	r = exec_wait(argv, ret_output);
+	if (r < 0)
+		return r;
+	if (r != 0)
+		return r == 127 ? -ENOENT : -EIO;
+	*ret_striped = stripe;
+	return 0;
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup-libs.h"
+#include "fileio.h"
+#include "mount.h"
+
+#ifndef STATX_ATTR_DAX
+#define STATX_ATTR_DAX 0x00200000
+#endif
+
+char *mount_build_options(const char *extra, bool legacy_dax)
+{
+	const char *dax = legacy_dax ? "dax" : "dax=always";
+	char *s = NULL;
+
+	if (extra && *extra) {
+		if (asprintf(&s, "%s,%s", dax, extra) < 0)
+			return NULL;
+		return s;
+	}
+	return strdup(dax);
+}
+
+static int mount_once(const char *source, const char *target, const char *fstype, const char *options,
+		      char **ret_message)
+{
+	_cleanup_(mnt_free_contextp) struct libmnt_context *cxt = mnt_new_context();
+	char buf[512] = "";
+	int rc, r;
+
+	if (!cxt)
+		return -ENOMEM;
+	if (mnt_context_set_source(cxt, source) < 0 || mnt_context_set_target(cxt, target) < 0 ||
+	    mnt_context_set_fstype(cxt, fstype) < 0 || mnt_context_set_options(cxt, options) < 0)
+		return -ENOMEM;
+	/* no /sbin/mount.<type> helpers and no fstab lookups: exactly this mount */
+	mnt_context_disable_helpers(cxt, 1);
+	mnt_context_disable_swapmatch(cxt, 1);
+
+	rc = mnt_context_mount(cxt);
+	r = mnt_context_get_syscall_errno(cxt);
+	if (rc == 0 && mnt_context_get_status(cxt) == 1)
+		return 0;
+	mnt_context_get_excode(cxt, rc, buf, sizeof(buf));
+	if (ret_message)
+		*ret_message = strdup(buf[0] ? buf : "mount failed");
+	return r > 0 ? -r : (rc < 0 ? rc : -EIO);
+}
+
+int mount_with_dax(const char *source, const char *target, const char *fstype, const char *extra,
+		   char **ret_message)
+{
+	_cleanup_free_ char *options = NULL;
+	int r;
+
+	r = mkdir_p_nofollow(target, 0755);
+	if (r < 0) {
+		if (ret_message && asprintf(ret_message, "cannot create mountpoint %s: %s", target, strerror(-r)) < 0)
+			*ret_message = NULL;
+		return r;
+	}
+	options = mount_build_options(extra, false);
+	if (!options)
+		return -ENOMEM;
+	r = mount_once(source, target, fstype, options, ret_message);
+	if (r != -EINVAL)
+		return r;
+
+	/* kernels before 5.8 know only the bare "dax" option */
+	if (ret_message) {
+		free(*ret_message);
+		*ret_message = NULL;
+	}
+	free(options);
+	options = mount_build_options(extra, true);
+	if (!options)
+		return -ENOMEM;
+	return mount_once(source, target, fstype, options, ret_message);
+}
+
+bool mount_options_have_dax(const char *fs_options)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *opt, *save = NULL;
+
+	if (!fs_options)
+		return false;
+	copy = strdup(fs_options);
+	if (!copy)
+		return false;
+	for (opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save))
+		if (strcmp(opt, "dax") == 0 || strcmp(opt, "dax=always") == 0)
+			return true;
+	return false;
+}
+
+int mount_dax_in_effect(const char *mountpoint, const char *fs_options)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, mountpoint, AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_DAX))
+		return (stx.stx_attributes & STATX_ATTR_DAX) ? 1 : 0;
+	if (!fs_options)
+		return -1;
+	return mount_options_have_dax(fs_options) ? 1 : 0;
+}
+
+int xfs_set_extsize_hint(const char *dir, uint32_t extsize)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct fsxattr fsx;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fsx) < 0)
+		return -errno;
+	if ((fsx.fsx_xflags & FS_XFLAG_EXTSZINHERIT) && fsx.fsx_extsize == extsize)
+		return 0;
+	fsx.fsx_xflags |= FS_XFLAG_EXTSZINHERIT;
+	fsx.fsx_extsize = extsize;
+	if (ioctl(fd, FS_IOC_FSSETXATTR, &fsx) < 0)
+		return -errno;
+	return 0;
+}

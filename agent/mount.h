@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VPMEM_AGENT_MOUNT_H
+#define VPMEM_AGENT_MOUNT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Mount options for a DAX mount: "dax=always" (or the legacy "dax" for
+ * kernels older than 5.8 that know only that) followed by the user's extra
+ * options. The caller frees the result.
+ */
+char *mount_build_options(const char *extra, bool legacy_dax);
+
+/*
+ * Mount source on target with DAX through libmount, creating target (0755)
+ * without following symlinks. dax=always is tried first and the legacy "dax"
+ * when the kernel rejects it. Returns 0 or a negative errno; *ret_message
+ * gets libmount's explanation on failure.
+ */
+int mount_with_dax(const char *source, const char *target, const char *fstype, const char *extra,
+		   char **ret_message);
+
+/*
+ * Is DAX in effect on the filesystem mounted at mountpoint? statx()'s
+ * STATX_ATTR_DAX on the root where the kernel reports it (5.8+), otherwise the
+ * mount options (fs_options as in mountinfo, may be NULL). 1 yes, 0 no,
+ * -1 unknown.
+ */
+int mount_dax_in_effect(const char *mountpoint, const char *fs_options);
+
+/* Does fs_options (comma separated) switch DAX on? */
+bool mount_options_have_dax(const char *fs_options);
+
+/*
+ * Set the extent size hint with inheritance on an XFS directory so that
+ * files created below it are allocated in extsize (2 MiB) units and can be
+ * faulted in huge pages. A no-op when already set. 0 or a negative errno.
+ */
+int xfs_set_extsize_hint(const char *dir, uint32_t extsize);
+
+#endif

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VPMEM_AGENT_PLAN_H
+#define VPMEM_AGENT_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "inventory.h"
+#include "policy.h"
+
+struct json_object;
+
+enum fs_action {
+	FS_ACTION_NONE,   /* devdax, or filesystem "none" */
+	FS_ACTION_KEEP,   /* the asked filesystem is already there */
+	FS_ACTION_MKFS,   /* empty (a new namespace is probed again before mkfs) */
+	FS_ACTION_REFUSE, /* something else is there and overwrite is off */
+};
+
+struct plan_ns {
+	const struct ns_policy *policy;
+	char *name;                   /* the namespace's name on this region */
+	char *mountpoint;             /* NULL when not mounted by the agent */
+	uint64_t size;                /* bytes to create, or the existing size */
+	const struct ns_state *existing; /* NULL: to be created */
+	enum fs_action fs;
+	bool mount;                   /* not mounted yet */
+	char *problem;                /* this entry cannot be provisioned, why */
+};
+
+struct plan_region {
+	const struct region_state *region;
+	bool init_labels;
+	const struct ns_state *adopt; /* label-less namespace kept as is and mounted */
+	char *error;                  /* the region is left untouched, why */
+	char *notice;                 /* worth telling, not a failure */
+	struct plan_ns *ns;
+	size_t n_ns;
+};
+
+struct plan {
+	bool overwrite;
+	long page_size;
+	struct plan_region *regions;
+	size_t n_regions;
+};
+
+/*
+ * Compute what apply would do for the selected regions (selected[i] for
+ * inv->regions[i]; NULL selects all), changing nothing. The plan points into
+ * policy and inv, which must outlive it. Errors that concern one region or one
+ * entry are recorded in the plan, not returned. 0 or -ENOMEM.
+ */
+int plan_build(const struct policy *policy, const struct inventory *inv, const bool *selected, long page_size,
+	       struct plan *ret);
+void plan_clear(struct plan *plan);
+
+/* The alignment unit for namespace sizes: max(align x ways, region align). */
+uint64_t plan_size_unit(const struct region_state *region, uint64_t align);
+
+/* True when the plan has an error or a problem: apply then exits 1. */
+bool plan_has_failures(const struct plan *plan);
+
+/* Human-readable steps, one per line, for --dry-run. */
+void plan_print(const struct plan *plan, FILE *out);
+struct json_object *plan_to_json(const struct plan *plan);
+
+#endif

@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The provisioning policy: which namespaces each region gets, and what is
+ * made of them. Parsing is strict (unknown keys and wrong types are errors
+ * with their JSON path) because a typo in a policy must never turn into a
+ * namespace or a filesystem nobody asked for.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup-libs.h"
+#include "fileio.h"
+#include "policy.h"
+#include "size.h"
+
+const char *fs_type_name(enum fs_type fs)
+{
+	switch (fs) {
+	case FS_XFS:
+		return "xfs";
+	case FS_EXT4:
+		return "ext4";
+	default:
+		return "none";
+	}
+}
+
+static void ns_policy_clear(struct ns_policy *p)
+{
+	free(p->name);
+	free(p->mountpoint);
+	free(p->mount_options);
+	free(p->owner);
+	free(p->group);
+	free(p->source);
+	memset(p, 0, sizeof(*p));
+}
+
+void policy_clear(struct policy *policy)
+{
+	for (size_t i = 0; i < policy->n_namespaces; i++)
+		ns_policy_clear(&policy->namespaces[i]);
+	free(policy->namespaces);
+	memset(policy, 0, sizeof(*policy));
+}
+
+static bool name_is_valid(const char *name, size_t max)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > max)
+		return false;
+	for (const char *c = name; *c; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      *c == '-' || *c == '_' || *c == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* absolute, no ".", ".." or empty components, not "/" itself */
+static const char *mountpoint_problem(const char *path)
+{
+	const char *c = path;
+
+	if (path[0] != '/')
+		return "must be an absolute path";
+	if (strlen(path) >= PATH_MAX)
+		return "is too long";
+	if (strcmp(path, "/") == 0)
+		return "must not be the root directory";
+	while (*c) {
+		const char *end;
+		size_t len;
+
+		while (*c == '/')
+			c++;
+		if (!*c)
+			break;
+		end = strchrnul(c, '/');
+		len = (size_t)(end - c);
+		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return "must not contain \".\" or \"..\" components";
+		c = end;
+	}
+	if (strstr(path, "//"))
+		return "must not contain empty components (\"//\")";
+	if (strlen(path) > 1 && path[strlen(path) - 1] == '/')
+		return "must not end with \"/\"";
+	for (c = path; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == ',' || *c == '\\')
+			return "must not contain control characters, commas or backslashes";
+	return NULL;
+}
+
+/* options that would turn DAX off or fight the agent's own choice */
+static const char *mount_options_problem(const char *options)
+{
+	_cleanup_free_ char *copy = strdup(options);
+	char *opt, *save = NULL;
+
+	if (!copy)
+		return "out of memory";
+	for (opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		if (strcmp(opt, "dax") == 0 || strncmp(opt, "dax=", 4) == 0 || strcmp(opt, "nodax") == 0)
+			return "must not set dax: the agent always mounts with DAX";
+		if (strcmp(opt, "remount") == 0 || strcmp(opt, "bind") == 0 || strcmp(opt, "move") == 0)
+			return "must not contain remount, bind or move";
+	}
+	for (const char *c = options; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			return "must not contain control characters";
+	return NULL;
+}
+
+static int parse_size_value(struct json_object *v, uint64_t *ret)
+{
+	if (json_object_is_type(v, json_type_int)) {
+		int64_t i = json_object_get_int64(v);
+
+		if (i <= 0)
+			return -EINVAL;
+		*ret = (uint64_t)i;
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_string))
+		return size_parse(json_object_get_string(v), ret);
+	return -EINVAL;
+}
+
+static bool is_type(struct json_object *v, json_type t)
+{
+	return json_object_is_type(v, t);
+}
+
+static char *path_for(size_t index, const char *key)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "$.namespaces[%zu]%s%s", index, key ? "." : "", key ? key : "") < 0)
+		abort();
+	return p;
+}
+
+#define ENTRY_ERROR(key, ...)                                          \
+	do {                                                           \
+		_cleanup_free_ char *_path = path_for(index, key);     \
+		errlist_add(errors, file, _path, __VA_ARGS__);         \
+	} while (0)
+
+static const char *const entry_keys[] = {
+	"name", "region", "mode", "size", "align", "map", "filesystem", "mountpoint", "mount_options",
+	"owner", "group", "permissions", "system_ram",
+};
+
+static bool key_is_known(const char *key, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static char *dup_string(struct json_object *v)
+{
+	char *s = strdup(json_object_get_string(v));
+
+	if (!s)
+		abort();
+	return s;
+}
+
+static void parse_entry(struct json_object *obj, size_t index, const char *file, struct ns_policy *p,
+			struct errlist *errors)
+{
+	size_t before = errors->count;
+	struct json_object *v;
+	long page_size = sysconf(_SC_PAGESIZE);
+
+	memset(p, 0, sizeof(*p));
+	p->region = POLICY_REGION_ANY;
+	p->mode = NS_MODE_FSDAX;
+	p->align = SZ_2M;
+	p->map = PFN_MAP_DEV;
+	p->filesystem = FS_XFS;
+	p->permissions = POLICY_PERMISSIONS_UNSET;
+	p->source = strdup(file);
+
+	if (!is_type(obj, json_type_object)) {
+		ENTRY_ERROR(NULL, "must be an object");
+		return;
+	}
+
+	{
+		json_object_object_foreach(obj, key, val) {
+			(void)val;
+			if (!key_is_known(key, entry_keys, ELEMENTSOF(entry_keys)))
+				ENTRY_ERROR(key, "unknown key");
+		}
+	}
+
+	if (json_object_object_get_ex(obj, "region", &v)) {
+		if (!is_type(v, json_type_int) || json_object_get_int64(v) < 0 || json_object_get_int64(v) > 65535)
+			ENTRY_ERROR("region", "must be a region index, an integer from 0 to 65535");
+		else
+			p->region = (int)json_object_get_int64(v);
+	}
+
+	if (!json_object_object_get_ex(obj, "name", &v))
+		ENTRY_ERROR("name", "is required");
+	else if (!is_type(v, json_type_string))
+		ENTRY_ERROR("name", "must be a string");
+	else {
+		/* a region-less entry becomes <name><N>: keep room for the index */
+		size_t max = p->region == POLICY_REGION_ANY ? POLICY_NAME_MAX - 5 : POLICY_NAME_MAX;
+
+		if (!name_is_valid(json_object_get_string(v), max))
+			ENTRY_ERROR("name", "\"%s\" is not a valid name: 1 to %zu characters of A-Z a-z 0-9 . _ -",
+				    json_object_get_string(v), max);
+		else
+			p->name = dup_string(v);
+	}
+
+	if (json_object_object_get_ex(obj, "mode", &v)) {
+		const char *m = is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+
+		if (m && strcmp(m, "fsdax") == 0)
+			p->mode = NS_MODE_FSDAX;
+		else if (m && strcmp(m, "devdax") == 0)
+			p->mode = NS_MODE_DEVDAX;
+		else
+			ENTRY_ERROR("mode", "must be \"fsdax\" or \"devdax\"");
+	}
+
+	if (json_object_object_get_ex(obj, "size", &v)) {
+		if (parse_size_value(v, &p->size) < 0)
+			ENTRY_ERROR("size", "\"%s\" is not a size: give bytes, or a number with K, M, G or T",
+				    json_object_get_string(v));
+		else if (p->size < SZ_16M)
+			ENTRY_ERROR("size", "%s is below the kernel's minimum namespace size of 16M",
+				    json_object_get_string(v));
+	}
+
+	if (json_object_object_get_ex(obj, "align", &v)) {
+		uint64_t a = 0;
+
+		if (parse_size_value(v, &a) < 0 || (a != (uint64_t)page_size && a != SZ_2M && a != SZ_1G))
+			ENTRY_ERROR("align", "must be the page size (%ld), \"2M\" or \"1G\"", page_size);
+		else
+			p->align = a;
+	}
+
+	if (json_object_object_get_ex(obj, "map", &v)) {
+		const char *m = is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+
+		if (m && strcmp(m, "dev") == 0)
+			p->map = PFN_MAP_DEV;
+		else if (m && strcmp(m, "mem") == 0)
+			p->map = PFN_MAP_MEM;
+		else
+			ENTRY_ERROR("map", "must be \"dev\" or \"mem\"");
+	}
+
+	if (json_object_object_get_ex(obj, "filesystem", &v)) {
+		const char *f = is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+
+		if (p->mode != NS_MODE_FSDAX)
+			ENTRY_ERROR("filesystem", "only applies to fsdax namespaces");
+		else if (f && strcmp(f, "xfs") == 0)
+			p->filesystem = FS_XFS;
+		else if (f && strcmp(f, "ext4") == 0)
+			p->filesystem = FS_EXT4;
+		else if (f && strcmp(f, "none") == 0)
+			p->filesystem = FS_NONE;
+		else
+			ENTRY_ERROR("filesystem", "must be \"xfs\", \"ext4\" or \"none\"");
+	}
+	if (p->mode != NS_MODE_FSDAX)
+		p->filesystem = FS_NONE;
+
+	if (json_object_object_get_ex(obj, "mountpoint", &v)) {
+		const char *problem;
+
+		if (p->mode != NS_MODE_FSDAX || p->filesystem == FS_NONE)
+			ENTRY_ERROR("mountpoint", "only applies to fsdax namespaces with a filesystem");
+		else if (!is_type(v, json_type_string))
+			ENTRY_ERROR("mountpoint", "must be a string");
+		else if ((problem = mountpoint_problem(json_object_get_string(v))))
+			ENTRY_ERROR("mountpoint", "\"%s\" %s", json_object_get_string(v), problem);
+		else
+			p->mountpoint = dup_string(v);
+	}
+
+	if (json_object_object_get_ex(obj, "mount_options", &v)) {
+		const char *problem;
+
+		if (p->mode != NS_MODE_FSDAX || p->filesystem == FS_NONE)
+			ENTRY_ERROR("mount_options", "only applies to fsdax namespaces with a filesystem");
+		else if (!is_type(v, json_type_string))
+			ENTRY_ERROR("mount_options", "must be a string");
+		else if ((problem = mount_options_problem(json_object_get_string(v))))
+			ENTRY_ERROR("mount_options", "\"%s\" %s", json_object_get_string(v), problem);
+		else if (json_object_get_string_len(v))
+			p->mount_options = dup_string(v);
+	}
+
+	if (json_object_object_get_ex(obj, "owner", &v)) {
+		if (p->mode != NS_MODE_DEVDAX)
+			ENTRY_ERROR("owner", "only applies to devdax namespaces");
+		else if (!is_type(v, json_type_string) || !name_is_valid(json_object_get_string(v), 32))
+			ENTRY_ERROR("owner", "must be a user name or number");
+		else
+			p->owner = dup_string(v);
+	}
+	if (json_object_object_get_ex(obj, "group", &v)) {
+		if (p->mode != NS_MODE_DEVDAX)
+			ENTRY_ERROR("group", "only applies to devdax namespaces");
+		else if (!is_type(v, json_type_string) || !name_is_valid(json_object_get_string(v), 32))
+			ENTRY_ERROR("group", "must be a group name or number");
+		else
+			p->group = dup_string(v);
+	}
+	if (json_object_object_get_ex(obj, "permissions", &v)) {
+		const char *s = is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+		char *end = NULL;
+		unsigned long m = 0;
+
+		if (s && *s) {
+			errno = 0;
+			m = strtoul(s, &end, 8);
+		}
+		if (p->mode != NS_MODE_DEVDAX)
+			ENTRY_ERROR("permissions", "only applies to devdax namespaces");
+		else if (!s || !*s || errno || *end || m > 07777)
+			ENTRY_ERROR("permissions", "must be an octal mode in a string, like \"0660\"");
+		else
+			p->permissions = (mode_t)m;
+	}
+	if (json_object_object_get_ex(obj, "system_ram", &v)) {
+		if (p->mode != NS_MODE_DEVDAX)
+			ENTRY_ERROR("system_ram", "only applies to devdax namespaces");
+		else if (!is_type(v, json_type_boolean))
+			ENTRY_ERROR("system_ram", "must be true or false");
+		else
+			p->system_ram = json_object_get_boolean(v);
+		if (p->system_ram && (p->owner || p->group || p->permissions != POLICY_PERMISSIONS_UNSET))
+			ENTRY_ERROR("system_ram",
+				    "a device given to the kernel as system RAM has no device node: drop owner, group and permissions");
+	}
+
+	if (errors->count != before)
+		ns_policy_clear(p);
+}
+
+static int policy_add_entry(struct policy *policy, struct ns_policy *entry)
+{
+	struct ns_policy *grown;
+
+	for (size_t i = 0; i < policy->n_namespaces; i++) {
+		if (strcmp(policy->namespaces[i].name, entry->name) == 0) {
+			ns_policy_clear(&policy->namespaces[i]);
+			policy->namespaces[i] = *entry;
+			return 0;
+		}
+	}
+	grown = realloc(policy->namespaces, (policy->n_namespaces + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	policy->namespaces = grown;
+	policy->namespaces[policy->n_namespaces++] = *entry;
+	return 0;
+}
+
+int policy_merge_text(struct policy *policy, const char *file, const char *text, struct errlist *errors)
+{
+	static const char *const top_keys[] = { "overwrite", "replace", "namespaces" };
+	_cleanup_(json_tokener_freep) struct json_tokener *tok = json_tokener_new();
+	_cleanup_json_ struct json_object *root = NULL;
+	struct json_object *v, *entries = NULL;
+	size_t before = errors->count, n = 0;
+	bool overwrite = policy->overwrite, replace = false;
+	struct ns_policy *parsed = NULL;
+	int r = 0;
+
+	if (!tok)
+		return -ENOMEM;
+	root = json_tokener_parse_ex(tok, text, -1);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+
+		errlist_add(errors, file, NULL, "not valid JSON at offset %zu: %s", json_tokener_get_parse_end(tok),
+			    jerr == json_tokener_continue || jerr == json_tokener_success
+				    ? "unexpected end of input"
+				    : json_tokener_error_desc(jerr));
+		return -EINVAL;
+	}
+	/* trailing text after a complete document is an error too */
+	for (const char *c = text + json_tokener_get_parse_end(tok); *c; c++) {
+		if (*c != ' ' && *c != '\n' && *c != '\t' && *c != '\r') {
+			errlist_add(errors, file, NULL, "not valid JSON: unexpected text at offset %zu",
+				    (size_t)(c - text));
+			return -EINVAL;
+		}
+	}
+	if (!is_type(root, json_type_object)) {
+		errlist_add(errors, file, "$", "the policy must be a JSON object");
+		return -EINVAL;
+	}
+
+	{
+		json_object_object_foreach(root, key, val) {
+			(void)val;
+			if (!key_is_known(key, top_keys, ELEMENTSOF(top_keys)))
+				errlist_add(errors, file, "$", "unknown key \"%s\"", key);
+		}
+	}
+	if (json_object_object_get_ex(root, "overwrite", &v)) {
+		if (!is_type(v, json_type_boolean))
+			errlist_add(errors, file, "$.overwrite", "must be true or false");
+		else
+			overwrite = json_object_get_boolean(v);
+	}
+	if (json_object_object_get_ex(root, "replace", &v)) {
+		if (!is_type(v, json_type_boolean))
+			errlist_add(errors, file, "$.replace", "must be true or false");
+		else
+			replace = json_object_get_boolean(v);
+	}
+	if (json_object_object_get_ex(root, "namespaces", &entries) && !is_type(entries, json_type_array)) {
+		errlist_add(errors, file, "$.namespaces", "must be an array");
+		entries = NULL;
+	}
+
+	if (entries) {
+		n = json_object_array_length(entries);
+		parsed = calloc(n ? n : 1, sizeof(*parsed));
+		if (!parsed)
+			return -ENOMEM;
+		for (size_t index = 0; index < n; index++) {
+			parse_entry(json_object_array_get_idx(entries, index), index, file, &parsed[index], errors);
+			if (!parsed[index].name)
+				continue;
+			for (size_t j = 0; j < index; j++)
+				if (parsed[j].name && strcmp(parsed[j].name, parsed[index].name) == 0)
+					ENTRY_ERROR("name", "duplicate name \"%s\" (also $.namespaces[%zu])",
+						    parsed[index].name, j);
+		}
+	}
+
+	if (errors->count != before) {
+		r = -EINVAL;
+		goto out;
+	}
+
+	policy->overwrite = overwrite;
+	if (replace) {
+		for (size_t i = 0; i < policy->n_namespaces; i++)
+			ns_policy_clear(&policy->namespaces[i]);
+		policy->n_namespaces = 0;
+		/* an empty replacing file still means "nothing", not the default */
+		policy->builtin = false;
+	}
+	if (entries)
+		policy->builtin = false;
+	for (size_t i = 0; i < n; i++) {
+		r = policy_add_entry(policy, &parsed[i]);
+		if (r < 0)
+			goto out;
+		memset(&parsed[i], 0, sizeof(parsed[i]));
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		ns_policy_clear(&parsed[i]);
+	free(parsed);
+	return r;
+}
+
+char *ns_policy_name_for(const struct ns_policy *p, unsigned region_id)
+{
+	char *s = NULL;
+
+	if (p->region == POLICY_REGION_ANY) {
+		if (asprintf(&s, "%s%u", p->name, region_id) < 0)
+			return NULL;
+		return s;
+	}
+	return strdup(p->name);
+}
+
+char *ns_policy_mountpoint_for(const struct ns_policy *p, unsigned region_id)
+{
+	_cleanup_free_ char *name = NULL;
+	char *s = NULL;
+
+	if (p->mode != NS_MODE_FSDAX || p->filesystem == FS_NONE)
+		return NULL;
+	if (p->mountpoint) {
+		if (p->region != POLICY_REGION_ANY)
+			return strdup(p->mountpoint);
+		if (asprintf(&s, "%s%u", p->mountpoint, region_id) < 0)
+			return NULL;
+		return s;
+	}
+	name = ns_policy_name_for(p, region_id);
+	if (!name || asprintf(&s, "/mnt/%s", name) < 0)
+		return NULL;
+	return s;
+}
+
+static bool could_collide(const struct ns_policy *a, const struct ns_policy *b)
+{
+	return a->region == b->region || a->region == POLICY_REGION_ANY || b->region == POLICY_REGION_ANY;
+}
+
+void policy_validate(const struct policy *policy, struct errlist *errors)
+{
+	/*
+	 * Names and mountpoints are compared as they come out for one region;
+	 * region-less entries get the index appended, so "data" on every region
+	 * and "data0" on region 0 collide on region 0.
+	 */
+	for (size_t i = 0; i < policy->n_namespaces; i++) {
+		const struct ns_policy *a = &policy->namespaces[i];
+
+		for (size_t j = i + 1; j < policy->n_namespaces; j++) {
+			const struct ns_policy *b = &policy->namespaces[j];
+			unsigned region;
+
+			if (!could_collide(a, b))
+				continue;
+			region = a->region != POLICY_REGION_ANY ? (unsigned)a->region
+				 : b->region != POLICY_REGION_ANY ? (unsigned)b->region
+								  : 0;
+			{
+				_cleanup_free_ char *na = ns_policy_name_for(a, region);
+				_cleanup_free_ char *nb = ns_policy_name_for(b, region);
+				_cleanup_free_ char *ma = ns_policy_mountpoint_for(a, region);
+				_cleanup_free_ char *mb = ns_policy_mountpoint_for(b, region);
+
+				if (na && nb && strcmp(na, nb) == 0)
+					errlist_add(errors, b->source, NULL,
+						    "namespaces \"%s\" and \"%s\" both become \"%s\" on region%u", a->name,
+						    b->name, na, region);
+				if (ma && mb && strcmp(ma, mb) == 0)
+					errlist_add(errors, b->source, NULL,
+						    "namespaces \"%s\" and \"%s\" both mount at %s", a->name, b->name, ma);
+				if (!a->size && !b->size)
+					errlist_add(errors, b->source, NULL,
+						    "namespaces \"%s\" and \"%s\" both take the rest of region%u: give one a size",
+						    a->name, b->name, region);
+			}
+		}
+	}
+}
+
+int policy_set_builtin(struct policy *policy)
+{
+	struct ns_policy entry = {
+		.region = POLICY_REGION_ANY,
+		.mode = NS_MODE_FSDAX,
+		.align = SZ_2M,
+		.map = PFN_MAP_DEV,
+		.filesystem = FS_XFS,
+		.permissions = POLICY_PERMISSIONS_UNSET,
+	};
+	int r;
+
+	entry.name = strdup("pmem");
+	entry.source = strdup("built-in default");
+	if (!entry.name || !entry.source) {
+		ns_policy_clear(&entry);
+		return -ENOMEM;
+	}
+	r = policy_add_entry(policy, &entry);
+	if (r < 0) {
+		ns_policy_clear(&entry);
+		return r;
+	}
+	policy->builtin = true;
+	return 0;
+}
+
+static int merge_file(struct policy *policy, const char *path, bool missing_ok, struct errlist *errors)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = read_file(path, &text, NULL);
+	if (r == -ENOENT && missing_ok)
+		return 0;
+	if (r < 0) {
+		errlist_add(errors, path, NULL, "cannot read: %s", strerror(-r));
+		return r;
+	}
+	return policy_merge_text(policy, path, text, errors);
+}
+
+static int filter_json(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && len > 5 && strcmp(d->d_name + len - 5, ".json") == 0;
+}
+
+int policy_load(struct policy *ret, const char *override, const char *etc_dir, const char *run_dir,
+		struct errlist *errors)
+{
+	struct policy policy = { .builtin = true };
+	size_t before = errors->count;
+	int r = 0;
+
+	if (override) {
+		r = merge_file(&policy, override, false, errors);
+	} else {
+		_cleanup_free_ char *main_file = NULL, *dropin_dir = NULL, *run_file = NULL;
+		struct dirent **list = NULL;
+		int n;
+
+		if (asprintf(&main_file, "%s/vpmem.json", etc_dir) < 0 ||
+		    asprintf(&dropin_dir, "%s/vpmem.d", etc_dir) < 0 ||
+		    asprintf(&run_file, "%s/vpmem.json", run_dir) < 0)
+			return -ENOMEM;
+
+		merge_file(&policy, main_file, true, errors);
+		n = scandir(dropin_dir, &list, filter_json, alphasort);
+		for (int i = 0; i < n; i++) {
+			_cleanup_free_ char *path = NULL;
+
+			if (asprintf(&path, "%s/%s", dropin_dir, list[i]->d_name) >= 0)
+				merge_file(&policy, path, true, errors);
+			free(list[i]);
+		}
+		free(list);
+		merge_file(&policy, run_file, true, errors);
+	}
+
+	if (errors->count == before && policy.builtin && policy.n_namespaces == 0) {
+		r = policy_set_builtin(&policy);
+		if (r < 0)
+			goto fail;
+	}
+	if (errors->count == before)
+		policy_validate(&policy, errors);
+	if (errors->count != before) {
+		r = -EINVAL;
+		goto fail;
+	}
+	*ret = policy;
+	return 0;
+fail:
+	policy_clear(&policy);
+	return r < 0 ? r : -EINVAL;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VPMEM_AGENT_POLICY_H
+#define VPMEM_AGENT_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "errlist.h"
+#include "nd.h"
+
+enum fs_type {
+	FS_XFS,
+	FS_EXT4,
+	FS_NONE,
+};
+
+#define POLICY_REGION_ANY (-1)
+#define POLICY_PERMISSIONS_UNSET ((mode_t)-1)
+/* a namespace's alt name is 64 bytes on the label, NUL included */
+#define POLICY_NAME_MAX 63
+
+struct ns_policy {
+	char *name;
+	int region;              /* POLICY_REGION_ANY: every region, name gets the index appended */
+	enum ns_mode mode;
+	uint64_t size;           /* 0: the rest of the region */
+	uint64_t align;
+	enum pfn_map map;
+	enum fs_type filesystem; /* fsdax only */
+	char *mountpoint;        /* fsdax only; NULL: /mnt/<name> */
+	char *mount_options;     /* extra options, DAX is always added */
+	char *owner;             /* devdax only; NULL: leave as is */
+	char *group;
+	mode_t permissions;      /* POLICY_PERMISSIONS_UNSET: leave as is */
+	bool system_ram;         /* devdax only: online the device as system RAM */
+	char *source;            /* the file this entry came from */
+};
+
+struct policy {
+	bool overwrite;
+	bool builtin;            /* no file gave "namespaces": the built-in default */
+	struct ns_policy *namespaces;
+	size_t n_namespaces;
+};
+
+/*
+ * Parse one policy document (JSON text) from file (used in messages) and
+ * merge it over *policy: "overwrite" replaces the earlier value, "replace":
+ * true drops every earlier namespace entry, and each entry of "namespaces"
+ * replaces the earlier entry of the same name or is appended. Every problem
+ * is added to errors with its JSON path; on any error *policy is unchanged.
+ * Returns 0, or -EINVAL when errors were added, or -ENOMEM.
+ */
+int policy_merge_text(struct policy *policy, const char *file, const char *text, struct errlist *errors);
+
+/*
+ * Read the effective policy: override if given, otherwise
+ * <sysconfdir>/vpmem/vpmem.json, <sysconfdir>/vpmem/vpmem.d/<*>.json in
+ * lexical order, then <rundir>/vpmem.json; missing files are skipped. Applies
+ * the built-in default when no file lists namespaces, then checks the
+ * cross-entry rules. Returns 0, -EINVAL with errors filled, or another errno.
+ */
+int policy_load(struct policy *ret, const char *override, const char *etc_dir, const char *run_dir,
+		struct errlist *errors);
+
+/* Checks that span entries: duplicate names and mountpoints, two size-less entries on a region. */
+void policy_validate(const struct policy *policy, struct errlist *errors);
+
+/* Fill in the built-in default: one fsdax xfs namespace "pmem<N>" over each whole region. */
+int policy_set_builtin(struct policy *policy);
+
+void policy_clear(struct policy *policy);
+
+/* The name and mountpoint an entry gets on region_id (index appended when region-less). */
+char *ns_policy_name_for(const struct ns_policy *p, unsigned region_id);
+char *ns_policy_mountpoint_for(const struct ns_policy *p, unsigned region_id);
+
+const char *fs_type_name(enum fs_type fs);
+
+#endif

@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Acting on a plan, through libndctl and libdaxctl. Every step that could
+ * destroy data re-checks the device right before it, under the agent lock,
+ * because the plan was computed from a snapshot.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "cleanup-libs.h"
+#include "inventory.h"
+#include "log.h"
+#include "mkfs.h"
+#include "mount.h"
+#include "provision.h"
+#include "size.h"
+
+static void log_append(char ***list, size_t *n, char *line)
+{
+	char **grown;
+
+	if (!line)
+		abort();
+	grown = realloc(*list, (*n + 1) * sizeof(char *));
+	if (!grown)
+		abort();
+	*list = grown;
+	(*list)[(*n)++] = line;
+}
+
+static void done(struct apply_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void failed(struct apply_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void done(struct apply_log *log, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	log_notice("%s", s ? s : "(out of memory)");
+	log_append(&log->done, &log->n_done, s);
+}
+
+static void failed(struct apply_log *log, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	log_error("%s", s ? s : "(out of memory)");
+	log_append(&log->failed, &log->n_failed, s);
+}
+
+void apply_log_clear(struct apply_log *log)
+{
+	for (size_t i = 0; i < log->n_done; i++)
+		free(log->done[i]);
+	for (size_t i = 0; i < log->n_failed; i++)
+		free(log->failed[i]);
+	free(log->done);
+	free(log->failed);
+	memset(log, 0, sizeof(*log));
+}
+
+/*
+ * A fresh library context for each region: after labels are initialised or
+ * namespaces created, a long-lived context holds stale seeds (PMEM-CSI saw
+ * "pfn: no seed" from exactly that).
+ */
+static struct ndctl_region *find_region(struct ndctl_ctx *ctx, unsigned id)
+{
+	struct ndctl_region *region;
+	struct ndctl_bus *bus;
+
+	ndctl_bus_foreach(ctx, bus)
+		ndctl_region_foreach(bus, region)
+			if (ndctl_region_get_id(region) == id)
+				return region;
+	return NULL;
+}
+
+static struct ndctl_namespace *find_namespace(struct ndctl_region *region, const char *devname)
+{
+	struct ndctl_namespace *ndns;
+
+	ndctl_namespace_foreach(region, ndns)
+		if (strcmp(ndctl_namespace_get_devname(ndns), devname) == 0)
+			return ndns;
+	return NULL;
+}
+
+/* ndctl's own sequence (ndctl/namespace.c: namespace_prep_reconfig / autolabel) */
+static int region_init_labels(struct ndctl_region *region, const char *raw_blockdev)
+{
+	struct ndctl_dimm *dimm;
+	int r = 0;
+
+	/* last look before the labels are written: the raw namespace must still be empty */
+	if (raw_blockdev) {
+		_cleanup_free_ char *fstype = NULL;
+		bool has_data = true;
+
+		r = probe_block_device(raw_blockdev, &fstype, &has_data);
+		if (r < 0 || has_data)
+			return -ENOTEMPTY;
+	}
+
+	r = ndctl_region_disable_invalidate(region);
+	if (r < 0)
+		return r;
+	ndctl_dimm_foreach_in_region(region, dimm) {
+		if (ndctl_dimm_is_active(dimm)) {
+			r = -EBUSY;
+			goto out;
+		}
+	}
+	ndctl_dimm_foreach_in_region(region, dimm) {
+		_cleanup_(ndctl_cmd_unrefp) struct ndctl_cmd *cmd_read = ndctl_dimm_read_label_index(dimm);
+		int labels;
+
+		if (!cmd_read) {
+			r = -ENXIO;
+			goto out;
+		}
+		/* another run may have initialised them meanwhile: never twice */
+		if (ndctl_dimm_validate_labels(dimm) >= 0)
+			continue;
+		labels = ndctl_dimm_init_labels(dimm, NDCTL_NS_VERSION_1_2);
+		if (labels < 0) {
+			r = labels;
+			goto out;
+		}
+		ndctl_dimm_disable(dimm);
+		ndctl_dimm_enable(dimm);
+		/* kernels that do not understand v1.2 labels see fewer free slots: fall back to v1.1 */
+		if ((unsigned long)labels != ndctl_dimm_get_available_labels(dimm) + 1) {
+			labels = ndctl_dimm_init_labels(dimm, NDCTL_NS_VERSION_1_1);
+			if (labels < 0) {
+				r = labels;
+				goto out;
+			}
+			ndctl_dimm_disable(dimm);
+			ndctl_dimm_enable(dimm);
+		}
+	}
+out:
+	if (ndctl_region_enable(region) < 0 && r == 0)
+		r = -EIO;
+	if (r == 0 && ndctl_region_get_nstype(region) != ND_DEVICE_NAMESPACE_PMEM)
+		r = -EIO;
+	return r;
+}
+
+static struct ndctl_namespace *region_idle_namespace(struct ndctl_region *region)
+{
+	struct ndctl_namespace *ndns;
+
+	ndctl_namespace_foreach(region, ndns)
+		if (ndctl_namespace_get_id(ndns) == 0 && ndctl_namespace_get_size(ndns) == 0 &&
+		    ndctl_namespace_is_configuration_idle(ndns))
+			return ndns;
+	ndns = ndctl_region_get_namespace_seed(region);
+	if (ndns && ndctl_namespace_is_configuration_idle(ndns) && ndctl_namespace_get_size(ndns) == 0)
+		return ndns;
+	return NULL;
+}
+
+static int setup_pfn(struct ndctl_region *region, struct ndctl_namespace *ndns, const struct ns_policy *p)
+{
+	enum ndctl_pfn_loc loc = p->map == PFN_MAP_MEM ? NDCTL_PFN_LOC_RAM : NDCTL_PFN_LOC_PMEM;
+	uuid_t uu;
+	int r;
+
+	uuid_generate(uu);
+	if (p->mode == NS_MODE_FSDAX) {
+		struct ndctl_pfn *pfn = ndctl_region_get_pfn_seed(region);
+
+		if (!pfn)
+			return -ENXIO;
+		if ((r = ndctl_pfn_set_uuid(pfn, uu)) < 0 || (r = ndctl_pfn_set_location(pfn, loc)) < 0)
+			return r;
+		if (ndctl_pfn_has_align(pfn) && (r = ndctl_pfn_set_align(pfn, p->align)) < 0)
+			return r;
+		if ((r = ndctl_pfn_set_namespace(pfn, ndns)) < 0)
+			return r;
+		r = ndctl_pfn_enable(pfn);
+		if (r < 0)
+			ndctl_pfn_set_namespace(pfn, NULL);
+		return r;
+	} else {
+		struct ndctl_dax *dax = ndctl_region_get_dax_seed(region);
+
+		if (!dax)
+			return -ENXIO;
+		if ((r = ndctl_dax_set_uuid(dax, uu)) < 0 || (r = ndctl_dax_set_location(dax, loc)) < 0 ||
+		    (r = ndctl_dax_set_align(dax, p->align)) < 0 || (r = ndctl_dax_set_namespace(dax, ndns)) < 0)
+			return r;
+		r = ndctl_dax_enable(dax);
+		if (r < 0)
+			ndctl_dax_set_namespace(dax, NULL);
+		return r;
+	}
+}
+
+/* libndctl's seed sequence: uuid, alt name, size (uuid before size), mode, then the pfn or dax seed */
+static int namespace_create(struct ndctl_region *region, const struct plan_ns *pn, char **ret_devname)
+{
+	struct ndctl_namespace *ndns = region_idle_namespace(region);
+	uuid_t uu;
+	int r;
+
+	if (!ndns)
+		return -EAGAIN;
+	uuid_generate(uu);
+	if ((r = ndctl_namespace_set_uuid(ndns, uu)) < 0 || (r = ndctl_namespace_set_alt_name(ndns, pn->name)) < 0 ||
+	    (r = ndctl_namespace_set_size(ndns, pn->size)) < 0)
+		goto fail;
+	ndctl_namespace_set_enforce_mode(ndns, pn->policy->mode == NS_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX
+										   : NDCTL_NS_MODE_FSDAX);
+	r = setup_pfn(region, ndns, pn->policy);
+	if (r < 0)
+		goto fail;
+	*ret_devname = strdup(ndctl_namespace_get_devname(ndns));
+	return *ret_devname ? 0 : -ENOMEM;
+fail:
+	/* leave no half-made namespace behind */
+	ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
+	ndctl_namespace_delete(ndns);
+	return r;
+}
+
+static int lookup_id(const char *name, bool group, unsigned *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (!errno && !*end && v < UINT32_MAX) {
+		*ret = (unsigned)v;
+		return 0;
+	}
+	if (group) {
+		struct group *gr = getgrnam(name);
+
+		if (!gr)
+			return -ENOENT;
+		*ret = gr->gr_gid;
+	} else {
+		struct passwd *pw = getpwnam(name);
+
+		if (!pw)
+			return -ENOENT;
+		*ret = pw->pw_uid;
+	}
+	return 0;
+}
+
+static int devdax_set_access(const char *dev, const struct ns_policy *p, struct apply_log *log,
+			     const char *region)
+{
+	unsigned uid = (unsigned)-1, gid = (unsigned)-1;
+	struct stat st;
+
+	if (!p->owner && !p->group && p->permissions == POLICY_PERMISSIONS_UNSET)
+		return 0;
+	if (p->owner && lookup_id(p->owner, false, &uid) < 0) {
+		failed(log, "%s: %s: no user \"%s\"", region, dev, p->owner);
+		return -ENOENT;
+	}
+	if (p->group && lookup_id(p->group, true, &gid) < 0) {
+		failed(log, "%s: %s: no group \"%s\"", region, dev, p->group);
+		return -ENOENT;
+	}
+	if (stat(dev, &st) < 0) {
+		failed(log, "%s: %s: %s", region, dev, strerror(errno));
+		return -errno;
+	}
+	if ((uid == (unsigned)-1 || st.st_uid == uid) && (gid == (unsigned)-1 || st.st_gid == gid) &&
+	    (p->permissions == POLICY_PERMISSIONS_UNSET || (st.st_mode & 07777) == p->permissions))
+		return 0;
+	if (chown(dev, uid, gid) < 0 ||
+	    (p->permissions != POLICY_PERMISSIONS_UNSET && chmod(dev, p->permissions) < 0)) {
+		failed(log, "%s: cannot set owner/permissions of %s: %s", region, dev, strerror(errno));
+		return -errno;
+	}
+	done(log, "%s: set owner %s, group %s, permissions %04o on %s", region, p->owner ? p->owner : "-",
+	     p->group ? p->group : "-", p->permissions == POLICY_PERMISSIONS_UNSET ? st.st_mode & 07777 : p->permissions,
+	     dev);
+	return 0;
+}
+
+static int devdax_to_system_ram(struct ndctl_namespace *ndns, struct apply_log *log, const char *region)
+{
+	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+	struct daxctl_region *dregion = dax ? ndctl_dax_get_daxctl_region(dax) : NULL;
+	struct daxctl_dev *dev;
+	int r;
+
+	if (!dregion)
+		return -ENXIO;
+	daxctl_dev_foreach(dregion, dev) {
+		struct daxctl_memory *mem;
+
+		if (!daxctl_dev_get_size(dev))
+			continue;
+		if (!daxctl_dev_get_memory(dev)) {
+			r = daxctl_dev_disable(dev);
+			if (r == 0)
+				r = daxctl_dev_enable_ram(dev);
+			if (r < 0) {
+				failed(log, "%s: cannot hand %s to the kernel as system RAM: %s", region,
+				       daxctl_dev_get_devname(dev), strerror(-r));
+				return r;
+			}
+		}
+		mem = daxctl_dev_get_memory(dev);
+		if (mem && daxctl_memory_is_online(mem) <= 0) {
+			r = daxctl_memory_online(mem);
+			if (r < 0) {
+				failed(log, "%s: cannot online the memory of %s: %s", region, daxctl_dev_get_devname(dev),
+				       strerror(-r));
+				return r;
+			}
+			done(log, "%s: %s is now system RAM (%d memory blocks onlined)", region,
+			     daxctl_dev_get_devname(dev), r);
+		}
+		return 0;
+	}
+	return -ENXIO;
+}
+
+static int mount_and_verify(const char *region, const char *name, const char *dev, const char *fstype,
+			    const struct plan_ns *pn, struct apply_log *log)
+{
+	_cleanup_free_ char *message = NULL;
+	int dax, r;
+
+	r = mount_with_dax(dev, pn->mountpoint, fstype, pn->policy->mount_options, &message);
+	if (r < 0) {
+		failed(log, "%s: cannot mount \"%s\" (%s) at %s: %s", region, name, dev, pn->mountpoint,
+		       message ? message : strerror(-r));
+		return r;
+	}
+	dax = mount_dax_in_effect(pn->mountpoint, NULL);
+	if (dax == 0) {
+		/* a pmem filesystem silently running through the page cache is worse than none */
+		umount2(pn->mountpoint, 0);
+		failed(log, "%s: \"%s\" (%s) mounted at %s without DAX (the kernel turned it off): unmounted",
+		       region, name, dev, pn->mountpoint);
+		return -EOPNOTSUPP;
+	}
+	done(log, "%s: mounted \"%s\" (%s, %s) at %s with DAX%s", region, name, dev, fstype, pn->mountpoint,
+	     dax < 0 ? " (kernel cannot confirm it)" : ", verified");
+	if (strcmp(fstype, "xfs") == 0) {
+		r = xfs_set_extsize_hint(pn->mountpoint, (uint32_t)DAX_ALIGN_BYTES);
+		if (r < 0)
+			log_warning("%s: cannot set the 2 MiB extent size hint on %s: %s", region, pn->mountpoint,
+				    strerror(-r));
+	}
+	return 0;
+}
+
+static int provision_fs(const char *region, const struct plan_ns *pn, const char *blockdev, bool created,
+			bool overwrite, struct apply_log *log)
+{
+	const char *fstype = fs_type_name(pn->policy->filesystem);
+	enum fs_action action = pn->fs;
+	int r;
+
+	if (action == FS_ACTION_NONE)
+		return 0;
+	if (!blockdev) {
+		failed(log, "%s: \"%s\" has no block device", region, pn->name);
+		return -ENODEV;
+	}
+	if (action == FS_ACTION_MKFS) {
+		_cleanup_free_ char *found = NULL, *output = NULL;
+		bool has_data = true, striped = false;
+
+		/* a new namespace can land on capacity that held an old one: look again */
+		r = probe_block_device(blockdev, &found, &has_data);
+		if (r < 0) {
+			failed(log, "%s: cannot read %s: %s", region, blockdev, strerror(-r));
+			return r;
+		}
+		if (found && strcmp(found, fstype) == 0 && !overwrite) {
+			action = FS_ACTION_KEEP;
+		} else if (has_data && !overwrite) {
+			failed(log, "%s: %s (\"%s\") already holds %s: not formatted (set \"overwrite\": true to "
+				    "replace it)",
+			       region, blockdev, pn->name, found ? found : "data");
+			return -ENOTEMPTY;
+		} else {
+			r = mkfs_run(pn->policy->filesystem, blockdev, overwrite && has_data, &striped, &output);
+			if (r < 0) {
+				failed(log, "%s: mkfs.%s on %s failed: %s%s%s", region, fstype, blockdev, strerror(-r),
+				       output ? ": " : "", output ? output : "");
+				return r;
+			}
+			done(log, "%s: made %s on %s (\"%s\")%s", region, fstype, blockdev, pn->name,
+			     striped ? ", 2 MiB stripe aligned"
+				     : ", too small for a 2 MiB stripe unit: made without one");
+		}
+	}
+	(void)created;
+	if (!pn->mount)
+		return 0;
+	return mount_and_verify(region, pn->name, blockdev, fstype, pn, log);
+}
+
+static int apply_region(const struct plan *plan, const struct plan_region *pr, struct apply_log *log)
+{
+	_cleanup_(ndctl_unrefp) struct ndctl_ctx *ctx = NULL;
+	const char *rname = pr->region->devname;
+	struct ndctl_region *region;
+	int r, result = 0;
+
+	if (ndctl_new(&ctx) < 0 || !(region = find_region(ctx, pr->region->id))) {
+		failed(log, "%s: gone", rname);
+		return -ENODEV;
+	}
+
+	if (pr->init_labels) {
+		const char *raw = NULL;
+
+		for (size_t i = 0; i < pr->region->n_namespaces; i++)
+			if (pr->region->namespaces[i].blockdev)
+				raw = pr->region->namespaces[i].blockdev;
+		r = region_init_labels(region, plan->overwrite ? NULL : raw);
+		if (r == -ENOTEMPTY) {
+			failed(log, "%s: %s is no longer empty: labels not initialised", rname, raw);
+			return r;
+		}
+		if (r < 0) {
+			failed(log, "%s: cannot initialise namespace labels: %s", rname, strerror(-r));
+			return r;
+		}
+		done(log, "%s: initialised namespace labels", rname);
+		ndctl_unref(ctx);
+		ctx = NULL;
+		if (ndctl_new(&ctx) < 0 || !(region = find_region(ctx, pr->region->id))) {
+			failed(log, "%s: gone after label initialisation", rname);
+			return -ENODEV;
+		}
+	}
+
+	for (size_t i = 0; i < pr->n_ns; i++) {
+		const struct plan_ns *pn = &pr->ns[i];
+		_cleanup_free_ char *devname = NULL, *blockdev = NULL;
+		struct ndctl_namespace *ndns;
+		bool created = false;
+
+		if (pn->problem) {
+			failed(log, "%s: %s", rname, pn->problem);
+			result = -EIO;
+			continue;
+		}
+		if (pn->existing) {
+			devname = strdup(pn->existing->devname);
+		} else {
+			char s[SIZE_BUF];
+
+			r = namespace_create(region, pn, &devname);
+			if (r < 0) {
+				failed(log, "%s: cannot create %s namespace \"%s\" of %s: %s", rname,
+				       ns_mode_name(pn->policy->mode), pn->name, size_format_human(pn->size, s, sizeof(s)),
+				       strerror(-r));
+				result = r;
+				continue;
+			}
+			created = true;
+		}
+		if (!devname)
+			return -ENOMEM;
+		ndns = find_namespace(region, devname);
+		if (!ndns) {
+			failed(log, "%s: %s vanished", rname, devname);
+			result = -ENODEV;
+			continue;
+		}
+
+		if (pn->policy->mode == NS_MODE_FSDAX) {
+			struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+			const char *bdev = pfn ? ndctl_pfn_get_block_device(pfn) : ndctl_namespace_get_block_device(ndns);
+
+			if (bdev && asprintf(&blockdev, "/dev/%s", bdev) < 0)
+				return -ENOMEM;
+			if (created)
+				done(log, "%s: created fsdax namespace \"%s\" (%s, %s)", rname, pn->name, devname,
+				     blockdev ? blockdev : "no block device");
+			r = provision_fs(rname, pn, blockdev, created, plan->overwrite, log);
+			if (r < 0)
+				result = r;
+		} else {
+			struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+			struct daxctl_region *dregion = dax ? ndctl_dax_get_daxctl_region(dax) : NULL;
+			struct daxctl_dev *dev = dregion ? daxctl_dev_get_first(dregion) : NULL;
+			_cleanup_free_ char *chardev = NULL;
+
+			if (dev && asprintf(&chardev, "/dev/%s", daxctl_dev_get_devname(dev)) < 0)
+				return -ENOMEM;
+			if (created)
+				done(log, "%s: created devdax namespace \"%s\" (%s, %s)", rname, pn->name, devname,
+				     chardev ? chardev : "no device");
+			if (pn->policy->system_ram)
+				r = devdax_to_system_ram(ndns, log, rname);
+			else if (chardev)
+				r = devdax_set_access(chardev, pn->policy, log, rname);
+			else
+				r = 0;
+			if (r < 0)
+				result = r;
+		}
+	}
+	return result;
+}
+
+static int apply_adopted(const struct plan_region *pr, struct apply_log *log)
+{
+	const char *rname = pr->region->devname;
+	int result = 0;
+
+	for (size_t i = 0; i < pr->n_ns; i++) {
+		const struct plan_ns *pn = &pr->ns[i];
+
+		if (!pn->mount)
+			continue;
+		if (mount_and_verify(rname, pn->name, pr->adopt->blockdev, pr->adopt->fstype, pn, log) < 0)
+			result = -EIO;
+	}
+	return result;
+}
+
+int provision_apply(const struct plan *plan, struct apply_log *log)
+{
+	int result = 0;
+
+	for (size_t i = 0; i < plan->n_regions; i++) {
+		const struct plan_region *pr = &plan->regions[i];
+
+		if (pr->error) {
+			failed(log, "%s", pr->error);
+			result = -EIO;
+			continue;
+		}
+		if (pr->notice)
+			log_notice("%s", pr->notice);
+		if (pr->adopt) {
+			if (apply_adopted(pr, log) < 0)
+				result = -EIO;
+			continue;
+		}
+		if (apply_region(plan, pr, log) < 0)
+			result = -EIO;
+	}
+	return result;
+}

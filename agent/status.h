@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VPMEM_AGENT_STATUS_H
+#define VPMEM_AGENT_STATUS_H
+
+#include <stdio.h>
+
+#include "inventory.h"
+#include "provision.h"
+
+struct json_object;
+
+/* {"regions": [...]} describing every region and namespace of inv. */
+struct json_object *status_to_json(const struct inventory *inv);
+
+/* The same as a table for people. */
+void status_print(const struct inventory *inv, FILE *out);
+
+/*
+ * The record of an apply run: the status plus what was done and what failed,
+ * written atomically to path (temp file + rename). 0 or a negative errno.
+ */
+int status_write_file(const char *path, const struct inventory *inv, const struct apply_log *log);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VPMEM_FILEIO_H
+#define VPMEM_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Replace path with data, crash-safely: write a temporary file beside it,
+ * fsync it, rename it over path, fsync the directory. Readers see the old or
+ * the new content, never a mix. Returns 0 or a negative errno.
+ */
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+
+/* Read a whole (small) file. Returns 0 or a negative errno. */
+int read_file(const char *path, char **ret_data, size_t *ret_len);
+
+/*
+ * Create directory path and its missing parents with mode, walking from "/"
+ * one component at a time with openat(O_NOFOLLOW), so that a symlink planted
+ * anywhere on the way is refused (-ELOOP) rather than followed. path must be
+ * absolute. Returns 0 (also when it already exists) or a negative errno.
+ */
+int mkdir_p_nofollow(const char *path, mode_t mode);
+
+/*
+ * Open (creating) path and take an exclusive flock on it, waiting for other
+ * holders. Returns the fd, which holds the lock until closed, or a negative
+ * errno.
+ */
+int lock_file(const char *path);
+
+#endif

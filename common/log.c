@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *log_ident = "vpmem";
+static bool log_verbose;
+static bool log_to_syslog;
+
+void log_open(const char *ident)
+{
+	log_ident = ident;
+	log_to_syslog = !isatty(STDERR_FILENO);
+	if (log_to_syslog)
+		openlog(ident, LOG_PID, LOG_DAEMON);
+}
+
+void log_set_verbose(bool verbose)
+{
+	log_verbose = verbose;
+}
+
+bool log_is_verbose(void)
+{
+	return log_verbose;
+}
+
+static const char *priority_prefix(int priority)
+{
+	switch (priority) {
+	case LOG_ERR:
+		return "error: ";
+	case LOG_WARNING:
+		return "warning: ";
+	case LOG_DEBUG:
+		return "debug: ";
+	default:
+		return "";
+	}
+}
+
+void log_message(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (priority == LOG_DEBUG && !log_verbose)
+		return;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: %s", log_ident, priority_prefix(priority));
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+
+	if (log_to_syslog) {
+		va_start(ap, fmt);
+		vsyslog(priority, fmt, ap);
+		va_end(ap);
+	}
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VPMEM_ND_H
+#define VPMEM_ND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum ns_mode {
+	NS_MODE_UNKNOWN = 0,
+	NS_MODE_RAW,
+	NS_MODE_SECTOR,
+	NS_MODE_FSDAX,
+	NS_MODE_DEVDAX,
+};
+
+enum pfn_map {
+	PFN_MAP_DEV, /* memmap in the namespace itself ("dev", ndctl's default) */
+	PFN_MAP_MEM, /* memmap in system RAM */
+};
+
+const char *ns_mode_name(enum ns_mode mode);
+enum ns_mode ns_mode_from_name(const char *name);
+const char *pfn_map_name(enum pfn_map map);
+
+/*
+ * Usable capacity of an fsdax/devdax namespace of size bytes once the kernel
+ * has put its info block and, with map=dev, the page map (64 bytes per page)
+ * at its start, padded to align. An estimate that errs low, for planning.
+ */
+uint64_t ns_usable_size_estimate(uint64_t size, uint64_t align, enum pfn_map map, uint64_t page_size);
+
+/*
+ * Parse "regionN", "nmemN" or a sysfs devpath ending in one of them
+ * ("/devices/platform/ACPI0012:00/ndbus0/region0"). Returns 0 and sets
+ * *ret_is_region and *ret_id, or -EINVAL.
+ */
+int nd_parse_target(const char *target, bool *ret_is_region, unsigned *ret_id);
+
+#endif

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VPMEM_TEST_SUITES_H
+#define VPMEM_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *size_suite(void);
+Suite *policy_suite(void);
+Suite *plan_suite(void);
+Suite *mkfs_suite(void);
+Suite *mount_suite(void);
+Suite *status_suite(void);
+Suite *common_suite(void);
+
+#endif

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "errlist.h"
+#include "exec.h"
+#include "fileio.h"
+#include "suites.h"
+
+static char dir[] = "/tmp/vpmem-common-XXXXXX";
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/vpmem-common-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char *argv[] = { "rm", "-rf", dir, NULL };
+
+	exec_wait(argv, NULL);
+}
+
+START_TEST(test_exec)
+{
+	char *ok[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+	char *missing[] = { "/nonexistent/vpmem-tool", NULL };
+	char *args[] = { "printf", "%s|", "a b", "$(reboot)", ";", NULL };
+	_cleanup_free_ char *output = NULL, *output2 = NULL;
+
+	ck_assert_int_eq(exec_wait(ok, &output), 3);
+	ck_assert_str_eq(output, "out\nerr\n");
+	ck_assert_int_eq(exec_wait(missing, NULL), 127);
+	/* arguments reach the program as they are: no shell in between */
+	ck_assert_int_eq(exec_wait(args, &output2), 0);
+	ck_assert_str_eq(output2, "a b|$(reboot)|;|");
+}
+END_TEST
+
+START_TEST(test_atomic_write)
+{
+	char path[128];
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/f.json", dir);
+	ck_assert_int_eq(write_file_atomic(path, "one", 3, 0644), 0);
+	ck_assert_int_eq(write_file_atomic(path, "second", 6, 0600), 0);
+	ck_assert_int_eq(read_file(path, &text, &len), 0);
+	ck_assert_str_eq(text, "second");
+	ck_assert_uint_eq(len, 6);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(write_file_atomic("/nonexistent-dir/x", "a", 1, 0644), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_mkdir_nofollow)
+{
+	char path[128], link[128], through[160];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	ck_assert_int_eq(mkdir_p_nofollow(path, 0755), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(mkdir_p_nofollow(path, 0755), 0);
+
+	/* a planted symlink is refused, not followed */
+	snprintf(link, sizeof(link), "%s/evil", dir);
+	ck_assert_int_eq(symlink("/tmp", link), 0);
+	snprintf(through, sizeof(through), "%s/evil/x", dir);
+	ck_assert_int_eq(mkdir_p_nofollow(through, 0755), -ELOOP);
+	ck_assert_int_eq(mkdir_p_nofollow(link, 0755), -ELOOP);
+	ck_assert_int_eq(mkdir_p_nofollow("relative/x", 0755), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_lock)
+{
+	char path[128];
+	int fd, other;
+
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = lock_file(path);
+	ck_assert_int_ge(fd, 0);
+	other = open(path, O_RDWR);
+	ck_assert_int_ge(other, 0);
+	ck_assert_int_eq(flock(other, LOCK_EX | LOCK_NB), -1);
+	ck_assert_int_eq(errno, EWOULDBLOCK);
+	close(fd);
+	ck_assert_int_eq(flock(other, LOCK_EX | LOCK_NB), 0);
+	close(other);
+}
+END_TEST
+
+START_TEST(test_errlist)
+{
+	struct errlist e = { 0 };
+
+	errlist_add(&e, "f.json", "$.a", "bad %d", 1);
+	errlist_add(&e, NULL, NULL, "plain");
+	errlist_add(&e, "f.json", NULL, "no path");
+	ck_assert_uint_eq(e.count, 3);
+	ck_assert_str_eq(e.messages[0], "f.json: $.a: bad 1");
+	ck_assert_str_eq(e.messages[1], "plain");
+	ck_assert_str_eq(e.messages[2], "f.json: no path");
+	errlist_clear(&e);
+	ck_assert_uint_eq(e.count, 0);
+}
+END_TEST
+
+Suite *common_suite(void)
+{
+	Suite *s = suite_create("common");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_exec);
+	tcase_add_test(tc, test_atomic_write);
+	tcase_add_test(tc, test_mkdir_nofollow);
+	tcase_add_test(tc, test_lock);
+	tcase_add_test(tc, test_errlist);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "policy.h"
+#include "size.h"
+#include "suites.h"
+
+#define REGION_SIZE UINT64_C(2147352576) /* a 2 GiB QEMU vNVDIMM with a 128 KiB label */
+#define PAGE 4096
+
+static char *dimms0[] = { "nmem0", NULL };
+
+static struct ns_state raw_ns = {
+	.devname = "namespace0.0", .name = "", .mode = NS_MODE_RAW, .enabled = true,
+	.size = REGION_SIZE, .blockdev = "/dev/pmem0",
+};
+
+static struct region_state fresh_region(void)
+{
+	struct region_state r = {
+		.devname = "region0", .id = 0, .size = REGION_SIZE, .available = 0, .align = SZ_16M,
+		.ways = 1, .enabled = true, .labelled = false, .label_capable = true, .dimms = dimms0,
+		.namespaces = &raw_ns, .n_namespaces = 1,
+	};
+	return r;
+}
+
+static struct region_state labelled_region(uint64_t available, struct ns_state *ns, size_t n)
+{
+	struct region_state r = fresh_region();
+
+	r.labelled = true;
+	r.available = available;
+	r.namespaces = ns;
+	r.n_namespaces = n;
+	return r;
+}
+
+static struct policy parse(const char *text)
+{
+	struct policy p = { .builtin = true };
+	struct errlist errors = { 0 };
+
+	ck_assert_int_eq(policy_merge_text(&p, "t.json", text, &errors), 0);
+	if (p.builtin && !p.n_namespaces)
+		ck_assert_int_eq(policy_set_builtin(&p), 0);
+	return p;
+}
+
+static struct plan build(struct policy *p, struct region_state *regions, size_t n)
+{
+	struct inventory inv = { .regions = regions, .n_regions = n };
+	struct plan plan;
+
+	ck_assert_int_eq(plan_build(p, &inv, NULL, PAGE, &plan), 0);
+	return plan;
+}
+
+START_TEST(test_fresh_default)
+{
+	struct region_state r = fresh_region();
+	struct policy p = parse("{}");
+	struct plan plan = build(&p, &r, 1);
+	struct plan_region *pr = &plan.regions[0];
+
+	ck_assert_ptr_null(pr->error);
+	ck_assert(pr->init_labels);
+	ck_assert_uint_eq(pr->n_ns, 1);
+	ck_assert_str_eq(pr->ns[0].name, "pmem0");
+	ck_assert_str_eq(pr->ns[0].mountpoint, "/mnt/pmem0");
+	ck_assert_ptr_null(pr->ns[0].existing);
+	/* the whole region, rounded down to the 16 MiB region alignment */
+	ck_assert_uint_eq(pr->ns[0].size, align_down(REGION_SIZE, SZ_16M));
+	ck_assert_int_eq(pr->ns[0].fs, FS_ACTION_MKFS);
+	ck_assert(pr->ns[0].mount);
+	ck_assert(!plan_has_failures(&plan));
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_sizes_round_up_and_rest_down)
+{
+	struct region_state r = labelled_region(REGION_SIZE, NULL, 0);
+	struct policy p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"size\": \"1000M\"},"
+				" {\"name\": \"b\", \"region\": 0, \"mode\": \"devdax\"}]}");
+	struct plan plan = build(&p, &r, 1);
+	struct plan_region *pr = &plan.regions[0];
+
+	ck_assert_ptr_null(pr->error);
+	ck_assert(!pr->init_labels);
+	ck_assert_uint_eq(pr->ns[0].size, UINT64_C(1008) << 20); /* up to 16 MiB */
+	ck_assert_uint_eq(pr->ns[1].size, align_down(REGION_SIZE - (UINT64_C(1008) << 20), SZ_16M));
+	ck_assert_int_eq(pr->ns[1].fs, FS_ACTION_NONE);
+	ck_assert(!pr->ns[1].mount);
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_does_not_fit)
+{
+	struct region_state r = labelled_region(REGION_SIZE, NULL, 0);
+	struct policy p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"size\": \"1G\"},"
+				" {\"name\": \"b\", \"region\": 0, \"size\": \"1G\"}]}");
+	struct plan plan = build(&p, &r, 1);
+
+	ck_assert_ptr_nonnull(plan.regions[0].error);
+	ck_assert(strstr(plan.regions[0].error, "region0"));
+	ck_assert(strstr(plan.regions[0].error, "asks for 2.00 GiB (2147483648 bytes)"));
+	ck_assert(strstr(plan.regions[0].error, "only 2.00 GiB (2147352576 bytes) is free"));
+	ck_assert(plan_has_failures(&plan));
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_xfs_too_small)
+{
+	struct region_state r = labelled_region(REGION_SIZE, NULL, 0);
+	struct policy p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"size\": \"256M\"}]}");
+	struct plan plan = build(&p, &r, 1);
+
+	ck_assert_ptr_nonnull(plan.regions[0].error);
+	ck_assert(strstr(plan.regions[0].error, "too small for xfs"));
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"size\": \"256M\", \"filesystem\": \"ext4\"}]}");
+	plan = build(&p, &r, 1);
+	ck_assert_ptr_null(plan.regions[0].error);
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_rerun_keeps_everything)
+{
+	struct ns_state ns = {
+		.devname = "namespace0.0", .name = "pmem0", .mode = NS_MODE_FSDAX, .enabled = true,
+		.size = UINT64_C(2136997888), .blockdev = "/dev/pmem0", .fstype = "xfs", .has_data = true,
+		.mountpoint = "/mnt/pmem0", .dax = 1,
+	};
+	struct region_state r = labelled_region(0, &ns, 1);
+	struct policy p = parse("{}");
+	struct plan plan = build(&p, &r, 1);
+	struct plan_region *pr = &plan.regions[0];
+
+	ck_assert_ptr_null(pr->error);
+	ck_assert(!pr->init_labels);
+	ck_assert_ptr_eq(pr->ns[0].existing, &ns);
+	ck_assert_int_eq(pr->ns[0].fs, FS_ACTION_KEEP);
+	ck_assert(!pr->ns[0].mount);
+	ck_assert(!plan_has_failures(&plan));
+	plan_clear(&plan);
+
+	/* after a reboot: there, not mounted */
+	ns.mountpoint = NULL;
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_KEEP);
+	ck_assert(plan.regions[0].ns[0].mount);
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_existing_conflicts)
+{
+	struct ns_state ns = {
+		.devname = "namespace0.0", .name = "pmem0", .mode = NS_MODE_FSDAX, .enabled = true,
+		.size = SZ_1G, .blockdev = "/dev/pmem0", .fstype = "ext4", .has_data = true,
+	};
+	struct region_state r = labelled_region(SZ_1G, &ns, 1);
+	struct policy p = parse("{}");
+	struct plan plan = build(&p, &r, 1);
+
+	/* another filesystem: refused, never reformatted */
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
+	ck_assert(strstr(plan.regions[0].ns[0].problem, "holds ext4, not xfs"));
+	ck_assert(plan_has_failures(&plan));
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* unless overwrite */
+	p = parse("{\"overwrite\": true}");
+	ck_assert_int_eq(policy_set_builtin(&p), 0);
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_MKFS);
+	ck_assert_ptr_null(plan.regions[0].ns[0].problem);
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* data without a signature is data too */
+	ns.fstype = NULL;
+	p = parse("{}");
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
+	ck_assert(strstr(plan.regions[0].ns[0].problem, "holds data"));
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* an empty namespace gets its filesystem */
+	ns.has_data = false;
+	p = parse("{}");
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_MKFS);
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* the wrong mode is left alone */
+	ns.mode = NS_MODE_DEVDAX;
+	p = parse("{}");
+	plan = build(&p, &r, 1);
+	ck_assert(strstr(plan.regions[0].ns[0].problem, "exists in devdax mode"));
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_labelless_with_data)
+{
+	struct ns_state raw = raw_ns;
+	struct region_state r = fresh_region();
+	struct policy p;
+	struct plan plan;
+
+	r.namespaces = &raw;
+
+	/* a filesystem the policy asks for: adopted, mounted, labels untouched */
+	raw.fstype = "xfs";
+	raw.has_data = true;
+	p = parse("{}");
+	plan = build(&p, &r, 1);
+	ck_assert(!plan.regions[0].init_labels);
+	ck_assert_ptr_eq(plan.regions[0].adopt, &raw);
+	ck_assert_uint_eq(plan.regions[0].n_ns, 1);
+	ck_assert(plan.regions[0].ns[0].mount);
+	ck_assert_str_eq(plan.regions[0].ns[0].mountpoint, "/mnt/pmem0");
+	ck_assert_ptr_nonnull(plan.regions[0].notice);
+	ck_assert(!plan_has_failures(&plan));
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* a filesystem nobody asked for: kept, reported */
+	raw.fstype = "ext4";
+	p = parse("{}");
+	plan = build(&p, &r, 1);
+	ck_assert(!plan.regions[0].init_labels);
+	ck_assert_ptr_null(plan.regions[0].adopt);
+	ck_assert(strstr(plan.regions[0].error, "no policy entry asks for"));
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* unknown data: kept, reported */
+	raw.fstype = NULL;
+	p = parse("{}");
+	plan = build(&p, &r, 1);
+	ck_assert(!plan.regions[0].init_labels);
+	ck_assert(strstr(plan.regions[0].error, "holds data"));
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* overwrite: labels are initialised over it */
+	p = parse("{\"overwrite\": true}");
+	ck_assert_int_eq(policy_set_builtin(&p), 0);
+	plan = build(&p, &r, 1);
+	ck_assert(plan.regions[0].init_labels);
+	ck_assert_ptr_null(plan.regions[0].error);
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* no label area: nothing can be done */
+	raw.has_data = false;
+	r.label_capable = false;
+	p = parse("{}");
+	plan = build(&p, &r, 1);
+	ck_assert(!plan.regions[0].init_labels);
+	ck_assert(strstr(plan.regions[0].error, "no label area"));
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_region_selection_and_names)
+{
+	static char *dimms1[] = { "nmem1", NULL };
+	struct region_state r[2] = { labelled_region(REGION_SIZE, NULL, 0), labelled_region(REGION_SIZE, NULL, 0) };
+	struct policy p = parse("{\"namespaces\": [{\"name\": \"db\", \"size\": \"1G\", \"mountpoint\": \"/srv/db\"},"
+				" {\"name\": \"only1\", \"region\": 1, \"mode\": \"devdax\"}]}");
+	struct inventory inv = { .regions = r, .n_regions = 2 };
+	bool selected[2] = { false, true };
+	struct plan plan;
+
+	r[1].devname = "region1";
+	r[1].id = 1;
+	r[1].dimms = dimms1;
+	plan = build(&p, r, 2);
+	ck_assert_uint_eq(plan.n_regions, 2);
+	ck_assert_uint_eq(plan.regions[0].n_ns, 1);
+	ck_assert_str_eq(plan.regions[0].ns[0].name, "db0");
+	ck_assert_str_eq(plan.regions[0].ns[0].mountpoint, "/srv/db0");
+	ck_assert_uint_eq(plan.regions[1].n_ns, 2);
+	ck_assert_str_eq(plan.regions[1].ns[0].name, "db1");
+	ck_assert_str_eq(plan.regions[1].ns[1].name, "only1");
+	plan_clear(&plan);
+
+	ck_assert_int_eq(plan_build(&p, &inv, selected, PAGE, &plan), 0);
+	ck_assert_uint_eq(plan.n_regions, 1);
+	ck_assert_str_eq(plan.regions[0].region->devname, "region1");
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_unsupported_align)
+{
+	struct region_state r = labelled_region(REGION_SIZE, NULL, 0);
+	struct policy p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"mode\": \"devdax\", \"align\": \"1G\"}]}");
+	struct plan plan;
+
+	r.devdax_aligns[0] = 4096;
+	r.devdax_aligns[1] = SZ_2M;
+	r.n_devdax_aligns = 2;
+	plan = build(&p, &r, 1);
+	ck_assert(strstr(plan.regions[0].error, "does not support align 1G"));
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_unit)
+{
+	struct region_state r = labelled_region(0, NULL, 0);
+
+	ck_assert_uint_eq(plan_size_unit(&r, SZ_2M), SZ_16M);
+	r.align = 0;
+	ck_assert_uint_eq(plan_size_unit(&r, SZ_2M), SZ_2M);
+	r.ways = 4;
+	ck_assert_uint_eq(plan_size_unit(&r, SZ_2M), 4 * SZ_2M);
+}
+END_TEST
+
+START_TEST(test_untouched_regions)
+{
+	struct region_state r = fresh_region();
+	struct policy p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 5}]}");
+	struct plan plan = build(&p, &r, 1);
+
+	/* no entry for region0: no labels, nothing */
+	ck_assert(!plan.regions[0].init_labels);
+	ck_assert_uint_eq(plan.regions[0].n_ns, 0);
+	ck_assert_ptr_null(plan.regions[0].error);
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	r.readonly = true;
+	p = parse("{}");
+	plan = build(&p, &r, 1);
+	ck_assert(strstr(plan.regions[0].error, "read-only"));
+	ck_assert(!plan.regions[0].init_labels);
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+Suite *plan_suite(void)
+{
+	Suite *s = suite_create("plan");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_fresh_default);
+	tcase_add_test(tc, test_sizes_round_up_and_rest_down);
+	tcase_add_test(tc, test_does_not_fit);
+	tcase_add_test(tc, test_xfs_too_small);
+	tcase_add_test(tc, test_rerun_keeps_everything);
+	tcase_add_test(tc, test_existing_conflicts);
+	tcase_add_test(tc, test_labelless_with_data);
+	tcase_add_test(tc, test_region_selection_and_names);
+	tcase_add_test(tc, test_unsupported_align);
+	tcase_add_test(tc, test_unit);
+	tcase_add_test(tc, test_untouched_regions);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "size.h"
+#include "suites.h"
+
+/* Merge one document into a fresh policy; returns the number of errors and
+ * checks that one of them mentions want (a JSON path or a phrase). */
+static size_t merge_errors(const char *text, const char *want)
+{
+	struct policy p = { .builtin = true };
+	struct errlist errors = { 0 };
+	size_t n;
+	bool seen = want == NULL;
+	int r;
+
+	r = policy_merge_text(&p, "test.json", text, &errors);
+	n = errors.count;
+	for (size_t i = 0; i < n; i++)
+		if (want && strstr(errors.messages[i], want))
+			seen = true;
+	ck_assert_msg(seen, "no error mentions \"%s\" for %s (got %zu: %s)", want, text, n,
+		      n ? errors.messages[0] : "none");
+	ck_assert_int_eq(r, n ? -EINVAL : 0);
+	/* a rejected document changes nothing */
+	if (n)
+		ck_assert_uint_eq(p.n_namespaces, 0);
+	errlist_clear(&errors);
+	policy_clear(&p);
+	return n;
+}
+
+START_TEST(test_example_policy)
+{
+	const char *text = "{\"overwrite\": false, \"namespaces\": ["
+			   "{\"name\": \"data\", \"region\": 0, \"mode\": \"fsdax\", \"size\": \"4G\", \"align\": \"2M\","
+			   " \"map\": \"dev\", \"filesystem\": \"xfs\", \"mountpoint\": \"/mnt/data\","
+			   " \"mount_options\": \"noatime\"},"
+			   "{\"name\": \"fast\", \"region\": 0, \"mode\": \"devdax\", \"align\": \"2M\","
+			   " \"owner\": \"root\", \"group\": \"kvm\", \"permissions\": \"0660\"}]}";
+	struct policy p = { .builtin = true };
+	struct errlist errors = { 0 };
+
+	ck_assert_int_eq(policy_merge_text(&p, "t.json", text, &errors), 0);
+	ck_assert_uint_eq(errors.count, 0);
+	ck_assert(!p.builtin);
+	ck_assert_uint_eq(p.n_namespaces, 2);
+	ck_assert_str_eq(p.namespaces[0].name, "data");
+	ck_assert_int_eq(p.namespaces[0].region, 0);
+	ck_assert_int_eq(p.namespaces[0].mode, NS_MODE_FSDAX);
+	ck_assert_uint_eq(p.namespaces[0].size, UINT64_C(4) << 30);
+	ck_assert_uint_eq(p.namespaces[0].align, SZ_2M);
+	ck_assert_int_eq(p.namespaces[0].filesystem, FS_XFS);
+	ck_assert_str_eq(p.namespaces[0].mountpoint, "/mnt/data");
+	ck_assert_str_eq(p.namespaces[0].mount_options, "noatime");
+	ck_assert_int_eq(p.namespaces[1].mode, NS_MODE_DEVDAX);
+	ck_assert_int_eq(p.namespaces[1].filesystem, FS_NONE);
+	ck_assert_str_eq(p.namespaces[1].group, "kvm");
+	ck_assert_uint_eq(p.namespaces[1].permissions, 0660);
+	ck_assert_uint_eq(p.namespaces[1].size, 0);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	struct policy p = { .builtin = true };
+	struct errlist errors = { 0 };
+
+	ck_assert_int_eq(policy_merge_text(&p, "t.json", "{\"namespaces\": [{\"name\": \"a\"}]}", &errors), 0);
+	ck_assert_int_eq(p.namespaces[0].region, POLICY_REGION_ANY);
+	ck_assert_int_eq(p.namespaces[0].mode, NS_MODE_FSDAX);
+	ck_assert_int_eq(p.namespaces[0].filesystem, FS_XFS);
+	ck_assert_int_eq(p.namespaces[0].map, PFN_MAP_DEV);
+	ck_assert_uint_eq(p.namespaces[0].align, SZ_2M);
+	ck_assert_ptr_null(p.namespaces[0].mountpoint);
+	{
+		char *name = ns_policy_name_for(&p.namespaces[0], 3);
+		char *mnt = ns_policy_mountpoint_for(&p.namespaces[0], 3);
+
+		ck_assert_str_eq(name, "a3");
+		ck_assert_str_eq(mnt, "/mnt/a3");
+		free(name);
+		free(mnt);
+	}
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_errors_named_by_path)
+{
+	ck_assert_uint_eq(merge_errors("{\"namespces\": []}", "unknown key \"namespces\""), 1);
+	ck_assert_uint_eq(merge_errors("{\"overwrite\": \"yes\"}", "$.overwrite"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": {}}", "$.namespaces"), 1);
+	ck_assert_uint_eq(merge_errors("[]", "must be a JSON object"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [42]}", "$.namespaces[0]"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{}]}", "$.namespaces[0].name: is required"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a b\"}]}", "$.namespaces[0].name"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": 7}]}", "$.namespaces[0].name"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"colour\": 1}]}",
+				       "$.namespaces[0].colour: unknown key"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"size\": \"4X\"}]}",
+				       "$.namespaces[0].size"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"size\": -5}]}", "$.namespaces[0].size"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"size\": \"1M\"}]}", "16M"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"size\": true}]}", "$.namespaces[0].size"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"region\": -1}]}", "$.namespaces[0].region"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"region\": \"0\"}]}",
+				       "$.namespaces[0].region"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mode\": \"sector\"}]}",
+				       "$.namespaces[0].mode"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"align\": \"3M\"}]}",
+				       "$.namespaces[0].align"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"map\": \"disk\"}]}", "$.namespaces[0].map"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"filesystem\": \"btrfs\"}]}",
+				       "$.namespaces[0].filesystem"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"permissions\": \"rw\", \"mode\": \"devdax\"}]}",
+				       "$.namespaces[0].permissions"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"permissions\": \"0660\"}]}",
+				       "only applies to devdax"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mode\": \"devdax\", \"filesystem\": \"xfs\"}]}",
+				       "only applies to fsdax"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mode\": \"devdax\", \"system_ram\": true, "
+				       "\"owner\": \"root\"}]}",
+				       "system RAM"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"filesystem\": \"none\", \"mountpoint\": \"/x\"}]}",
+				       "$.namespaces[0].mountpoint"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mount_options\": \"dax=never\"}]}",
+				       "$.namespaces[0].mount_options"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}", "duplicate name"), 1);
+	/* several errors are all reported */
+	ck_assert_uint_eq(merge_errors("{\"x\": 1, \"namespaces\": [{\"name\": \"a\", \"size\": \"z\", \"mode\": \"q\"}]}",
+				       NULL),
+			  3);
+}
+END_TEST
+
+START_TEST(test_mountpoints)
+{
+	static const char *const bad[] = { "mnt/x", "/", "/mnt/../etc", "/mnt/./x", "/mnt//x", "/mnt/x/", "/mnt/a,b" };
+	char text[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{\"namespaces\": [{\"name\": \"a\", \"mountpoint\": \"%s\"}]}", bad[i]);
+		ck_assert_uint_eq(merge_errors(text, "$.namespaces[0].mountpoint"), 1);
+	}
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mountpoint\": \"/srv/pmem..x\"}]}", NULL), 0);
+}
+END_TEST
+
+START_TEST(test_json_syntax)
+{
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [", "not valid JSON"), 1);
+	ck_assert_uint_eq(merge_errors("{} {}", "unexpected text"), 1);
+	ck_assert_uint_eq(merge_errors("", "not valid JSON"), 1);
+}
+END_TEST
+
+START_TEST(test_merge_rules)
+{
+	struct policy p = { .builtin = true };
+	struct errlist errors = { 0 };
+
+	ck_assert_int_eq(policy_merge_text(&p, "image.json",
+					   "{\"namespaces\": [{\"name\": \"a\", \"size\": \"1G\"}, {\"name\": \"b\"}]}",
+					   &errors),
+			 0);
+	/* same name: replaced whole, in place; new name: appended */
+	ck_assert_int_eq(policy_merge_text(&p, "run.json",
+					   "{\"overwrite\": true, \"namespaces\": [{\"name\": \"a\", \"mode\": \"devdax\"},"
+					   " {\"name\": \"c\", \"size\": \"2G\"}]}",
+					   &errors),
+			 0);
+	ck_assert_uint_eq(p.n_namespaces, 3);
+	ck_assert_str_eq(p.namespaces[0].name, "a");
+	ck_assert_int_eq(p.namespaces[0].mode, NS_MODE_DEVDAX);
+	ck_assert_uint_eq(p.namespaces[0].size, 0);
+	ck_assert_str_eq(p.namespaces[0].source, "run.json");
+	ck_assert_str_eq(p.namespaces[1].name, "b");
+	ck_assert_str_eq(p.namespaces[2].name, "c");
+	ck_assert(p.overwrite);
+	/* a file without "namespaces" keeps them; one with "replace" drops them */
+	ck_assert_int_eq(policy_merge_text(&p, "x.json", "{\"overwrite\": false}", &errors), 0);
+	ck_assert_uint_eq(p.n_namespaces, 3);
+	ck_assert(!p.overwrite);
+	ck_assert_int_eq(policy_merge_text(&p, "y.json", "{\"replace\": true, \"namespaces\": [{\"name\": \"z\"}]}", &errors),
+			 0);
+	ck_assert_uint_eq(p.n_namespaces, 1);
+	ck_assert_str_eq(p.namespaces[0].name, "z");
+	/* a bad later file leaves the merged policy as it was */
+	ck_assert_int_eq(policy_merge_text(&p, "bad.json", "{\"namespaces\": [{\"name\": \"q\", \"size\": 1}]}", &errors),
+			 -EINVAL);
+	ck_assert_uint_eq(p.n_namespaces, 1);
+	ck_assert_uint_eq(errors.count, 1);
+	errlist_clear(&errors);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_cross_entry_rules)
+{
+	struct policy p = { .builtin = true };
+	struct errlist errors = { 0 };
+
+	ck_assert_int_eq(policy_merge_text(&p, "t.json",
+					   "{\"namespaces\": [{\"name\": \"data\"}, {\"name\": \"data0\", \"region\": 0, \"size\": \"1G\"},"
+					   " {\"name\": \"x\", \"region\": 1, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"},"
+					   " {\"name\": \"y\", \"region\": 1, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"}]}",
+					   &errors),
+			 0);
+	policy_validate(&p, &errors);
+	ck_assert_uint_eq(errors.count, 3);
+	ck_assert(strstr(errors.messages[0], "\"data\" and \"data0\" both become \"data0\" on region0"));
+	ck_assert(strstr(errors.messages[1], "\"data\" and \"data0\" both mount at /mnt/data0"));
+	ck_assert(strstr(errors.messages[2], "\"x\" and \"y\" both mount at /srv/p"));
+	errlist_clear(&errors);
+	policy_clear(&p);
+
+	p.builtin = true;
+	ck_assert_int_eq(policy_merge_text(&p, "t.json",
+					   "{\"namespaces\": [{\"name\": \"a\", \"region\": 0}, {\"name\": \"b\", \"region\": 0}]}",
+					   &errors),
+			 0);
+	policy_validate(&p, &errors);
+	ck_assert_uint_eq(errors.count, 1);
+	ck_assert(strstr(errors.messages[0], "both take the rest of region0"));
+	errlist_clear(&errors);
+	policy_clear(&p);
+}
+END_TEST
+
+static char tmpdir[] = "/tmp/vpmem-policy-XXXXXX";
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_load_order)
+{
+	char etc[300], run[300], dropins[320];
+	struct policy p = { 0 };
+	struct errlist errors = { 0 };
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(etc, sizeof(etc), "%s/etc", tmpdir);
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
+	snprintf(dropins, sizeof(dropins), "%s/vpmem.d", etc);
+	ck_assert_int_eq(mkdir(etc, 0755), 0);
+	ck_assert_int_eq(mkdir(run, 0755), 0);
+	ck_assert_int_eq(mkdir(dropins, 0755), 0);
+
+	/* nothing at all: the built-in default */
+	ck_assert_int_eq(policy_load(&p, NULL, etc, run, &errors), 0);
+	ck_assert(p.builtin);
+	ck_assert_uint_eq(p.n_namespaces, 1);
+	ck_assert_str_eq(p.namespaces[0].name, "pmem");
+	policy_clear(&p);
+
+	write_text(etc, "vpmem.json", "{\"namespaces\": [{\"name\": \"a\", \"size\": \"1G\"}]}");
+	write_text(dropins, "20-b.json", "{\"namespaces\": [{\"name\": \"a\", \"size\": \"3G\"}]}");
+	write_text(dropins, "10-a.json", "{\"namespaces\": [{\"name\": \"a\", \"size\": \"2G\"}]}");
+	write_text(dropins, "30-ignored.conf", "not json");
+	ck_assert_int_eq(policy_load(&p, NULL, etc, run, &errors), 0);
+	ck_assert_uint_eq(p.namespaces[0].size, UINT64_C(3) << 30);
+	policy_clear(&p);
+
+	write_text(run, "vpmem.json", "{\"namespaces\": [{\"name\": \"a\", \"size\": \"4G\"}]}");
+	ck_assert_int_eq(policy_load(&p, NULL, etc, run, &errors), 0);
+	ck_assert_uint_eq(p.namespaces[0].size, UINT64_C(4) << 30);
+	ck_assert(!p.builtin);
+	policy_clear(&p);
+
+	/* an empty list is an explicit "nothing", not the default */
+	write_text(run, "vpmem.json", "{\"replace\": true, \"namespaces\": []}");
+	ck_assert_int_eq(policy_load(&p, NULL, etc, run, &errors), 0);
+	ck_assert_uint_eq(p.n_namespaces, 0);
+	policy_clear(&p);
+
+	/* --config replaces them all; a missing file is an error there */
+	{
+		char override[400];
+
+		snprintf(override, sizeof(override), "%s/only.json", tmpdir);
+		ck_assert_int_eq(policy_load(&p, override, etc, run, &errors), -EINVAL);
+		ck_assert_uint_eq(errors.count, 1);
+		ck_assert(strstr(errors.messages[0], "only.json: cannot read: No such file or directory"));
+		errlist_clear(&errors);
+		write_text(tmpdir, "only.json", "{\"namespaces\": [{\"name\": \"o\", \"region\": 2}]}");
+		ck_assert_int_eq(policy_load(&p, override, etc, run, &errors), 0);
+		ck_assert_uint_eq(p.n_namespaces, 1);
+		ck_assert_str_eq(p.namespaces[0].name, "o");
+		policy_clear(&p);
+	}
+
+	/* a bad drop-in fails the whole load */
+	write_text(dropins, "15-bad.json", "{\"namespaces\": [{\"name\": \"a\", \"mode\": \"bogus\"}]}");
+	ck_assert_int_eq(policy_load(&p, NULL, etc, run, &errors), -EINVAL);
+	ck_assert_uint_eq(errors.count, 1);
+	ck_assert(strstr(errors.messages[0], "15-bad.json: $.namespaces[0].mode"));
+	errlist_clear(&errors);
+}
+END_TEST
+
+Suite *policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_example_policy);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_errors_named_by_path);
+	tcase_add_test(tc, test_mountpoints);
+	tcase_add_test(tc, test_json_syntax);
+	tcase_add_test(tc, test_merge_rules);
+	tcase_add_test(tc, test_cross_entry_rules);
+	tcase_add_test(tc, test_load_order);
+	suite_add_tcase(s, tc);
+	return s;
+}

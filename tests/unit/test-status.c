@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup-libs.h"
+#include "fileio.h"
+#include "status.h"
+#include "suites.h"
+
+static char *dimms[] = { "nmem0", NULL };
+
+static struct ns_state namespaces[] = {
+	{ .devname = "namespace0.0", .name = "pmem0", .uuid = "8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11",
+	  .mode = NS_MODE_FSDAX, .enabled = true, .size = 1073741824, .align = 2097152, .blockdev = "/dev/pmem0",
+	  .fstype = "xfs", .has_data = true, .mountpoint = "/mnt/pmem0", .dax = 1 },
+	{ .devname = "namespace0.1", .name = "fast", .mode = NS_MODE_DEVDAX, .enabled = true, .size = 268435456,
+	  .align = 2097152, .chardev = "/dev/dax0.1" },
+};
+
+static struct region_state region = {
+	.devname = "region0", .id = 0, .size = 2147352576, .available = 805175296, .align = 16777216, .ways = 1,
+	.enabled = true, .labelled = true, .numa_node = 0, .dimms = dimms, .namespaces = namespaces,
+	.n_namespaces = 2,
+};
+
+START_TEST(test_json)
+{
+	struct inventory inv = { .regions = &region, .n_regions = 1 };
+	_cleanup_json_ struct json_object *j = status_to_json(&inv);
+	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	ck_assert_str_eq(text,
+			 "{\"regions\":[{\"region\":\"region0\",\"size\":2147352576,\"available\":805175296,"
+			 "\"align\":16777216,\"labels\":true,\"enabled\":true,\"numa_node\":0,\"dimms\":[\"nmem0\"],"
+			 "\"namespaces\":[{\"namespace\":\"namespace0.0\",\"name\":\"pmem0\","
+			 "\"uuid\":\"8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11\",\"mode\":\"fsdax\",\"enabled\":true,"
+			 "\"size\":1073741824,\"align\":2097152,\"device\":\"/dev/pmem0\",\"filesystem\":\"xfs\","
+			 "\"mountpoint\":\"/mnt/pmem0\",\"dax\":true},"
+			 "{\"namespace\":\"namespace0.1\",\"name\":\"fast\",\"uuid\":null,\"mode\":\"devdax\","
+			 "\"enabled\":true,\"size\":268435456,\"align\":2097152,\"device\":\"/dev/dax0.1\","
+			 "\"system_ram\":false}]}]}");
+}
+END_TEST
+
+START_TEST(test_table)
+{
+	struct inventory inv = { .regions = &region, .n_regions = 1 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	status_print(&inv, f);
+	fclose(f);
+	ck_assert(strstr(buf, "region0: 2.00 GiB, 767.88 MiB free, labelled\n"));
+	ck_assert(strstr(buf, "namespace0.0   pmem0        fsdax   1.00 GiB    /dev/pmem0    xfs   /mnt/pmem0           yes\n"));
+	ck_assert(strstr(buf, "namespace0.1   fast         devdax  256.00 MiB  /dev/dax0.1   -     -                    devdax\n"));
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_status_file)
+{
+	struct inventory inv = { .regions = &region, .n_regions = 1 };
+	char *done[] = { "region0: created fsdax namespace" };
+	char *failed[] = { "region1: refused" };
+	struct apply_log log = { .done = done, .n_done = 1, .failed = failed, .n_failed = 1 };
+	char dir[] = "/tmp/vpmem-status-XXXXXX", path[64];
+	_cleanup_free_ char *text = NULL;
+	_cleanup_json_ struct json_object *j = NULL;
+	struct json_object *v;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/status.json", dir);
+	ck_assert_int_eq(status_write_file(path, &inv, &log), 0);
+	ck_assert_int_eq(read_file(path, &text, NULL), 0);
+	j = json_tokener_parse(text);
+	ck_assert_ptr_nonnull(j);
+	ck_assert(json_object_object_get_ex(j, "result", &v));
+	ck_assert_str_eq(json_object_get_string(v), "failed");
+	ck_assert(json_object_object_get_ex(j, "done", &v));
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(v, 0)), "region0: created fsdax namespace");
+	ck_assert(json_object_object_get_ex(j, "regions", &v));
+	ck_assert_uint_eq(json_object_array_length(v), 1);
+	/* no temporary file is left behind */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+Suite *status_suite(void)
+{
+	Suite *s = suite_create("status");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_table);
+	tcase_add_test(tc, test_status_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
