@@ -170,8 +170,10 @@ static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mou
 	ns->name = strdup(alt ? alt : "");
 	if (!ns->devname || !ns->name)
 		return -ENOMEM;
+	ns->id = ndctl_namespace_get_id(ndns);
 	ns->size = ndctl_namespace_get_size(ndns);
-	ns->enabled = ndctl_namespace_is_enabled(ndns) > 0;
+	/* an fsdax/devdax namespace is claimed by its pfn/dax device, not bound itself */
+	ns->enabled = ndctl_namespace_is_active(ndns);
 	ns->mode = mode_from_ndctl(ndns);
 	ns->dax = -1;
 	if (ndctl_namespace_get_type(ndns) != ND_DEVICE_NAMESPACE_IO) {
@@ -219,6 +221,13 @@ static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mou
 	return 0;
 }
 
+static int compare_ns(const void *a, const void *b)
+{
+	const struct ns_state *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static bool region_label_capable(struct ndctl_region *region)
 {
 	struct ndctl_dimm *dimm;
@@ -248,6 +257,9 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 	if (!rs->devname)
 		return -ENOMEM;
 	rs->id = ndctl_region_get_id(region);
+	rs->resource = ndctl_region_get_resource(region);
+	if (rs->resource == ULLONG_MAX)
+		rs->resource = 0;
 	rs->size = ndctl_region_get_size(region);
 	rs->available = ndctl_region_get_max_available_extent(region);
 	if (rs->available == ULLONG_MAX)
@@ -305,6 +317,7 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 		if (r < 0)
 			return r;
 	}
+	qsort(rs->namespaces, rs->n_namespaces, sizeof(*rs->namespaces), compare_ns);
 	return 0;
 }
 

@@ -16,6 +16,7 @@ struct ndctl_ctx;
  */
 struct ns_state {
 	char *devname;      /* "namespace0.0" */
+	unsigned id;        /* the N of namespaceR.N */
 	char *name;         /* alt name, "" when none */
 	char *uuid;         /* NULL for label-less namespaces */
 	enum ns_mode mode;
@@ -36,6 +37,7 @@ struct ns_state {
 struct region_state {
 	char *devname;      /* "region0" */
 	unsigned id;
+	uint64_t resource;  /* physical start address, 0 when unknown */
 	uint64_t size;
 	uint64_t available;
 	uint64_t align;     /* 0 when the kernel does not say */

@@ -105,9 +105,16 @@ bool mount_options_have_dax(const char *fs_options)
 
 int mount_dax_in_effect(const char *mountpoint, const char *fs_options)
 {
+	_cleanup_close_ int fd = -EBADF;
 	struct statx stx;
 
-	if (statx(AT_FDCWD, mountpoint, AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx) == 0 &&
+	/*
+	 * Only regular files carry S_DAX (xfs and ext4 never set it on
+	 * directories), so ask about an unnamed temporary file in the root: it
+	 * is what a new file there gets, and it vanishes on close.
+	 */
+	fd = open(mountpoint, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 && statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx) == 0 &&
 	    (stx.stx_attributes_mask & STATX_ATTR_DAX))
 		return (stx.stx_attributes & STATX_ATTR_DAX) ? 1 : 0;
 	if (!fs_options)

@@ -23,9 +23,9 @@ int mount_with_dax(const char *source, const char *target, const char *fstype, c
 
 /*
  * Is DAX in effect on the filesystem mounted at mountpoint? statx()'s
- * STATX_ATTR_DAX on the root where the kernel reports it (5.8+), otherwise the
- * mount options (fs_options as in mountinfo, may be NULL). 1 yes, 0 no,
- * -1 unknown.
+ * STATX_ATTR_DAX (5.8+) on an O_TMPFILE file in its root, since directories
+ * never carry the flag; otherwise (older kernel, read-only mount) the mount
+ * options (fs_options as in mountinfo, may be NULL). 1 yes, 0 no, -1 unknown.
  */
 int mount_dax_in_effect(const char *mountpoint, const char *fs_options);
 

@@ -16,6 +16,9 @@
 #include "plan.h"
 #include "size.h"
 
+/* memremap_compat_align() on x86-64: a namespace must start on it */
+#define DAX_START_ALIGN SZ_2M
+
 static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static char *format(const char *fmt, ...)
@@ -152,6 +155,22 @@ static int plan_region(struct plan_region *pr, const struct policy *policy, long
 		return 0;
 	}
 
+	/*
+	 * The kernel creates fsdax and devdax namespaces only at addresses
+	 * aligned to its memory-hotplug granularity (2 MiB on x86-64). QEMU
+	 * places a vNVDIMM right after the previous one, whose size less the
+	 * label carved from its end need not be a 2 MiB multiple: such a region
+	 * can hold no DAX namespace at all, so it is left untouched, labels too.
+	 */
+	if (region->resource % DAX_START_ALIGN) {
+		pr->error = format("%s starts at %#llx, which is not 2 MiB aligned: the kernel cannot create fsdax "
+				   "or devdax namespaces on it. Place the NVDIMM on a 2 MiB boundary (QEMU: "
+				   "memory-backend-file align=2M, or a backing size of the label size plus a multiple of "
+				   "2 MiB); left as it is",
+				   region->devname, (unsigned long long)region->resource);
+		return pr->error ? 0 : -ENOMEM;
+	}
+
 	if (!region->labelled) {
 		bool stop;
 		const struct ns_state *adopt = plan_label_less(pr, policy, &stop);
@@ -238,11 +257,12 @@ static int plan_region(struct plan_region *pr, const struct policy *policy, long
 			continue;
 		}
 
-		if (!align_supported(region, p->mode, p->align)) {
+		pn->align = p->align;
+		if (!align_supported(region, p->mode, pn->align)) {
 			char buf[SIZE_BUF];
 
 			pr->error = format("%s does not support align %s for %s namespaces (\"%s\")",
-					   region->devname, size_format(p->align, buf, sizeof(buf)),
+					   region->devname, size_format(pn->align, buf, sizeof(buf)),
 					   ns_mode_name(p->mode), pn->name);
 			return pr->error ? 0 : -ENOMEM;
 		}
@@ -270,7 +290,7 @@ static int plan_region(struct plan_region *pr, const struct policy *policy, long
 		return pr->error ? 0 : -ENOMEM;
 	}
 	if (rest) {
-		rest->size = align_down(available - wanted, plan_size_unit(region, rest->policy->align));
+		rest->size = align_down(available - wanted, plan_size_unit(region, rest->align));
 		if (rest->size < SZ_16M) {
 			char a[SIZE_BUF];
 
@@ -288,7 +308,7 @@ static int plan_region(struct plan_region *pr, const struct policy *policy, long
 
 		if (pn->existing || pn->fs != FS_ACTION_MKFS || pn->policy->filesystem != FS_XFS)
 			continue;
-		usable = ns_usable_size_estimate(pn->size, pn->policy->align, pn->policy->map, (uint64_t)page_size);
+		usable = ns_usable_size_estimate(pn->size, pn->align, pn->policy->map, (uint64_t)page_size);
 		if (usable < XFS_MIN_SIZE) {
 			char s[SIZE_BUF];
 
@@ -377,7 +397,7 @@ static void print_ns(const struct plan_region *pr, const struct plan_ns *pn, lon
 			pn->existing->devname);
 	else
 		fprintf(out, "%s: create %s namespace \"%s\" of %s (align %s%s%s)\n", region, ns_mode_name(p->mode),
-			pn->name, size_format_human(pn->size, s, sizeof(s)), size_format(p->align, a, sizeof(a)),
+			pn->name, size_format_human(pn->size, s, sizeof(s)), size_format(pn->align, a, sizeof(a)),
 			p->mode == NS_MODE_FSDAX || p->mode == NS_MODE_DEVDAX ? ", map " : "",
 			p->mode == NS_MODE_FSDAX || p->mode == NS_MODE_DEVDAX ? pfn_map_name(p->map) : "");
 	if (pn->fs == FS_ACTION_MKFS)

@@ -24,6 +24,7 @@ struct plan_ns {
 	char *name;                   /* the namespace's name on this region */
 	char *mountpoint;             /* NULL when not mounted by the agent */
 	uint64_t size;                /* bytes to create, or the existing size */
+	uint64_t align;               /* the alignment to create it with */
 	const struct ns_state *existing; /* NULL: to be created */
 	enum fs_action fs;
 	bool mount;                   /* not mounted yet */

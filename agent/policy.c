@@ -251,8 +251,10 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 
 		if (parse_size_value(v, &a) < 0 || (a != (uint64_t)page_size && a != SZ_2M && a != SZ_1G))
 			ENTRY_ERROR("align", "must be the page size (%ld), \"2M\" or \"1G\"", page_size);
-		else
+		else {
 			p->align = a;
+			p->align_set = true;
+		}
 	}
 
 	if (json_object_object_get_ex(obj, "map", &v)) {
@@ -442,13 +444,24 @@ int policy_merge_text(struct policy *policy, const char *file, const char *text,
 		if (!parsed)
 			return -ENOMEM;
 		for (size_t index = 0; index < n; index++) {
-			parse_entry(json_object_array_get_idx(entries, index), index, file, &parsed[index], errors);
-			if (!parsed[index].name)
+			struct json_object *entry = json_object_array_get_idx(entries, index), *name;
+
+			parse_entry(entry, index, file, &parsed[index], errors);
+			/* compare the names as written, also of entries that had other errors */
+			if (!json_object_object_get_ex(entry, "name", &name) || !is_type(name, json_type_string))
 				continue;
-			for (size_t j = 0; j < index; j++)
-				if (parsed[j].name && strcmp(parsed[j].name, parsed[index].name) == 0)
+			for (size_t j = 0; j < index; j++) {
+				struct json_object *other, *other_name;
+
+				other = json_object_array_get_idx(entries, j);
+				if (json_object_object_get_ex(other, "name", &other_name) &&
+				    is_type(other_name, json_type_string) &&
+				    strcmp(json_object_get_string(other_name), json_object_get_string(name)) == 0) {
 					ENTRY_ERROR("name", "duplicate name \"%s\" (also $.namespaces[%zu])",
-						    parsed[index].name, j);
+						    json_object_get_string(name), j);
+					break;
+				}
+			}
 		}
 	}
 

@@ -26,6 +26,7 @@ struct ns_policy {
 	enum ns_mode mode;
 	uint64_t size;           /* 0: the rest of the region */
 	uint64_t align;
+	bool align_set;          /* given in the policy, not defaulted */
 	enum pfn_map map;
 	enum fs_type filesystem; /* fsdax only */
 	char *mountpoint;        /* fsdax only; NULL: /mnt/<name> */

@@ -180,7 +180,8 @@ static struct ndctl_namespace *region_idle_namespace(struct ndctl_region *region
 	return NULL;
 }
 
-static int setup_pfn(struct ndctl_region *region, struct ndctl_namespace *ndns, const struct ns_policy *p)
+static int setup_pfn(struct ndctl_region *region, struct ndctl_namespace *ndns, const struct ns_policy *p,
+		     uint64_t align)
 {
 	enum ndctl_pfn_loc loc = p->map == PFN_MAP_MEM ? NDCTL_PFN_LOC_RAM : NDCTL_PFN_LOC_PMEM;
 	uuid_t uu;
@@ -194,7 +195,7 @@ static int setup_pfn(struct ndctl_region *region, struct ndctl_namespace *ndns, 
 			return -ENXIO;
 		if ((r = ndctl_pfn_set_uuid(pfn, uu)) < 0 || (r = ndctl_pfn_set_location(pfn, loc)) < 0)
 			return r;
-		if (ndctl_pfn_has_align(pfn) && (r = ndctl_pfn_set_align(pfn, p->align)) < 0)
+		if (ndctl_pfn_has_align(pfn) && (r = ndctl_pfn_set_align(pfn, align)) < 0)
 			return r;
 		if ((r = ndctl_pfn_set_namespace(pfn, ndns)) < 0)
 			return r;
@@ -208,7 +209,7 @@ static int setup_pfn(struct ndctl_region *region, struct ndctl_namespace *ndns, 
 		if (!dax)
 			return -ENXIO;
 		if ((r = ndctl_dax_set_uuid(dax, uu)) < 0 || (r = ndctl_dax_set_location(dax, loc)) < 0 ||
-		    (r = ndctl_dax_set_align(dax, p->align)) < 0 || (r = ndctl_dax_set_namespace(dax, ndns)) < 0)
+		    (r = ndctl_dax_set_align(dax, align)) < 0 || (r = ndctl_dax_set_namespace(dax, ndns)) < 0)
 			return r;
 		r = ndctl_dax_enable(dax);
 		if (r < 0)
@@ -232,7 +233,7 @@ static int namespace_create(struct ndctl_region *region, const struct plan_ns *p
 		goto fail;
 	ndctl_namespace_set_enforce_mode(ndns, pn->policy->mode == NS_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX
 										   : NDCTL_NS_MODE_FSDAX);
-	r = setup_pfn(region, ndns, pn->policy);
+	r = setup_pfn(region, ndns, pn->policy, pn->align);
 	if (r < 0)
 		goto fail;
 	*ret_devname = strdup(ndctl_namespace_get_devname(ndns));
@@ -541,8 +542,14 @@ static int apply_adopted(const struct plan_region *pr, struct apply_log *log)
 
 		if (!pn->mount)
 			continue;
-		if (mount_and_verify(rname, pn->name, pr->adopt->blockdev, pr->adopt->fstype, pn, log) < 0)
+		if (mount_and_verify(rname, pn->name, pr->adopt->blockdev, pr->adopt->fstype, pn, log) < 0) {
+			/* raw namespaces have no page map, and current kernels refuse DAX on them */
+			failed(log, "%s: %s is a label-less raw namespace, which the kernel cannot use for DAX; "
+				    "its %s filesystem is kept as it is (copy the data off, then apply with "
+				    "\"overwrite\": true to re-label the region)",
+			       rname, pr->adopt->blockdev, pr->adopt->fstype);
 			result = -EIO;
+		}
 	}
 	return result;
 }

@@ -118,6 +118,6 @@ int status_write_file(const char *path, const struct inventory *inv, const struc
 	json_object_object_add(root, "result", json_object_new_string(log->n_failed ? "failed" : "ok"));
 	json_object_object_add(root, "done", done);
 	json_object_object_add(root, "failed", failed);
-	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	return write_file_atomic(path, text, strlen(text), 0644);
 }

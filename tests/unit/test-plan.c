@@ -331,6 +331,30 @@ START_TEST(test_unsupported_align)
 }
 END_TEST
 
+START_TEST(test_misaligned_region)
+{
+	/* a second vNVDIMM placed right after a first whose region is 1 GiB - 128 KiB */
+	struct region_state r = fresh_region();
+	struct policy p = parse("{}");
+	struct plan plan;
+
+	r.resource = UINT64_C(0x13ffe0000);
+	plan = build(&p, &r, 1);
+	ck_assert(strstr(plan.regions[0].error, "region0 starts at 0x13ffe0000, which is not 2 MiB aligned"));
+	/* refused before anything: not even labels */
+	ck_assert(!plan.regions[0].init_labels);
+	ck_assert(plan_has_failures(&plan));
+	plan_clear(&plan);
+
+	r.resource = UINT64_C(0x140000000);
+	plan = build(&p, &r, 1);
+	ck_assert_ptr_null(plan.regions[0].error);
+	ck_assert(plan.regions[0].init_labels);
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
 START_TEST(test_unit)
 {
 	struct region_state r = labelled_region(0, NULL, 0);
@@ -380,6 +404,7 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_labelless_with_data);
 	tcase_add_test(tc, test_region_selection_and_names);
 	tcase_add_test(tc, test_unsupported_align);
+	tcase_add_test(tc, test_misaligned_region);
 	tcase_add_test(tc, test_unit);
 	tcase_add_test(tc, test_untouched_regions);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,50 @@
+#!/bin/sh
+# build-initramfs.sh KERNEL_ROOT KVER OUT.cpio.gz
+# The base image of the test VM: static busybox, the NVDIMM and xfs modules
+# with their dependencies, and mkfs.xfs/mkfs.ext4/xfs_io with their
+# libraries. Everything comes from the host's Debian packages.
+set -eu
+kroot=$1 kver=$2 out=$3
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work" "$work.modprobe.d"' EXIT
+
+mkdir -p "$work/bin" "$work/sbin" "$work/lib" "$work/lib64" "$work/usr/lib" "$work/lib/modules/$kver"
+cp /bin/busybox "$work/bin/busybox"
+cp "$here/init" "$work/init"
+cp "$here/guest.sh" "$work/lib/vpmem-guest.sh"
+chmod 755 "$work/init"
+
+# kernel modules, with whatever they depend on (ignoring the host's
+# modprobe.d: ndctl's package hides libnvdimm behind an install rule)
+mkdir -p "$work.modprobe.d"
+for m in nfit nd_pmem nd_btt dax_pmem device_dax kmem xfs crc32c_intel; do
+	modprobe -C "$work.modprobe.d" -d "$kroot" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
+done | sort -u | while read -r ko; do
+	rel=${ko#"$kroot"/}
+	mkdir -p "$work/$(dirname "$rel")"
+	cp "$ko" "$work/$rel"
+done
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[ -e "$kroot/lib/modules/$kver/$f" ] && cp "$kroot/lib/modules/$kver/$f" "$work/lib/modules/$kver/"
+done
+depmod -b "$work" "$kver"
+
+# programs and every library they load
+copy_with_libs() {
+	for prog in "$@"; do
+		path=$(command -v "$prog")
+		cp "$path" "$work/sbin/"
+		ldd "$path" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+			[ -n "$lib" ] || continue
+			mkdir -p "$work$(dirname "$lib")"
+			cp -L "$lib" "$work$lib"
+		done
+	done
+}
+copy_with_libs mkfs.xfs mkfs.ext4 mke2fs xfs_io xfs_db blkid dumpe2fs
+mkdir -p "$work/etc"
+[ -e /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$work/etc/"
+
+(cd "$work" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.tmp"
+mv "$out.tmp" "$out"

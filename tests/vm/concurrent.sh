@@ -1,0 +1,23 @@
+#!/bin/sh
+# Several applies at once, as udev starts one per device at boot: the lock
+# serialises them, every run succeeds, nothing is created or mounted twice.
+. "$(dirname "$0")/lib.sh"
+vm_setup
+
+cat > "$work/test.sh" <<'GUEST'
+agent apply nmem0 > /tmp/a.out 2>&1 & a=$!
+agent apply region1 > /tmp/b.out 2>&1 & b=$!
+agent apply > /tmp/c.out 2>&1 & c=$!
+agent apply region0 > /tmp/d.out 2>&1 & d=$!
+wait $a; ra=$?; wait $b; rb=$?; wait $c; rc=$?; wait $d; rd=$?
+cat /tmp/a.out /tmp/b.out /tmp/c.out /tmp/d.out
+check "all four runs succeeded" [ "$ra$rb$rc$rd" = 0000 ]
+check "labels initialised once per region" [ "$(cat /tmp/*.out | grep -c 'initialised namespace labels')" -eq 2 ]
+check "one namespace per region" [ "$(count_namespaces)" -eq 2 ]
+check "each filesystem made once" [ "$(cat /tmp/*.out | grep -c 'made xfs')" -eq 2 ]
+check "each mounted once" [ "$(grep -c ' /mnt/pmem[01] ' /proc/mounts)" -eq 2 ]
+check "both with DAX" sh -c "grep ' /mnt/pmem0 ' /proc/mounts | grep -q dax && grep ' /mnt/pmem1 ' /proc/mounts | grep -q dax"
+finish
+GUEST
+
+vm_boot concurrent "$work/test.sh" "$(vm_dimm nv0 1G)" "$(vm_dimm nv1 1G)"

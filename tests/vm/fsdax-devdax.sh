@@ -1,0 +1,42 @@
+#!/bin/sh
+# fsdax and devdax on one region, from the policy in /etc/vpmem/vpmem.json:
+# the devdax device gets the owner, group and permissions asked for.
+. "$(dirname "$0")/lib.sh"
+vm_setup
+
+vm_file /etc/vpmem/vpmem.json '{
+  "namespaces": [
+    {"name": "data", "region": 0, "mode": "fsdax", "size": "1G", "align": "2M", "map": "dev",
+     "filesystem": "xfs", "mountpoint": "/mnt/data", "mount_options": "noatime"},
+    {"name": "fast", "region": 0, "mode": "devdax", "align": "2M",
+     "owner": "root", "group": "kvm", "permissions": "0660"}
+  ]
+}'
+
+cat > "$work/test.sh" <<'GUEST'
+agent check-config
+check "the policy is valid" [ $? -eq 0 ]
+agent apply
+check "apply succeeded" [ $? -eq 0 ]
+check "/mnt/data mounted with DAX and noatime" sh -c 'grep " /mnt/data " /proc/mounts | grep -q "noatime.*dax\|dax.*noatime"'
+check "fsdax on /dev/pmem0" [ "$(mount_source /mnt/data)" = /dev/pmem0 ]
+check "two namespaces" [ "$(count_namespaces)" -eq 2 ]
+ls -l /dev/dax* 2>&1
+dax=$(ls /dev/dax0.* | head -n 1)
+check "a devdax character device exists" [ -c "$dax" ]
+check "owned by root:kvm, mode 0660" [ "$(stat -c '%U:%g:%a' "$dax")" = "root:104:660" ]
+agent status --json > /tmp/s.json
+cat /tmp/s.json
+check "status names the devdax namespace" grep -q '"name": "fast"' /tmp/s.json
+check "status reports devdax mode" grep -q '"mode": "devdax"' /tmp/s.json
+# the devdax namespace holds the rest of the region, less the page map kept in it
+size=$(cat /sys/bus/dax/devices/$(basename "$dax")/size)
+echo "devdax size: $size"
+check "devdax holds about the rest of the region (~1 GiB less page map)" [ "$size" -gt 900000000 ]
+chmod 0600 "$dax"
+agent apply
+check "a rerun restores the permissions" [ "$(stat -c '%a' "$dax")" = 660 ]
+finish
+GUEST
+
+vm_boot fsdax-devdax "$work/test.sh" "$(vm_dimm nv0 2G)"

@@ -1,0 +1,140 @@
+# Harness for the integration tests (sourced by each tests/vm/*.sh): boots a
+# real Debian cloud kernel under QEMU (TCG) with emulated NVDIMMs backed by
+# sparse files, runs a scenario script inside, and reports what it saw.
+#
+# Cached between runs in $VPMEM_TEST_CACHE (default /var/cache/vpmem-tests
+# when writable, else ~/.cache/vpmem-tests): the kernel package, unpacked,
+# and the base initramfs, keyed by what went into them.
+set -eu
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+vm_dir="$top_srcdir/tests/vm"
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+if [ -z "${VPMEM_TEST_CACHE:-}" ]; then
+	if mkdir -p /var/cache/vpmem-tests 2>/dev/null && [ -w /var/cache/vpmem-tests ]; then
+		VPMEM_TEST_CACHE=/var/cache/vpmem-tests
+	else
+		VPMEM_TEST_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/vpmem-tests
+	fi
+fi
+mkdir -p "$VPMEM_TEST_CACHE"
+
+vm_require() {
+	for tool in qemu-system-x86_64 cpio gzip dpkg apt-get depmod modprobe mkfs.xfs mkfs.ext4 ldd; do
+		command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed (Debian: qemu-system-x86 cpio kmod xfsprogs e2fsprogs)"
+	done
+	[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q "not a dynamic" ||
+		skip "a static /bin/busybox is needed (Debian: busybox-static)"
+	[ -x "$top_builddir/agent/vpmem-agent" ] || fail "build the agent first: $top_builddir/agent/vpmem-agent is missing"
+}
+
+# The cloud kernel's package name, resolved once per run and remembered, so a
+# machine without the package index still finds the cached one.
+vm_kernel() {
+	pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }')
+	if [ -z "$pkg" ]; then
+		pkg=$(cat "$VPMEM_TEST_CACHE/kernel-package" 2>/dev/null) ||
+			skip "cannot resolve linux-image-cloud-amd64 (run apt-get update) and no kernel is cached"
+	fi
+	kver=${pkg#linux-image-}
+	kroot="$VPMEM_TEST_CACHE/$pkg"
+	if [ ! -e "$kroot/.complete" ]; then
+		tmp=$(mktemp -d "$VPMEM_TEST_CACHE/download.XXXXXX")
+		(cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1) || { rm -rf "$tmp"; skip "cannot download $pkg"; }
+		rm -rf "$kroot"
+		dpkg -x "$tmp"/*.deb "$kroot"
+		depmod -b "$kroot" "$kver"
+		rm -rf "$tmp"
+		touch "$kroot/.complete"
+		echo "$pkg" > "$VPMEM_TEST_CACHE/kernel-package"
+	fi
+	vmlinuz="$kroot/boot/vmlinuz-$kver"
+}
+
+vm_base_image() {
+	key=$( { echo "$kver"; cat "$vm_dir/build-initramfs.sh" "$vm_dir/init" "$vm_dir/guest.sh";
+		dpkg-query -W busybox-static xfsprogs e2fsprogs 2>/dev/null; } | sha256sum | cut -c1-16)
+	base="$VPMEM_TEST_CACHE/base-$key.cpio.gz"
+	if [ ! -e "$base" ]; then
+		sh "$vm_dir/build-initramfs.sh" "$kroot" "$kver" "$base"
+	fi
+}
+
+vm_setup() {
+	vm_require
+	vm_kernel
+	vm_base_image
+	work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-vm.XXXXXX")
+	trap 'rm -rf "$work"' EXIT
+}
+
+# vm_overlay SCRIPT: the agent with its libraries and the scenario, as a
+# second cpio archive the kernel unpacks over the base one.
+vm_overlay() {
+	o="$work/overlay"
+	rm -rf "$o"
+	mkdir -p "$o/usr/sbin" "$o/etc/vpmem"
+	cp "$top_builddir/agent/vpmem-agent" "$o/usr/sbin/"
+	ldd "$top_builddir/agent/vpmem-agent" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+		[ -n "$lib" ] || continue
+		mkdir -p "$o$(dirname "$lib")"
+		cp -L "$lib" "$o$lib"
+	done
+	cp "$1" "$o/test.sh"
+	[ -d "$work/files" ] && cp -a "$work/files/." "$o/"
+	(cd "$o" && find . | cpio -o -H newc --quiet) | gzip -1 > "$work/overlay.cpio.gz"
+	cat "$base" "$work/overlay.cpio.gz" > "$work/initrd"
+}
+
+# vm_file PATH CONTENT: put a file into the guest (e.g. /etc/vpmem/vpmem.json)
+vm_file() {
+	mkdir -p "$work/files$(dirname "$1")"
+	printf '%s\n' "$2" > "$work/files$1"
+}
+
+# vm_dimm NAME SIZE: a sparse backing file in the work dir; prints its path
+vm_dimm() {
+	f="$work/$1.img"
+	[ -e "$f" ] || truncate -s "$2" "$f"
+	echo "$f"
+}
+
+# vm_boot NAME SCRIPT DIMM...: boot with one NVDIMM per backing file, each
+# with a 128 KiB label area and placed on a 2 MiB boundary (backend align=2M);
+# "nolabel:FILE" gives one without a label area, "noalign:FILE" lets QEMU put
+# it right after the previous one. Runs SCRIPT in the guest, leaves the
+# console in $work/NAME.log, and returns the guest's result.
+vm_boot() {
+	name=$1 script=$2
+	shift 2
+	vm_overlay "$script"
+	args=""
+	i=0
+	for d in "$@"; do
+		label="label-size=128K" align=",align=2M"
+		case $d in
+		nolabel:*) d=${d#nolabel:}; label="" ;;
+		noalign:*) d=${d#noalign:}; align="" ;;
+		esac
+		size=$(stat -c %s "$d")
+		args="$args -object memory-backend-file,id=mem$i,share=on,mem-path=$d,size=$size$align"
+		args="$args -device nvdimm,id=nvdimm$i,memdev=mem$i${label:+,$label}"
+		i=$((i + 1))
+	done
+	log="$work/$name.log"
+	echo "--- boot $name: $* ---"
+	# shellcheck disable=SC2086 # $args is a list of words built above
+	timeout 600 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp 2 \
+		-m 512M,slots=$((i + 1)),maxmem=64G -nographic -no-reboot -nodefaults -serial stdio \
+		-kernel "$vmlinuz" -initrd "$work/initrd" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init" \
+		$args > "$log" 2>&1 < /dev/null || true
+	tr -d '\r' < "$log" | grep -v '^\s*$' | sed "s/^/[$name] /"
+	rc=$(tr -d '\r' < "$log" | sed -n 's/^VPMEM-TEST-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
+	[ -n "$rc" ] || { echo "FAIL: $name: the VM did not finish (no exit marker)"; return 1; }
+	return "$rc"
+}
