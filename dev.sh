@@ -1,0 +1,110 @@
+#!/bin/sh
+# dev.sh: the two commands of the README's quick start.
+#   ./dev.sh demo    build, boot a throw-away VM with an emulated vNVDIMM and
+#                    watch vpmem-agent provision it
+#   ./dev.sh check   build and run every test: unit tests, the real-kernel VM
+#                    tests, a sanitizer build and make distcheck
+# Debian packages it needs are installed with apt-get when run as root.
+set -eu
+cd "$(dirname "$0")"
+top=$(pwd)
+
+packages="build-essential autoconf automake pkg-config libndctl-dev libdaxctl-dev libblkid-dev
+libmount-dev libjson-c-dev uuid-dev check qemu-system-x86 busybox-static xfsprogs e2fsprogs kmod
+cpio xz-utils"
+
+ensure_packages() {
+	# shellcheck disable=SC2086 # word splitting of the package list is wanted
+	missing=$(dpkg-query -W -f '${Package} ${db:Status-Status}\n' $packages 2>/dev/null |
+		awk '$2 != "installed" { print $1 }')
+	for p in $packages; do
+		dpkg-query -W "$p" >/dev/null 2>&1 || missing="$missing $p"
+	done
+	missing=$(echo $missing)
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "dev.sh: missing Debian packages: $missing" >&2
+		echo "dev.sh: install them with: sudo apt-get install $missing" >&2
+		exit 1
+	fi
+	echo "dev.sh: installing $missing"
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# build DIR [configure options]: an out-of-tree build
+build() {
+	dir=$1; shift
+	[ -x "$top/configure" ] || "$top/autogen.sh" >/dev/null
+	mkdir -p "$top/$dir"
+	if [ ! -f "$top/$dir/Makefile" ] || [ "$top/configure" -nt "$top/$dir/Makefile" ]; then
+		(cd "$top/$dir" && "$top/configure" --prefix=/usr --sysconfdir=/etc "$@" >/dev/null)
+	fi
+	make -C "$top/$dir" -j"$(nproc)" >/dev/null
+}
+
+# summary LOG: the closing line CI reads, from automake's test-suite.log
+summary() {
+	awk '/^# PASS:/ { p = $3 } /^# FAIL:/ { f += $3 } /^# ERROR:/ { f += $3 } /^# XPASS:/ { f += $3 }
+		/^# SKIP:/ { s = $3 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$1"
+}
+
+cmd_demo() {
+	ensure_packages
+	build build
+	top_srcdir=$top top_builddir=$top/build
+	export top_srcdir top_builddir
+	# shellcheck source=tests/vm/lib.sh
+	. "$top/tests/vm/lib.sh"
+	vm_setup
+	cat > "$work/demo.sh" <<'GUEST'
+echo "=== a fresh 4 GiB vNVDIMM, as the guest sees it before vpmem ==="
+vpmem-agent status
+echo "=== vpmem-agent apply --dry-run: the plan, nothing changed ==="
+vpmem-agent apply --dry-run
+echo "=== vpmem-agent apply ==="
+vpmem-agent apply
+echo "=== vpmem-agent status ==="
+vpmem-agent status
+echo "=== the mount, as the kernel reports it ==="
+grep pmem /proc/mounts
+dmesg | grep -i "dax" | tail -n 2
+GUEST
+	echo "dev.sh: booting a throw-away VM (QEMU, TCG) with one 4 GiB vNVDIMM..."
+	vm_boot demo "$work/demo.sh" "$(vm_dimm demo 4G)" | sed -n 's/^\[demo\] //p' |
+		grep -v "SeaBIOS\|Booting from\|VPMEM-TEST-EXIT\|reboot: Power down" | sed 's/\x1bc//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g'
+}
+
+cmd_check() {
+	ensure_packages
+	echo "dev.sh: build with -Werror, run the unit and VM tests"
+	build build --enable-werror
+	rc=0
+	make -C "$top/build" check || rc=$?
+	summary "$top/build/test-suite.log"
+	if [ $rc -ne 0 ]; then
+		grep -l "^:test-result: FAIL" "$top"/build/tests/*/*.trs 2>/dev/null | while read -r trs; do
+			echo "=== ${trs%.trs}.log"; tail -n 80 "${trs%.trs}.log"
+		done
+		exit 1
+	fi
+	# in CI every test must really run: .ci/run installs what they need
+	if [ -n "${CI:-}" ] && grep -q "^:test-result: SKIP" "$top"/build/tests/*/*.trs; then
+		echo "dev.sh: tests were skipped in CI:"; grep -l "^:test-result: SKIP" "$top"/build/tests/*/*.trs
+		exit 1
+	fi
+	echo "dev.sh: build with AddressSanitizer and UBSan, run the unit tests"
+	build build-sanitize --enable-werror --enable-asan --enable-ubsan
+	make -C "$top/build-sanitize" check TESTS=tests/unit/test-units ||
+		{ cat "$top/build-sanitize/tests/unit/test-units.log"; exit 1; }
+	echo "dev.sh: make distcheck"
+	make -C "$top/build" distcheck >/dev/null 2>"$top/build/distcheck.err" || { tail -n 100 "$top/build/distcheck.err"; exit 1; }
+	echo "dev.sh: all tests passed"
+}
+
+case ${1:-} in
+demo) cmd_demo ;;
+check) cmd_check ;;
+*) echo "usage: $0 demo|check" >&2; exit 2 ;;
+esac
