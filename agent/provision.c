@@ -24,12 +24,16 @@
 #include "provision.h"
 #include "size.h"
 
-static void log_append(char ***list, size_t *n, char *line)
+/* Log one step at priority and keep it in the run's record: done, or failed. */
+static void record(struct apply_log *log, int priority, const char *fmt, va_list ap)
 {
-	char **grown;
+	char ***list = priority == LOG_ERR ? &log->failed : &log->done;
+	size_t *n = priority == LOG_ERR ? &log->n_failed : &log->n_done;
+	char *line = NULL, **grown;
 
-	if (!line)
+	if (vasprintf(&line, fmt, ap) < 0)
 		abort();
+	log_message(priority, "%s", line);
 	grown = realloc(*list, (*n + 1) * sizeof(char *));
 	if (!grown)
 		abort();
@@ -43,27 +47,19 @@ static void failed(struct apply_log *log, const char *fmt, ...) __attribute__((f
 static void done(struct apply_log *log, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	record(log, LOG_NOTICE, fmt, ap);
 	va_end(ap);
-	log_notice("%s", s ? s : "(out of memory)");
-	log_append(&log->done, &log->n_done, s);
 }
 
 static void failed(struct apply_log *log, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	record(log, LOG_ERR, fmt, ap);
 	va_end(ap);
-	log_error("%s", s ? s : "(out of memory)");
-	log_append(&log->failed, &log->n_failed, s);
 }
 
 void apply_log_clear(struct apply_log *log)

@@ -31,18 +31,8 @@ done
 depmod -b "$work" "$kver"
 
 # programs and every library they load
-copy_with_libs() {
-	for prog in "$@"; do
-		path=$(command -v "$prog")
-		cp "$path" "$work/sbin/"
-		ldd "$path" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
-			[ -n "$lib" ] || continue
-			mkdir -p "$work$(dirname "$lib")"
-			cp -L "$lib" "$work$lib"
-		done
-	done
-}
-copy_with_libs mkfs.xfs mkfs.ext4 mke2fs xfs_io xfs_db blkid dumpe2fs
+. "$here/copy-libs.sh"
+copy_with_libs "$work" /sbin mkfs.xfs mkfs.ext4 mke2fs xfs_io xfs_db blkid dumpe2fs
 mkdir -p "$work/etc"
 [ -e /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$work/etc/"
 

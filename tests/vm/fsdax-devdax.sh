@@ -1,6 +1,7 @@
 #!/bin/sh
 # fsdax and devdax on one region, from the policy in /etc/vpmem/vpmem.json:
-# the devdax device gets the owner, group and permissions asked for.
+# the devdax device gets the owner, group and permissions asked for. A second
+# region's devdax namespace is handed to the kernel as system RAM (kmem).
 . "$(dirname "$0")/lib.sh"
 vm_setup
 
@@ -9,18 +10,20 @@ vm_file /etc/vpmem/vpmem.json '{
     {"name": "data", "region": 0, "mode": "fsdax", "size": "1G", "align": "2M", "map": "dev",
      "filesystem": "xfs", "mountpoint": "/mnt/data", "mount_options": "noatime"},
     {"name": "fast", "region": 0, "mode": "devdax", "align": "2M",
-     "owner": "root", "group": "kvm", "permissions": "0660"}
+     "owner": "root", "group": "kvm", "permissions": "0660"},
+    {"name": "ram", "region": 1, "mode": "devdax", "system_ram": true}
   ]
 }'
 
 cat > "$work/test.sh" <<'GUEST'
 agent check-config
 check "the policy is valid" [ $? -eq 0 ]
+mem_before=$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)
 agent apply
 check "apply succeeded" [ $? -eq 0 ]
 check "/mnt/data mounted with DAX and noatime" sh -c 'grep " /mnt/data " /proc/mounts | grep -q "noatime.*dax\|dax.*noatime"'
 check "fsdax on /dev/pmem0" [ "$(mount_source /mnt/data)" = /dev/pmem0 ]
-check "two namespaces" [ "$(count_namespaces)" -eq 2 ]
+check "three namespaces over two regions" [ "$(count_namespaces)" -eq 3 ]
 ls -l /dev/dax* 2>&1
 dax=$(ls /dev/dax0.* | head -n 1)
 check "a devdax character device exists" [ -c "$dax" ]
@@ -33,10 +36,15 @@ check "status reports devdax mode" grep -q '"mode": "devdax"' /tmp/s.json
 size=$(cat /sys/bus/dax/devices/$(basename "$dax")/size)
 echo "devdax size: $size"
 check "devdax holds about the rest of the region (~1 GiB less page map)" [ "$size" -gt 900000000 ]
+mem_after=$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)
+echo "MemTotal: $mem_before kB before, $mem_after kB after"
+check "region1's devdax became system RAM (MemTotal grew by over 512 MiB)" [ $((mem_after - mem_before)) -gt 524288 ]
+check "status reports it as system RAM" grep -q '"system_ram": true' /tmp/s.json
 chmod 0600 "$dax"
 agent apply
 check "a rerun restores the permissions" [ "$(stat -c '%a' "$dax")" = 660 ]
+check "and leaves the system RAM as it is" [ "$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)" = "$mem_after" ]
 finish
 GUEST
 
-vm_boot fsdax-devdax "$work/test.sh" "$(vm_dimm nv0 2G)"
+vm_boot fsdax-devdax "$work/test.sh" "$(vm_dimm nv0 2G)" "$(vm_dimm nv1 1G)"

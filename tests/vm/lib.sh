@@ -10,6 +10,8 @@ set -eu
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 vm_dir="$top_srcdir/tests/vm"
+# shellcheck source=tests/vm/copy-libs.sh
+. "$vm_dir/copy-libs.sh"
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -56,7 +58,7 @@ vm_kernel() {
 }
 
 vm_base_image() {
-	key=$( { echo "$kver"; cat "$vm_dir/build-initramfs.sh" "$vm_dir/init" "$vm_dir/guest.sh";
+	key=$( { echo "$kver"; cat "$vm_dir/build-initramfs.sh" "$vm_dir/copy-libs.sh" "$vm_dir/init" "$vm_dir/guest.sh";
 		dpkg-query -W busybox-static xfsprogs e2fsprogs 2>/dev/null; } | sha256sum | cut -c1-16)
 	base="$VPMEM_TEST_CACHE/base-$key.cpio.gz"
 	if [ ! -e "$base" ]; then
@@ -77,23 +79,22 @@ vm_setup() {
 vm_overlay() {
 	o="$work/overlay"
 	rm -rf "$o"
-	mkdir -p "$o/usr/sbin" "$o/etc/vpmem"
-	cp "$top_builddir/agent/vpmem-agent" "$o/usr/sbin/"
-	ldd "$top_builddir/agent/vpmem-agent" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
-		[ -n "$lib" ] || continue
-		mkdir -p "$o$(dirname "$lib")"
-		cp -L "$lib" "$o$lib"
-	done
+	mkdir -p "$o/etc/vpmem"
+	copy_with_libs "$o" /usr/sbin "$top_builddir/agent/vpmem-agent"
 	cp "$1" "$o/test.sh"
 	[ -d "$work/files" ] && cp -a "$work/files/." "$o/"
 	(cd "$o" && find . | cpio -o -H newc --quiet) | gzip -1 > "$work/overlay.cpio.gz"
 	cat "$base" "$work/overlay.cpio.gz" > "$work/initrd"
 }
 
-# vm_file PATH CONTENT: put a file into the guest (e.g. /etc/vpmem/vpmem.json)
+# vm_file PATH CONTENT: put a file into the guest (e.g. /etc/vpmem/vpmem.json).
+# /etc/ stands for the sysconfdir the agent was configured with (make
+# distcheck builds with a prefix of its own).
 vm_file() {
-	mkdir -p "$work/files$(dirname "$1")"
-	printf '%s\n' "$2" > "$work/files$1"
+	path=$1
+	case $path in /etc/*) path="${sysconfdir:-/etc}/${path#/etc/}" ;; esac
+	mkdir -p "$work/files$(dirname "$path")"
+	printf '%s\n' "$2" > "$work/files$path"
 }
 
 # vm_dimm NAME SIZE: a sparse backing file in the work dir; prints its path
