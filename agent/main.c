@@ -171,6 +171,11 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 		goto out;
 	}
 
+	if (log_is_verbose() && !o->dry_run) {
+		log_debug("plan:");
+		plan_print(&plan, stderr);
+	}
+
 	if (o->dry_run) {
 		if (o->json) {
 			_cleanup_json_ struct json_object *j = plan_to_json(&plan);

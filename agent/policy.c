@@ -15,6 +15,7 @@
 
 #include "cleanup-libs.h"
 #include "fileio.h"
+#include "log.h"
 #include "policy.h"
 #include "size.h"
 
@@ -606,6 +607,7 @@ static int merge_file(struct policy *policy, const char *path, bool missing_ok, 
 	r = read_file(path, &text, NULL);
 	if (r == -ENOENT && missing_ok)
 		return 0;
+	log_debug("policy: reading %s", path);
 	if (r < 0) {
 		errlist_add(errors, path, NULL, "cannot read: %s", strerror(-r));
 		return r;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -9,10 +11,23 @@ static const char *log_ident = "vpmem";
 static bool log_verbose;
 static bool log_to_syslog;
 
+/* systemd sets JOURNAL_STREAM=<dev>:<ino> when stderr goes to the journal */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
 void log_open(const char *ident)
 {
 	log_ident = ident;
-	log_to_syslog = !isatty(STDERR_FILENO);
+	/* stderr already reaches the journal under systemd: once is enough */
+	log_to_syslog = !isatty(STDERR_FILENO) && !stderr_is_journal();
 	if (log_to_syslog)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }

@@ -7,8 +7,8 @@
 
 /*
  * Messages go to stderr, prefixed with the program name, and also to syslog
- * when stderr is not a terminal (under udev/systemd the journal picks up
- * either). Debug messages are shown only with log_set_verbose(true).
+ * when stderr is neither a terminal nor already the journal (a systemd
+ * service's stderr is). Debug messages only with log_set_verbose(true).
  */
 void log_open(const char *ident);
 void log_set_verbose(bool verbose);
