@@ -622,6 +622,37 @@ static int filter_json(const struct dirent *d)
 	return d->d_name[0] != '.' && len > 5 && strcmp(d->d_name + len - 5, ".json") == 0;
 }
 
+/* DIR/vpmem.d/<*>.json in lexical order; missing directory: nothing */
+static int merge_dropins(struct policy *policy, const char *dir, struct errlist *errors)
+{
+	_cleanup_free_ char *dropin_dir = NULL;
+	struct dirent **list = NULL;
+	int n;
+
+	if (asprintf(&dropin_dir, "%s/vpmem.d", dir) < 0)
+		return -ENOMEM;
+	n = scandir(dropin_dir, &list, filter_json, alphasort);
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ char *path = NULL;
+
+		if (asprintf(&path, "%s/%s", dropin_dir, list[i]->d_name) >= 0)
+			merge_file(policy, path, true, errors);
+		free(list[i]);
+	}
+	free(list);
+	return 0;
+}
+
+static int merge_main(struct policy *policy, const char *dir, struct errlist *errors)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (asprintf(&path, "%s/vpmem.json", dir) < 0)
+		return -ENOMEM;
+	merge_file(policy, path, true, errors);
+	return 0;
+}
+
 int policy_load(struct policy *ret, const char *override, const char *etc_dir, const char *run_dir,
 		struct errlist *errors)
 {
@@ -632,26 +663,11 @@ int policy_load(struct policy *ret, const char *override, const char *etc_dir, c
 	if (override) {
 		r = merge_file(&policy, override, false, errors);
 	} else {
-		_cleanup_free_ char *main_file = NULL, *dropin_dir = NULL, *run_file = NULL;
-		struct dirent **list = NULL;
-		int n;
-
-		if (asprintf(&main_file, "%s/vpmem.json", etc_dir) < 0 ||
-		    asprintf(&dropin_dir, "%s/vpmem.d", etc_dir) < 0 ||
-		    asprintf(&run_file, "%s/vpmem.json", run_dir) < 0)
-			return -ENOMEM;
-
-		merge_file(&policy, main_file, true, errors);
-		n = scandir(dropin_dir, &list, filter_json, alphasort);
-		for (int i = 0; i < n; i++) {
-			_cleanup_free_ char *path = NULL;
-
-			if (asprintf(&path, "%s/%s", dropin_dir, list[i]->d_name) >= 0)
-				merge_file(&policy, path, true, errors);
-			free(list[i]);
-		}
-		free(list);
-		merge_file(&policy, run_file, true, errors);
+		/* from the most general to the most specific: image, image drop-ins,
+		 * boot-time drop-ins (instance metadata), boot-time policy (user-data) */
+		if ((r = merge_main(&policy, etc_dir, errors)) < 0 || (r = merge_dropins(&policy, etc_dir, errors)) < 0 ||
+		    (r = merge_dropins(&policy, run_dir, errors)) < 0 || (r = merge_main(&policy, run_dir, errors)) < 0)
+			goto fail;
 	}
 
 	if (errors->count == before && policy.builtin && policy.n_namespaces == 0) {

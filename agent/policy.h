@@ -56,9 +56,11 @@ struct policy {
 int policy_merge_text(struct policy *policy, const char *file, const char *text, struct errlist *errors);
 
 /*
- * Read the effective policy: override if given, otherwise
- * <sysconfdir>/vpmem/vpmem.json, <sysconfdir>/vpmem/vpmem.d/<*>.json in
- * lexical order, then <rundir>/vpmem.json; missing files are skipped. Applies
+ * Read the effective policy: override if given, otherwise, from the most
+ * general to the most specific, <etc_dir>/vpmem.json (the image),
+ * <etc_dir>/vpmem.d/<*>.json, <run_dir>/vpmem.d/<*>.json (written at boot,
+ * e.g. from instance metadata) and <run_dir>/vpmem.json (written at boot from
+ * user-data), drop-ins in lexical order; missing files are skipped. Applies
  * the built-in default when no file lists namespaces, then checks the
  * cross-entry rules. Returns 0, -EINVAL with errors filled, or another errno.
  */

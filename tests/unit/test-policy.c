@@ -292,6 +292,17 @@ START_TEST(test_load_order)
 	ck_assert_uint_eq(p.namespaces[0].size, UINT64_C(3) << 30);
 	policy_clear(&p);
 
+	/* boot-time drop-ins (metadata) come after the image's, the boot-time file last */
+	{
+		char run_dropins[320];
+
+		snprintf(run_dropins, sizeof(run_dropins), "%s/vpmem.d", run);
+		ck_assert_int_eq(mkdir(run_dropins, 0755), 0);
+		write_text(run_dropins, "50-metadata.json", "{\"namespaces\": [{\"name\": \"a\", \"size\": \"5G\"}]}");
+		ck_assert_int_eq(policy_load(&p, NULL, etc, run, &errors), 0);
+		ck_assert_uint_eq(p.namespaces[0].size, UINT64_C(5) << 30);
+		policy_clear(&p);
+	}
 	write_text(run, "vpmem.json", "{\"namespaces\": [{\"name\": \"a\", \"size\": \"4G\"}]}");
 	ck_assert_int_eq(policy_load(&p, NULL, etc, run, &errors), 0);
 	ck_assert_uint_eq(p.namespaces[0].size, UINT64_C(4) << 30);

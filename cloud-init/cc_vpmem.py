@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""vpmem: persistent memory policy from cloud-config and instance metadata.
+
+The ``vpmem`` key of ``#cloud-config`` user-data holds a vpmem-agent policy
+(the JSON document of /etc/vpmem/vpmem.json, written as YAML). For clouds where
+users set server properties rather than user-data, a ``vpmem`` entry in
+OpenStack's instance metadata (``meta``) holding the policy as a JSON string is
+read too. Precedence, lowest first: the image's /etc/vpmem, instance metadata
+(/run/vpmem/vpmem.d/50-instance-metadata.json), user-data (/run/vpmem/vpmem.json).
+
+The module validates the result with ``vpmem-agent check-config`` and then runs
+``vpmem-agent apply``. It runs at every boot: /run is empty after a reboot, and
+the policy must be in place before vpmem-agent.service (ordered after
+cloud-init.service) provisions anything. An invalid policy is still written
+where the agent reads it, so that the agent refuses it too and no device is
+touched; the error is raised here so it shows in cloud-init's log and status.
+
+cloud-init 22.4 validates cloud-config against one JSON schema file and merges
+in no module schemas (a module-level ``schema`` attribute is even rejected), so
+this module defines none: the agent is the one validator of the policy.
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+
+from cloudinit.distros import ALL_DISTROS
+from cloudinit.settings import PER_ALWAYS
+
+AGENT = "vpmem-agent"
+RUN_DIR = "/run/vpmem"
+USER_DATA_FILE = os.path.join(RUN_DIR, "vpmem.json")
+METADATA_FILE = os.path.join(RUN_DIR, "vpmem.d", "50-instance-metadata.json")
+
+meta = {
+    "id": "cc_vpmem",
+    "name": "vpmem",
+    "title": "Provision persistent memory (vNVDIMMs) with vpmem-agent",
+    "description": __doc__,
+    "distros": [ALL_DISTROS],
+    "frequency": PER_ALWAYS,
+    "examples": [
+        "vpmem:\n  namespaces:\n    - {name: data, region: 0, size: 4G, filesystem: xfs, mountpoint: /mnt/data}\n"
+        "    - {name: fast, region: 1, mode: devdax, group: kvm, permissions: '0660'}\n"
+    ],
+}
+
+
+class PolicyError(Exception):
+    pass
+
+
+def _write_atomic(path, document):
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".vpmem-")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(document, f, indent=2, sort_keys=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _metadata_policy(cloud, log):
+    metadata = getattr(getattr(cloud, "datasource", None), "metadata", None) or {}
+    value = (metadata.get("meta") or {}).get("vpmem")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as e:
+            # written anyway as a string: the agent refuses it with a clear error
+            log.error("vpmem: instance metadata 'vpmem' is not valid JSON: %s", e)
+            return value
+    return value
+
+
+def _run(log, *args):
+    """Run the agent; its lines go to cloud-init's log, as errors if it failed."""
+    try:
+        proc = subprocess.run(
+            [AGENT, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+        )
+    except OSError as e:
+        raise PolicyError("vpmem: cannot run %s: %s" % (AGENT, e)) from e
+    report = log.error if proc.returncode else log.info
+    for line in proc.stdout.splitlines():
+        report("%s", line)
+    return proc.returncode
+
+
+def handle(name, cfg, cloud, log, args):
+    user_policy = cfg.get("vpmem")
+    metadata_policy = _metadata_policy(cloud, log)
+
+    # what an earlier boot or run left would be stale: /run is ours to write
+    if metadata_policy is None:
+        _remove(METADATA_FILE)
+    else:
+        _write_atomic(METADATA_FILE, metadata_policy)
+    if user_policy is None:
+        _remove(USER_DATA_FILE)
+    else:
+        _write_atomic(USER_DATA_FILE, user_policy)
+
+    if user_policy is None and metadata_policy is None:
+        log.debug("vpmem: no policy in user-data or instance metadata; the image's applies")
+        return
+
+    if _run(log, "check-config") != 0:
+        raise PolicyError(
+            "vpmem: the persistent memory policy from %s is invalid (see the errors above); "
+            "no device was touched" % ("user-data" if user_policy is not None else "instance metadata")
+        )
+    rc = _run(log, "apply")
+    if rc != 0:
+        raise PolicyError("vpmem: vpmem-agent apply failed with exit status %d (see above)" % rc)

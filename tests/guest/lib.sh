@@ -1,0 +1,155 @@
+# Harness for the tests that boot a full Debian 12 guest (systemd, udev,
+# cloud-init) with vpmem installed by "make install DESTDIR=", under QEMU
+# (TCG) with emulated NVDIMMs and a NoCloud seed. Sourced by tests/guest/*.sh.
+#
+# Cached in $VPMEM_TEST_CACHE: the Debian root filesystem (mmdebstrap),
+# keyed by its package list. The image with vpmem installed is rebuilt per
+# run from the current sources; each boot gets a copy-on-write overlay.
+set -eu
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+guest_dir="$top_srcdir/tests/guest"
+# shellcheck source=tests/vm/lib.sh
+. "$top_srcdir/tests/vm/lib.sh"
+
+guest_packages="systemd-sysv,udev,linux-image-cloud-amd64,cloud-init,libndctl6,libdaxctl1,libjson-c5"
+guest_packages="$guest_packages,libblkid1,libmount1,libuuid1,xfsprogs,e2fsprogs,kmod,util-linux,python3"
+
+guest_require() {
+	[ "$(id -u)" -eq 0 ] || skip "building the guest image needs root (file ownership in the image)"
+	for tool in mmdebstrap qemu-system-x86_64 qemu-img genisoimage mkfs.ext4 python3 make systemctl; do
+		command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed (Debian: mmdebstrap qemu-utils genisoimage)"
+	done
+}
+
+# the Debian root filesystem, built once
+guest_base() {
+	mirror=/etc/apt/sources.list.d/debian.sources
+	[ -r "$mirror" ] || mirror=""
+	key=$(echo "$guest_packages $(cat "$mirror" 2>/dev/null)" | sha256sum | cut -c1-16)
+	base_tar="$VPMEM_TEST_CACHE/guest-rootfs-$key.tar"
+	[ -e "$base_tar" ] && return 0
+	echo "building the Debian guest root filesystem (once)..."
+	# shellcheck disable=SC2086 # $mirror is empty or one path
+	# the output format follows the file name: keep ".tar" at the end
+	mmdebstrap --quiet --variant=apt --include="$guest_packages" bookworm "$base_tar.part.tar" $mirror ||
+		{ rm -rf "$base_tar.part.tar"; skip "mmdebstrap could not build the guest root filesystem"; }
+	mv "$base_tar.part.tar" "$base_tar"
+}
+
+# the image of this run: the root filesystem, vpmem built from the current
+# sources and installed with "make install DESTDIR=", its units enabled
+guest_image() {
+	image="$work/root.raw"
+	rootfs="$work/rootfs"
+	mkdir -p "$rootfs" "$work/build"
+	tar -xf "$base_tar" -C "$rootfs"
+	(cd "$work/build" && "$top_srcdir/configure" --prefix=/usr --sysconfdir=/etc \
+		--with-systemdsystemunitdir=/lib/systemd/system --with-udevrulesdir=/lib/udev/rules.d \
+		--with-cloudinitmoduledir=/usr/lib/python3/dist-packages/cloudinit/config \
+		>/dev/null && make -j"$(nproc)" >/dev/null && make install DESTDIR="$rootfs" >/dev/null) ||
+		fail "cannot build and install vpmem into the guest image"
+	systemctl --root="$rootfs" enable vpmem-agent.service >/dev/null 2>&1
+	# the test runner, and what a minimal image needs for a clean cloud-init run
+	cp "$guest_dir/vpmem-test.service" "$rootfs/etc/systemd/system/"
+	systemctl --root="$rootfs" enable vpmem-test.service >/dev/null 2>&1
+	# a getty on the serial console would hang up the runner's output
+	systemctl --root="$rootfs" mask serial-getty@ttyS0.service getty@tty1.service >/dev/null 2>&1
+	printf 'locale: C.UTF-8\n' > "$rootfs/etc/cloud/cloud.cfg.d/10-test-locale.cfg"
+	printf 'datasource_list: [ NoCloud, None ]\n' > "$rootfs/etc/cloud/cloud.cfg.d/10-test-datasource.cfg"
+	echo guest > "$rootfs/etc/hostname"
+	kernel=$(ls "$rootfs"/boot/vmlinuz-* | head -n 1)
+	initrd=$(ls "$rootfs"/boot/initrd.img-* | head -n 1)
+	cp "$kernel" "$work/vmlinuz"
+	cp "$initrd" "$work/initrd.img"
+	rm -f "$image"
+	truncate -s 3G "$image"
+	mkfs.ext4 -q -L root -d "$rootfs" "$image"
+	rm -rf "$rootfs" "$work/build"
+}
+
+guest_setup() {
+	guest_require
+	work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-guest.XXXXXX")
+	trap 'guest_cleanup' EXIT
+	guest_base
+	guest_image
+	qemu-img create -q -f qcow2 -b "$image" -F raw "$work/disk.qcow2"
+}
+
+guest_cleanup() {
+	[ -n "${qemu_pid:-}" ] && kill "$qemu_pid" 2>/dev/null
+	rm -rf "$work"
+}
+
+# guest_seed USER_DATA [META_DATA]: the NoCloud seed for the next boot
+guest_seed() {
+	mkdir -p "$work/seed"
+	printf '%s\n' "$1" > "$work/seed/user-data"
+	printf 'instance-id: iid-test\nlocal-hostname: guest\n%s\n' "${2:-}" > "$work/seed/meta-data"
+	genisoimage -quiet -volid cidata -joliet -rock -output "$work/seed.iso" "$work/seed"
+}
+
+# guest_boot NAME SCRIPT [--append ARGS] [--hotplug FILE] DIMM...: boot the
+# image (its disk persists across boots of one test), run SCRIPT when the
+# boot is done, and return its result. With --hotplug, FILE is added as a new
+# NVDIMM through QEMU's monitor when the guest prints VPMEM-HOTPLUG-NOW.
+guest_boot() {
+	name=$1 script=$2
+	shift 2
+	append="" hotplug=""
+	while :; do
+		case ${1:-} in
+		--append) append=$2; shift 2 ;;
+		--hotplug) hotplug=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	mkdir -p "$work/test"
+	cp "$guest_dir/run.sh" "$vm_dir/guest.sh" "$work/test/"
+	cp "$script" "$work/test/test.sh"
+	rm -f "$work/test.iso"
+	genisoimage -quiet -volid vpmtest -joliet -rock -output "$work/test.iso" "$work/test"
+	seed=""
+	[ -e "$work/seed.iso" ] && seed="-drive file=$work/seed.iso,if=virtio,format=raw,readonly=on"
+	args="" i=0
+	for d in "$@"; do
+		args="$args -object memory-backend-file,id=mem$i,share=on,mem-path=$d,size=$(stat -c %s "$d"),align=2M"
+		args="$args -device nvdimm,id=nvdimm$i,memdev=mem$i,label-size=128K"
+		i=$((i + 1))
+	done
+	log="$work/$name.log"
+	echo "--- boot $name: $* ---"
+	# shellcheck disable=SC2086 # word lists built above
+	timeout 900 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp 2 -m 1G,slots=4,maxmem=64G \
+		-nographic -no-reboot -nodefaults -serial "file:$log" -nic none \
+		-qmp "unix:$work/qmp.sock,server=on,wait=off" \
+		-kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
+		-append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=false $append" \
+		-drive "file=$work/disk.qcow2,if=virtio,format=qcow2" \
+		-drive "file=$work/test.iso,if=virtio,format=raw,readonly=on" $seed \
+		$args < /dev/null > "$work/$name.qemu.out" 2>&1 &
+	qemu_pid=$!
+	if [ -n "$hotplug" ]; then
+		guest_wait_for "$log" "VPMEM-HOTPLUG-NOW" || { kill "$qemu_pid"; fail "$name: the guest never asked for the hotplug"; }
+		python3 "$guest_dir/qmp.py" "$work/qmp.sock" "$hotplug" "$i" || fail "$name: hotplug through QMP failed"
+	fi
+	wait "$qemu_pid" || true
+	qemu_pid=""
+	tr -d '\r' < "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -v '^\s*$' | sed "s/^/[$name] /"
+	cat "$work/$name.qemu.out"
+	rc=$(tr -d '\r' < "$log" | sed -n 's/^VPMEM-TEST-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
+	[ -n "$rc" ] || { echo "FAIL: $name: the guest did not finish (no exit marker)"; return 1; }
+	return "$rc"
+}
+
+# guest_wait_for LOG TEXT: until TEXT shows on the console (15 minutes at most)
+guest_wait_for() {
+	n=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		kill -0 "$qemu_pid" 2>/dev/null || return 1
+		n=$((n + 1))
+		[ $n -lt 900 ] || return 1
+		sleep 1
+	done
+}
