@@ -304,9 +304,9 @@ static void usage(FILE *out)
 		"  -h, --help            this help\n"
 		"  -V, --version         print the version\n"
 		"\n"
-		"Policy: %s/vpmem.json, %s/vpmem.d/*.json, %s/vpmem.json\n"
+		"Policy: %s/vpmem.json, %s/vpmem.d/*.json, %s/vpmem.d/*.json, %s/vpmem.json\n"
 		"Exit status: 0 done or nothing to do, 1 provisioning failed, 2 usage or policy error.\n",
-		etc_dir(), etc_dir(), run_dir());
+		etc_dir(), etc_dir(), run_dir(), run_dir());
 }
 
 int main(int argc, char **argv)
