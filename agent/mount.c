@@ -13,10 +13,6 @@
 #include "fileio.h"
 #include "mount.h"
 
-#ifndef STATX_ATTR_DAX
-#define STATX_ATTR_DAX 0x00200000
-#endif
-
 char *mount_build_options(const char *extra, bool legacy_dax)
 {
 	const char *dax = legacy_dax ? "dax" : "dax=always";
@@ -85,41 +81,6 @@ int mount_with_dax(const char *source, const char *target, const char *fstype, c
 	if (!options)
 		return -ENOMEM;
 	return mount_once(source, target, fstype, options, ret_message);
-}
-
-bool mount_options_have_dax(const char *fs_options)
-{
-	_cleanup_free_ char *copy = NULL;
-	char *opt, *save = NULL;
-
-	if (!fs_options)
-		return false;
-	copy = strdup(fs_options);
-	if (!copy)
-		return false;
-	for (opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save))
-		if (strcmp(opt, "dax") == 0 || strcmp(opt, "dax=always") == 0)
-			return true;
-	return false;
-}
-
-int mount_dax_in_effect(const char *mountpoint, const char *fs_options)
-{
-	_cleanup_close_ int fd = -EBADF;
-	struct statx stx;
-
-	/*
-	 * Only regular files carry S_DAX (xfs and ext4 never set it on
-	 * directories), so ask about an unnamed temporary file in the root: it
-	 * is what a new file there gets, and it vanishes on close.
-	 */
-	fd = open(mountpoint, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0 && statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &stx) == 0 &&
-	    (stx.stx_attributes_mask & STATX_ATTR_DAX))
-		return (stx.stx_attributes & STATX_ATTR_DAX) ? 1 : 0;
-	if (!fs_options)
-		return -1;
-	return mount_options_have_dax(fs_options) ? 1 : 0;
 }
 
 int xfs_set_extsize_hint(const char *dir, uint32_t extsize)

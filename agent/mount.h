@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daxfs.h"
+
 /*
  * Mount options for a DAX mount: "dax=always" (or the legacy "dax" for
  * kernels older than 5.8 that know only that) followed by the user's extra
@@ -20,17 +22,6 @@ char *mount_build_options(const char *extra, bool legacy_dax);
  */
 int mount_with_dax(const char *source, const char *target, const char *fstype, const char *extra,
 		   char **ret_message);
-
-/*
- * Is DAX in effect on the filesystem mounted at mountpoint? statx()'s
- * STATX_ATTR_DAX (5.8+) on an O_TMPFILE file in its root, since directories
- * never carry the flag; otherwise (older kernel, read-only mount) the mount
- * options (fs_options as in mountinfo, may be NULL). 1 yes, 0 no, -1 unknown.
- */
-int mount_dax_in_effect(const char *mountpoint, const char *fs_options);
-
-/* Does fs_options (comma separated) switch DAX on? */
-bool mount_options_have_dax(const char *fs_options);
 
 /*
  * Set the extent size hint with inheritance on an XFS directory so that

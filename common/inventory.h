@@ -30,6 +30,17 @@ struct ns_state {
 	char *mountpoint;   /* where it is mounted, NULL when not */
 	int dax;            /* when mounted: 1 DAX in effect, 0 not, -1 unknown */
 	bool system_ram;    /* devdax handed to the kernel as memory */
+	unsigned badblocks; /* known bad 512-byte sectors in the namespace */
+};
+
+struct dimm_state {
+	char *devname;      /* "nmem0" */
+	unsigned handle;
+	unsigned phys_id;
+	unsigned vendor;    /* JEDEC ids from the NFIT */
+	unsigned device;
+	unsigned serial;
+	bool failed;        /* NFIT flags: failed to save, restore, arm, flush or map */
 };
 
 #define MAX_ALIGNMENTS 8
@@ -48,6 +59,8 @@ struct region_state {
 	bool label_capable; /* every DIMM has a label area we can write */
 	int numa_node;
 	char **dimms;       /* "nmem0", ... NULL-terminated */
+	struct dimm_state *dimm_states;
+	size_t n_dimm_states;
 	uint64_t fsdax_aligns[MAX_ALIGNMENTS];
 	size_t n_fsdax_aligns;
 	uint64_t devdax_aligns[MAX_ALIGNMENTS];

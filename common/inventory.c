@@ -15,7 +15,7 @@
 
 #include "cleanup-libs.h"
 #include "inventory.h"
-#include "mount.h"
+#include "daxfs.h"
 
 static char *xstrdup_or_null(const char *s)
 {
@@ -109,6 +109,9 @@ static void region_state_clear(struct region_state *r)
 {
 	free(r->devname);
 	strv_free(r->dimms);
+	for (size_t i = 0; i < r->n_dimm_states; i++)
+		free(r->dimm_states[i].devname);
+	free(r->dimm_states);
 	for (size_t i = 0; i < r->n_namespaces; i++)
 		ns_state_clear(&r->namespaces[i]);
 	free(r->namespaces);
@@ -164,6 +167,7 @@ static void fill_devdax(struct ndctl_namespace *ndns, struct ns_state *ns)
 static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mounts, struct ns_state *ns)
 {
 	const char *alt = ndctl_namespace_get_alt_name(ndns);
+	struct badblock *bb;
 	struct stat st;
 
 	ns->devname = strdup(ndctl_namespace_get_devname(ndns));
@@ -171,6 +175,8 @@ static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mou
 	if (!ns->devname || !ns->name)
 		return -ENOMEM;
 	ns->id = ndctl_namespace_get_id(ndns);
+	ndctl_namespace_badblock_foreach(ndns, bb)
+		ns->badblocks += (unsigned)bb->len;
 	ns->size = ndctl_namespace_get_size(ndns);
 	/* an fsdax/devdax namespace is claimed by its pfn/dax device, not bound itself */
 	ns->enabled = ndctl_namespace_is_active(ndns);
@@ -278,13 +284,24 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 	ndctl_dimm_foreach_in_region(region, dimm)
 		n_dimms++;
 	rs->dimms = calloc(n_dimms + 1, sizeof(char *));
-	if (!rs->dimms)
+	rs->dimm_states = calloc(n_dimms ? n_dimms : 1, sizeof(*rs->dimm_states));
+	if (!rs->dimms || !rs->dimm_states)
 		return -ENOMEM;
-	n_dimms = 0;
 	ndctl_dimm_foreach_in_region(region, dimm) {
-		rs->dimms[n_dimms] = strdup(ndctl_dimm_get_devname(dimm));
-		if (!rs->dimms[n_dimms++])
+		struct dimm_state *d = &rs->dimm_states[rs->n_dimm_states++];
+
+		d->devname = strdup(ndctl_dimm_get_devname(dimm));
+		rs->dimms[rs->n_dimm_states - 1] = strdup(ndctl_dimm_get_devname(dimm));
+		if (!d->devname || !rs->dimms[rs->n_dimm_states - 1])
 			return -ENOMEM;
+		d->handle = ndctl_dimm_get_handle(dimm);
+		d->phys_id = ndctl_dimm_get_phys_id(dimm);
+		d->vendor = ndctl_dimm_get_vendor(dimm);
+		d->device = ndctl_dimm_get_device(dimm);
+		d->serial = ndctl_dimm_get_serial(dimm);
+		d->failed = ndctl_dimm_failed_save(dimm) > 0 || ndctl_dimm_failed_restore(dimm) > 0 ||
+			    ndctl_dimm_failed_arm(dimm) > 0 || ndctl_dimm_failed_flush(dimm) > 0 ||
+			    ndctl_dimm_failed_map(dimm) > 0;
 	}
 
 	pfn = ndctl_region_get_pfn_seed(region);

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VPMEM_DAXFS_H
+#define VPMEM_DAXFS_H
+
+#include <stdbool.h>
+
+/*
+ * Is DAX in effect on the filesystem mounted at mountpoint? statx()'s
+ * STATX_ATTR_DAX (5.8+) on an O_TMPFILE file in its root, since directories
+ * never carry the flag; otherwise (older kernel, read-only mount) the mount
+ * options (fs_options as in mountinfo, may be NULL). 1 yes, 0 no, -1 unknown.
+ */
+int mount_dax_in_effect(const char *mountpoint, const char *fs_options);
+
+/* Does fs_options (comma separated) switch DAX on? */
+bool mount_options_have_dax(const char *fs_options);
+
+#endif
