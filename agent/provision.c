@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mkfs.h"
 #include "mount.h"
+#include "ndops.h"
 #include "provision.h"
 #include "size.h"
 
@@ -71,174 +72,6 @@ void apply_log_clear(struct apply_log *log)
 	free(log->done);
 	free(log->failed);
 	memset(log, 0, sizeof(*log));
-}
-
-/*
- * A fresh library context for each region: after labels are initialised or
- * namespaces created, a long-lived context holds stale seeds (PMEM-CSI saw
- * "pfn: no seed" from exactly that).
- */
-static struct ndctl_region *find_region(struct ndctl_ctx *ctx, unsigned id)
-{
-	struct ndctl_region *region;
-	struct ndctl_bus *bus;
-
-	ndctl_bus_foreach(ctx, bus)
-		ndctl_region_foreach(bus, region)
-			if (ndctl_region_get_id(region) == id)
-				return region;
-	return NULL;
-}
-
-static struct ndctl_namespace *find_namespace(struct ndctl_region *region, const char *devname)
-{
-	struct ndctl_namespace *ndns;
-
-	ndctl_namespace_foreach(region, ndns)
-		if (strcmp(ndctl_namespace_get_devname(ndns), devname) == 0)
-			return ndns;
-	return NULL;
-}
-
-/* ndctl's own sequence (ndctl/namespace.c: namespace_prep_reconfig / autolabel) */
-static int region_init_labels(struct ndctl_region *region, const char *raw_blockdev)
-{
-	struct ndctl_dimm *dimm;
-	int r = 0;
-
-	/* last look before the labels are written: the raw namespace must still be empty */
-	if (raw_blockdev) {
-		_cleanup_free_ char *fstype = NULL;
-		bool has_data = true;
-
-		r = probe_block_device(raw_blockdev, &fstype, &has_data);
-		if (r < 0 || has_data)
-			return -ENOTEMPTY;
-	}
-
-	r = ndctl_region_disable_invalidate(region);
-	if (r < 0)
-		return r;
-	ndctl_dimm_foreach_in_region(region, dimm) {
-		if (ndctl_dimm_is_active(dimm)) {
-			r = -EBUSY;
-			goto out;
-		}
-	}
-	ndctl_dimm_foreach_in_region(region, dimm) {
-		_cleanup_(ndctl_cmd_unrefp) struct ndctl_cmd *cmd_read = ndctl_dimm_read_label_index(dimm);
-		int labels;
-
-		if (!cmd_read) {
-			r = -ENXIO;
-			goto out;
-		}
-		/* another run may have initialised them meanwhile: never twice */
-		if (ndctl_dimm_validate_labels(dimm) >= 0)
-			continue;
-		labels = ndctl_dimm_init_labels(dimm, NDCTL_NS_VERSION_1_2);
-		if (labels < 0) {
-			r = labels;
-			goto out;
-		}
-		ndctl_dimm_disable(dimm);
-		ndctl_dimm_enable(dimm);
-		/* kernels that do not understand v1.2 labels see fewer free slots: fall back to v1.1 */
-		if ((unsigned long)labels != ndctl_dimm_get_available_labels(dimm) + 1) {
-			labels = ndctl_dimm_init_labels(dimm, NDCTL_NS_VERSION_1_1);
-			if (labels < 0) {
-				r = labels;
-				goto out;
-			}
-			ndctl_dimm_disable(dimm);
-			ndctl_dimm_enable(dimm);
-		}
-	}
-out:
-	if (ndctl_region_enable(region) < 0 && r == 0)
-		r = -EIO;
-	if (r == 0 && ndctl_region_get_nstype(region) != ND_DEVICE_NAMESPACE_PMEM)
-		r = -EIO;
-	return r;
-}
-
-static struct ndctl_namespace *region_idle_namespace(struct ndctl_region *region)
-{
-	struct ndctl_namespace *ndns;
-
-	ndctl_namespace_foreach(region, ndns)
-		if (ndctl_namespace_get_id(ndns) == 0 && ndctl_namespace_get_size(ndns) == 0 &&
-		    ndctl_namespace_is_configuration_idle(ndns))
-			return ndns;
-	ndns = ndctl_region_get_namespace_seed(region);
-	if (ndns && ndctl_namespace_is_configuration_idle(ndns) && ndctl_namespace_get_size(ndns) == 0)
-		return ndns;
-	return NULL;
-}
-
-static int setup_pfn(struct ndctl_region *region, struct ndctl_namespace *ndns, const struct ns_policy *p,
-		     uint64_t align)
-{
-	enum ndctl_pfn_loc loc = p->map == PFN_MAP_MEM ? NDCTL_PFN_LOC_RAM : NDCTL_PFN_LOC_PMEM;
-	uuid_t uu;
-	int r;
-
-	uuid_generate(uu);
-	if (p->mode == NS_MODE_FSDAX) {
-		struct ndctl_pfn *pfn = ndctl_region_get_pfn_seed(region);
-
-		if (!pfn)
-			return -ENXIO;
-		if ((r = ndctl_pfn_set_uuid(pfn, uu)) < 0 || (r = ndctl_pfn_set_location(pfn, loc)) < 0)
-			return r;
-		if (ndctl_pfn_has_align(pfn) && (r = ndctl_pfn_set_align(pfn, align)) < 0)
-			return r;
-		if ((r = ndctl_pfn_set_namespace(pfn, ndns)) < 0)
-			return r;
-		r = ndctl_pfn_enable(pfn);
-		if (r < 0)
-			ndctl_pfn_set_namespace(pfn, NULL);
-		return r;
-	} else {
-		struct ndctl_dax *dax = ndctl_region_get_dax_seed(region);
-
-		if (!dax)
-			return -ENXIO;
-		if ((r = ndctl_dax_set_uuid(dax, uu)) < 0 || (r = ndctl_dax_set_location(dax, loc)) < 0 ||
-		    (r = ndctl_dax_set_align(dax, align)) < 0 || (r = ndctl_dax_set_namespace(dax, ndns)) < 0)
-			return r;
-		r = ndctl_dax_enable(dax);
-		if (r < 0)
-			ndctl_dax_set_namespace(dax, NULL);
-		return r;
-	}
-}
-
-/* libndctl's seed sequence: uuid, alt name, size (uuid before size), mode, then the pfn or dax seed */
-static int namespace_create(struct ndctl_region *region, const struct plan_ns *pn, char **ret_devname)
-{
-	struct ndctl_namespace *ndns = region_idle_namespace(region);
-	uuid_t uu;
-	int r;
-
-	if (!ndns)
-		return -EAGAIN;
-	uuid_generate(uu);
-	if ((r = ndctl_namespace_set_uuid(ndns, uu)) < 0 || (r = ndctl_namespace_set_alt_name(ndns, pn->name)) < 0 ||
-	    (r = ndctl_namespace_set_size(ndns, pn->size)) < 0)
-		goto fail;
-	ndctl_namespace_set_enforce_mode(ndns, pn->policy->mode == NS_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX
-										   : NDCTL_NS_MODE_FSDAX);
-	r = setup_pfn(region, ndns, pn->policy, pn->align);
-	if (r < 0)
-		goto fail;
-	*ret_devname = strdup(ndctl_namespace_get_devname(ndns));
-	return *ret_devname ? 0 : -ENOMEM;
-fail:
-	/* leave no half-made namespace behind */
-	ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
-	ndctl_namespace_delete(ndns);
-	return r;
 }
 
 static int lookup_id(const char *name, bool group, unsigned *ret)
@@ -428,7 +261,7 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 	struct ndctl_region *region;
 	int r, result = 0;
 
-	if (ndctl_new(&ctx) < 0 || !(region = find_region(ctx, pr->region->id))) {
+	if (ndctl_new(&ctx) < 0 || !(region = nd_find_region(ctx, pr->region->id))) {
 		failed(log, "%s: gone", rname);
 		return -ENODEV;
 	}
@@ -439,7 +272,7 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 		for (size_t i = 0; i < pr->region->n_namespaces; i++)
 			if (pr->region->namespaces[i].blockdev)
 				raw = pr->region->namespaces[i].blockdev;
-		r = region_init_labels(region, plan->overwrite ? NULL : raw);
+		r = nd_region_init_labels(region, plan->overwrite ? NULL : raw);
 		if (r == -ENOTEMPTY) {
 			failed(log, "%s: %s is no longer empty: labels not initialised", rname, raw);
 			return r;
@@ -451,7 +284,7 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 		done(log, "%s: initialised namespace labels", rname);
 		ndctl_unref(ctx);
 		ctx = NULL;
-		if (ndctl_new(&ctx) < 0 || !(region = find_region(ctx, pr->region->id))) {
+		if (ndctl_new(&ctx) < 0 || !(region = nd_find_region(ctx, pr->region->id))) {
 			failed(log, "%s: gone after label initialisation", rname);
 			return -ENODEV;
 		}
@@ -473,7 +306,15 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 		} else {
 			char s[SIZE_BUF];
 
-			r = namespace_create(region, pn, &devname);
+			struct nd_namespace_spec spec = {
+				.name = pn->name,
+				.size = pn->size,
+				.mode = pn->policy->mode,
+				.align = pn->align,
+				.map = pn->policy->map,
+			};
+
+			r = nd_namespace_create(region, &spec, &devname);
 			if (r < 0) {
 				failed(log, "%s: cannot create %s namespace \"%s\" of %s: %s", rname,
 				       ns_mode_name(pn->policy->mode), pn->name, size_format_human(pn->size, s, sizeof(s)),
@@ -485,7 +326,7 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 		}
 		if (!devname)
 			return -ENOMEM;
-		ndns = find_namespace(region, devname);
+		ndns = nd_find_namespace(region, devname);
 		if (!ndns) {
 			failed(log, "%s: %s vanished", rname, devname);
 			result = -ENODEV;

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Changing the namespace configuration through libndctl, the way ndctl's own
+ * commands do it: label initialisation and namespace creation. Shared by the
+ * guest agent and the host companion. Callers hold their lock around these.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "cleanup-libs.h"
+#include "inventory.h"
+#include "ndops.h"
+
+/*
+ * A fresh library context for each region: after labels are initialised or
+ * namespaces created, a long-lived context holds stale seeds (PMEM-CSI saw
+ * "pfn: no seed" from exactly that).
+ */
+struct ndctl_region *nd_find_region(struct ndctl_ctx *ctx, unsigned id)
+{
+	struct ndctl_region *region;
+	struct ndctl_bus *bus;
+
+	ndctl_bus_foreach(ctx, bus)
+		ndctl_region_foreach(bus, region)
+			if (ndctl_region_get_id(region) == id)
+				return region;
+	return NULL;
+}
+
+struct ndctl_namespace *nd_find_namespace(struct ndctl_region *region, const char *devname)
+{
+	struct ndctl_namespace *ndns;
+
+	ndctl_namespace_foreach(region, ndns)
+		if (strcmp(ndctl_namespace_get_devname(ndns), devname) == 0)
+			return ndns;
+	return NULL;
+}
+
+/* ndctl's own sequence (ndctl/namespace.c: namespace_prep_reconfig / autolabel) */
+int nd_region_init_labels(struct ndctl_region *region, const char *raw_blockdev)
+{
+	struct ndctl_dimm *dimm;
+	int r = 0;
+
+	/* last look before the labels are written: the raw namespace must still be empty */
+	if (raw_blockdev) {
+		_cleanup_free_ char *fstype = NULL;
+		bool has_data = true;
+
+		r = probe_block_device(raw_blockdev, &fstype, &has_data);
+		if (r < 0 || has_data)
+			return -ENOTEMPTY;
+	}
+
+	r = ndctl_region_disable_invalidate(region);
+	if (r < 0)
+		return r;
+	ndctl_dimm_foreach_in_region(region, dimm) {
+		if (ndctl_dimm_is_active(dimm)) {
+			r = -EBUSY;
+			goto out;
+		}
+	}
+	ndctl_dimm_foreach_in_region(region, dimm) {
+		_cleanup_(ndctl_cmd_unrefp) struct ndctl_cmd *cmd_read = ndctl_dimm_read_label_index(dimm);
+		int labels;
+
+		if (!cmd_read) {
+			r = -ENXIO;
+			goto out;
+		}
+		/* another run may have initialised them meanwhile: never twice */
+		if (ndctl_dimm_validate_labels(dimm) >= 0)
+			continue;
+		labels = ndctl_dimm_init_labels(dimm, NDCTL_NS_VERSION_1_2);
+		if (labels < 0) {
+			r = labels;
+			goto out;
+		}
+		ndctl_dimm_disable(dimm);
+		ndctl_dimm_enable(dimm);
+		/* kernels that do not understand v1.2 labels see fewer free slots: fall back to v1.1 */
+		if ((unsigned long)labels != ndctl_dimm_get_available_labels(dimm) + 1) {
+			labels = ndctl_dimm_init_labels(dimm, NDCTL_NS_VERSION_1_1);
+			if (labels < 0) {
+				r = labels;
+				goto out;
+			}
+			ndctl_dimm_disable(dimm);
+			ndctl_dimm_enable(dimm);
+		}
+	}
+out:
+	if (ndctl_region_enable(region) < 0 && r == 0)
+		r = -EIO;
+	if (r == 0 && ndctl_region_get_nstype(region) != ND_DEVICE_NAMESPACE_PMEM)
+		r = -EIO;
+	return r;
+}
+
+static struct ndctl_namespace *region_idle_namespace(struct ndctl_region *region)
+{
+	struct ndctl_namespace *ndns;
+
+	ndctl_namespace_foreach(region, ndns)
+		if (ndctl_namespace_get_id(ndns) == 0 && ndctl_namespace_get_size(ndns) == 0 &&
+		    ndctl_namespace_is_configuration_idle(ndns))
+			return ndns;
+	ndns = ndctl_region_get_namespace_seed(region);
+	if (ndns && ndctl_namespace_is_configuration_idle(ndns) && ndctl_namespace_get_size(ndns) == 0)
+		return ndns;
+	return NULL;
+}
+
+static int setup_pfn(struct ndctl_region *region, struct ndctl_namespace *ndns, const struct nd_namespace_spec *spec)
+{
+	enum ndctl_pfn_loc loc = spec->map == PFN_MAP_MEM ? NDCTL_PFN_LOC_RAM : NDCTL_PFN_LOC_PMEM;
+	uint64_t align = spec->align;
+	uuid_t uu;
+	int r;
+
+	uuid_generate(uu);
+	if (spec->mode == NS_MODE_FSDAX) {
+		struct ndctl_pfn *pfn = ndctl_region_get_pfn_seed(region);
+
+		if (!pfn)
+			return -ENXIO;
+		if ((r = ndctl_pfn_set_uuid(pfn, uu)) < 0 || (r = ndctl_pfn_set_location(pfn, loc)) < 0)
+			return r;
+		if (ndctl_pfn_has_align(pfn) && (r = ndctl_pfn_set_align(pfn, align)) < 0)
+			return r;
+		if ((r = ndctl_pfn_set_namespace(pfn, ndns)) < 0)
+			return r;
+		r = ndctl_pfn_enable(pfn);
+		if (r < 0)
+			ndctl_pfn_set_namespace(pfn, NULL);
+		return r;
+	} else {
+		struct ndctl_dax *dax = ndctl_region_get_dax_seed(region);
+
+		if (!dax)
+			return -ENXIO;
+		if ((r = ndctl_dax_set_uuid(dax, uu)) < 0 || (r = ndctl_dax_set_location(dax, loc)) < 0 ||
+		    (r = ndctl_dax_set_align(dax, align)) < 0 || (r = ndctl_dax_set_namespace(dax, ndns)) < 0)
+			return r;
+		r = ndctl_dax_enable(dax);
+		if (r < 0)
+			ndctl_dax_set_namespace(dax, NULL);
+		return r;
+	}
+}
+
+/* libndctl's seed sequence: uuid, alt name, size (uuid before size), mode, then the pfn or dax seed */
+int nd_namespace_create(struct ndctl_region *region, const struct nd_namespace_spec *spec, char **ret_devname)
+{
+	struct ndctl_namespace *ndns = region_idle_namespace(region);
+	uuid_t uu;
+	int r;
+
+	if (!ndns)
+		return -EAGAIN;
+	uuid_generate(uu);
+	if ((r = ndctl_namespace_set_uuid(ndns, uu)) < 0 || (r = ndctl_namespace_set_alt_name(ndns, spec->name)) < 0 ||
+	    (r = ndctl_namespace_set_size(ndns, spec->size)) < 0)
+		goto fail;
+	ndctl_namespace_set_enforce_mode(ndns, spec->mode == NS_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX);
+	r = setup_pfn(region, ndns, spec);
+	if (r < 0)
+		goto fail;
+	*ret_devname = strdup(ndctl_namespace_get_devname(ndns));
+	return *ret_devname ? 0 : -ENOMEM;
+fail:
+	/* leave no half-made namespace behind */
+	ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
+	ndctl_namespace_delete(ndns);
+	return r;
+}
