@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "erase.h"
+
+#define CHUNK (UINT64_C(64) << 20)
+
+static int fail(char **ret_reason, int r, const char *what, const char *path)
+{
+	if (asprintf(ret_reason, "%s %s: %s", what, path, strerror(-r)) < 0)
+		*ret_reason = NULL;
+	return r;
+}
+
+static bool all_zero(const unsigned char *p, size_t len)
+{
+	/* a zero first byte, and every byte equal to the one before it */
+	return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+static int erase_devdax(int fd, const char *path, uint64_t size, char **ret_reason)
+{
+	unsigned char *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (map == MAP_FAILED)
+		return fail(ret_reason, -errno, "cannot map", path);
+	for (uint64_t off = 0; off < size; off += CHUNK)
+		memset(map + off, 0, size - off < CHUNK ? size - off : CHUNK);
+	/* device-dax stores reach the media through the CPU caches: flush them */
+	if (msync(map, size, MS_SYNC) < 0) {
+		int r = -errno;
+
+		munmap(map, size);
+		return fail(ret_reason, r, "cannot flush", path);
+	}
+	for (uint64_t off = 0; off < size; off += CHUNK) {
+		if (!all_zero(map + off, size - off < CHUNK ? size - off : CHUNK)) {
+			munmap(map, size);
+			if (asprintf(ret_reason, "%s reads back non-zero data after the erase", path) < 0)
+				*ret_reason = NULL;
+			return -EIO;
+		}
+	}
+	munmap(map, size);
+	return 0;
+}
+
+static int erase_file(int fd, const char *path, uint64_t size, char **ret_reason)
+{
+	_cleanup_free_ unsigned char *buf = calloc(1, CHUNK);
+
+	if (!buf)
+		return -ENOMEM;
+	if (fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, (off_t)size) < 0) {
+		for (uint64_t off = 0; off < size;) {
+			ssize_t n = pwrite(fd, buf, size - off < CHUNK ? size - off : CHUNK, (off_t)off);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return fail(ret_reason, n < 0 ? -errno : -EIO, "cannot write", path);
+			off += (uint64_t)n;
+		}
+	}
+	if (fsync(fd) < 0)
+		return fail(ret_reason, -errno, "cannot sync", path);
+	for (uint64_t off = 0; off < size;) {
+		ssize_t n = pread(fd, buf, size - off < CHUNK ? size - off : CHUNK, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fail(ret_reason, n < 0 ? -errno : -EIO, "cannot read back", path);
+		if (!all_zero(buf, (size_t)n)) {
+			if (asprintf(ret_reason, "%s reads back non-zero data after the erase", path) < 0)
+				*ret_reason = NULL;
+			return -EIO;
+		}
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int backing_erase(enum backend_kind kind, const char *path, uint64_t size, char **ret_reason)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	*ret_reason = NULL;
+	fd = open(path, O_RDWR | O_CLOEXEC | (kind == BACKEND_FILE ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return fail(ret_reason, -errno, "cannot open", path);
+	if (fstat(fd, &st) < 0)
+		return fail(ret_reason, -errno, "cannot stat", path);
+	if (kind == BACKEND_DEVDAX) {
+		if (!S_ISCHR(st.st_mode))
+			return fail(ret_reason, -ENODEV, "not a device-dax character device:", path);
+		return erase_devdax(fd, path, size, ret_reason);
+	}
+	if (!S_ISREG(st.st_mode))
+		return fail(ret_reason, -EINVAL, "not a regular file:", path);
+	return erase_file(fd, path, (uint64_t)st.st_size, ret_reason);
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The ledger of backings and reservations, /var/lib/vpmem/ledger.json. It is
+ * only ever replaced whole and atomically under the host lock, so a crash at
+ * any point leaves the previous or the next version, never a mix: no
+ * reservation is lost and no backing is handed to two consumers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cleanup-libs.h"
+#include "fileio.h"
+#include "ledger.h"
+
+static const char *const state_names[] = {
+	[BACKING_FREE] = "free",
+	[BACKING_RESERVED] = "reserved",
+	[BACKING_ERASING] = "erasing",
+	[BACKING_QUARANTINED] = "quarantined",
+};
+
+const char *backing_state_name(enum backing_state state)
+{
+	return state_names[state];
+}
+
+static void entry_clear(struct ledger_entry *e)
+{
+	free(e->label);
+	free(e->name);
+	free(e->consumer);
+	free(e->note);
+}
+
+void ledger_clear(struct ledger *ledger)
+{
+	for (size_t i = 0; i < ledger->n; i++)
+		entry_clear(&ledger->entries[i]);
+	free(ledger->entries);
+	memset(ledger, 0, sizeof(*ledger));
+}
+
+struct ledger_entry *ledger_find(struct ledger *ledger, const char *uuid)
+{
+	for (size_t i = 0; i < ledger->n; i++)
+		if (strcmp(ledger->entries[i].uuid, uuid) == 0)
+			return &ledger->entries[i];
+	return NULL;
+}
+
+struct ledger_entry *ledger_add(struct ledger *ledger, const char *uuid, const char *label, enum backend_kind kind,
+				const char *name, uint64_t size)
+{
+	struct ledger_entry *grown = realloc(ledger->entries, (ledger->n + 1) * sizeof(*grown)), *e;
+
+	if (!grown)
+		return NULL;
+	ledger->entries = grown;
+	e = &grown[ledger->n];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->uuid, sizeof(e->uuid), "%s", uuid);
+	e->label = strdup(label);
+	e->name = strdup(name);
+	if (!e->label || !e->name) {
+		entry_clear(e);
+		return NULL;
+	}
+	e->kind = kind;
+	e->size = size;
+	e->state = BACKING_FREE;
+	e->since = (int64_t)time(NULL);
+	ledger->n++;
+	return e;
+}
+
+void ledger_set_state(struct ledger_entry *e, enum backing_state state, const char *consumer, const char *note)
+{
+	char *c = consumer ? strdup(consumer) : NULL, *n = note ? strdup(note) : NULL;
+
+	if ((consumer && !c) || (note && !n))
+		abort();
+	free(e->consumer);
+	free(e->note);
+	e->consumer = c;
+	e->note = n;
+	e->state = state;
+	e->since = (int64_t)time(NULL);
+}
+
+static const char *get_string(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int ledger_load(const char *path, struct ledger *ret, char **ret_error)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_json_ struct json_object *root = NULL;
+	struct ledger ledger = { 0 };
+	struct json_object *arr;
+	int r;
+
+	*ret_error = NULL;
+	r = read_file(path, &text, NULL);
+	if (r == -ENOENT) {
+		*ret = ledger;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	root = json_tokener_parse(text);
+	if (!root || !json_object_object_get_ex(root, "backings", &arr) || !json_object_is_type(arr, json_type_array)) {
+		*ret_error = strdup("not a vpmem ledger (no \"backings\" array)");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *v;
+		const char *uuid = get_string(o, "uuid"), *label = get_string(o, "label"), *name = get_string(o, "name");
+		const char *kind = get_string(o, "backend"), *state = get_string(o, "state");
+		struct ledger_entry *e;
+		int s = -1;
+
+		for (int k = 0; state && k <= BACKING_QUARANTINED; k++)
+			if (strcmp(state, state_names[k]) == 0)
+				s = k;
+		if (!uuid || strlen(uuid) != 36 || !label || !name || !kind || s < 0 || ledger_find(&ledger, uuid)) {
+			if (asprintf(ret_error, "entry %zu is malformed or repeated", i) < 0)
+				*ret_error = NULL;
+			ledger_clear(&ledger);
+			return -EINVAL;
+		}
+		e = ledger_add(&ledger, uuid, label, strcmp(kind, "file") == 0 ? BACKEND_FILE : BACKEND_DEVDAX, name,
+			       json_object_object_get_ex(o, "size", &v) ? (uint64_t)json_object_get_int64(v) : 0);
+		if (!e) {
+			ledger_clear(&ledger);
+			return -ENOMEM;
+		}
+		ledger_set_state(e, (enum backing_state)s, get_string(o, "consumer"), get_string(o, "note"));
+		if (json_object_object_get_ex(o, "since", &v))
+			e->since = json_object_get_int64(v);
+	}
+	*ret = ledger;
+	return 0;
+}
+
+int ledger_save(const char *path, const struct ledger *ledger)
+{
+	_cleanup_json_ struct json_object *root = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+	const char *text;
+
+	json_object_object_add(root, "version", json_object_new_int(1));
+	for (size_t i = 0; i < ledger->n; i++) {
+		const struct ledger_entry *e = &ledger->entries[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "uuid", json_object_new_string(e->uuid));
+		json_object_object_add(o, "label", json_object_new_string(e->label));
+		json_object_object_add(o, "backend", json_object_new_string(e->kind == BACKEND_FILE ? "file" : "devdax"));
+		json_object_object_add(o, "name", json_object_new_string(e->name));
+		json_object_object_add(o, "size", json_object_new_uint64(e->size));
+		json_object_object_add(o, "state", json_object_new_string(state_names[e->state]));
+		if (e->consumer)
+			json_object_object_add(o, "consumer", json_object_new_string(e->consumer));
+		if (e->note)
+			json_object_object_add(o, "note", json_object_new_string(e->note));
+		json_object_object_add(o, "since", json_object_new_int64(e->since));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "backings", arr);
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	return write_file_atomic(path, text, strlen(text), 0600);
+}

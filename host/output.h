@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VPMEM_HOST_OUTPUT_H
+#define VPMEM_HOST_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "sizes.h"
+
+/* What the hypervisor needs to know about one reserved backing. */
+struct vnvdimm {
+	const char *id;      /* unique in the domain, e.g. "vpmem0" */
+	const char *path;    /* /dev/daxX.Y or the file */
+	bool real_pmem;      /* devdax on real persistent memory: <pmem/>, pmem=on */
+	struct guest_sizes sizes;
+	unsigned guest_node; /* the guest NUMA node the module belongs to */
+};
+
+/*
+ * libvirt's <memory model='nvdimm'> elements, the shape Nova writes, with a
+ * comment that states what the domain must also have (<maxMemory slots=...>,
+ * a NUMA cell for node). Returns 0 or -errno from the stream.
+ */
+int libvirt_xml_write(FILE *out, const struct vnvdimm *dimms, size_t n);
+
+/*
+ * QEMU's arguments, one per line: a memory-backend-file and an nvdimm device
+ * per module, and the machine/memory options they need as comment lines.
+ */
+int qemu_args_write(FILE *out, const struct vnvdimm *dimms, size_t n);
+
+/* The QEMU argument words (NULL-terminated) for one module: for tests and execs. */
+char **qemu_args_for(const struct vnvdimm *d);
+
+#endif
