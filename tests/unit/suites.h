@@ -11,5 +11,6 @@ Suite *mkfs_suite(void);
 Suite *mount_suite(void);
 Suite *status_suite(void);
 Suite *common_suite(void);
+Suite *host_suite(void);
 
 #endif

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "ledger.h"
+#include "output.h"
+#include "size.h"
+#include "sizes.h"
+#include "suites.h"
+
+static size_t parse_errors(const char *text, const char *want)
+{
+	struct host_config c = { 0 };
+	struct errlist errors = { 0 };
+	bool seen = want == NULL;
+	size_t n;
+
+	host_config_parse("host.json", text, &c, &errors);
+	n = errors.count;
+	for (size_t i = 0; i < n; i++)
+		seen = seen || strstr(errors.messages[i], want);
+	ck_assert_msg(seen, "no error mentions \"%s\" for %s (first: %s)", want, text, n ? errors.messages[0] : "none");
+	if (n)
+		ck_assert_uint_eq(c.n_nova + c.n_layout, 0);
+	errlist_clear(&errors);
+	host_config_clear(&c);
+	return n;
+}
+
+START_TEST(test_nova_syntax)
+{
+	struct host_config c = { 0 };
+	struct errlist errors = { 0 };
+
+	ck_assert_int_eq(host_config_parse("h.json", "{\"pmem_namespaces\": \"6GB:ns0|ns1|ns2, LARGE:ns3\"}", &c, &errors), 0);
+	ck_assert_uint_eq(c.n_nova, 4);
+	ck_assert_str_eq(c.nova[0].label, "6GB");
+	ck_assert_str_eq(c.nova[2].name, "ns2");
+	ck_assert_str_eq(c.nova[3].label, "LARGE");
+	ck_assert_str_eq(c.nova[3].name, "ns3");
+	host_config_clear(&c);
+}
+END_TEST
+
+START_TEST(test_nova_errors)
+{
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \"6GB\"}", "doesn't follow the format"), 1);
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \"6GB:ns0,,LARGE:ns1\"}", NULL), 0);
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \"6GB:ns0|ns1,LARGE:ns1\"}", "Duplicated PMEM namespace ns1"), 1);
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \":ns0\"}", "a label must be"), 1);
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \"6GB:ns0||ns1\"}", "empty namespace name"), 1);
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \"6GB:\"}", "empty namespace name"), 1);
+	/* what Nova misses: two labels, one resource class */
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \"6gb:ns0,6GB:ns1\"}", "both become resource class"), 1);
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \"a-b:ns0,a.b:ns1\"}", "CUSTOM_PMEM_NAMESPACE_A_B"), 1);
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": 5}", "must be a string"), 1);
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \"x:vpmem-x-0\"}", "the ones setup makes"), 1);
+}
+END_TEST
+
+START_TEST(test_normalise)
+{
+	static const struct {
+		const char *label, *rc;
+	} cases[] = {
+		{ "6GB", "CUSTOM_PMEM_NAMESPACE_6GB" },
+		{ "small", "CUSTOM_PMEM_NAMESPACE_SMALL" },
+		{ "a--b..c", "CUSTOM_PMEM_NAMESPACE_A_B_C" },
+		{ "x y", "CUSTOM_PMEM_NAMESPACE_X_Y" },
+		{ "-lead", "CUSTOM_PMEM_NAMESPACE__LEAD" },
+		{ "FILE4G", "CUSTOM_PMEM_NAMESPACE_FILE4G" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		_cleanup_free_ char *rc = resource_class_for_label(cases[i].label);
+
+		ck_assert_str_eq(rc, cases[i].rc);
+	}
+}
+END_TEST
+
+START_TEST(test_layout)
+{
+	struct host_config c = { 0 };
+	struct errlist errors = { 0 };
+	_cleanup_free_ char *name = NULL;
+
+	ck_assert_int_eq(host_config_parse("h.json",
+					   "{\"layout\": [{\"label\": \"6GB\", \"count\": 3, \"size\": \"6G\", \"region\": 0, \"align\": \"2M\"},"
+					   " {\"label\": \"FILE4G\", \"backend\": \"file\", \"directory\": \"/var/lib/vpmem/files\","
+					   " \"size\": \"4G\", \"count\": 2}]}",
+					   &c, &errors),
+			 0);
+	ck_assert_uint_eq(c.n_layout, 2);
+	ck_assert_uint_eq(c.layout[0].count, 3);
+	ck_assert_uint_eq(c.layout[0].size, UINT64_C(6) << 30);
+	ck_assert_int_eq(c.layout[0].backend, BACKEND_DEVDAX);
+	ck_assert_int_eq(c.layout[0].region, 0);
+	ck_assert_int_eq(c.layout[1].backend, BACKEND_FILE);
+	ck_assert_str_eq(c.layout[1].directory, "/var/lib/vpmem/files");
+	name = layout_backing_name(&c.layout[0], 2);
+	ck_assert_str_eq(name, "vpmem-6GB-2");
+	host_config_clear(&c);
+}
+END_TEST
+
+START_TEST(test_layout_errors)
+{
+	ck_assert_uint_eq(parse_errors("{\"layout\": [{\"label\": \"a\", \"count\": 1, \"size\": \"1G\"}]}", "$.layout[0].region"), 1);
+	ck_assert_uint_eq(parse_errors("{\"layout\": [{\"label\": \"a\", \"count\": 0, \"size\": \"1G\", \"region\": 0}]}", "$.layout[0].count"), 1);
+	ck_assert_uint_eq(parse_errors("{\"layout\": [{\"label\": \"a b\", \"count\": 1, \"size\": \"1G\", \"region\": 0}]}", "$.layout[0].label"), 1);
+	ck_assert_uint_eq(parse_errors("{\"layout\": [{\"label\": \"a\", \"count\": 1, \"size\": \"1X\", \"region\": 0}]}", "$.layout[0].size"), 1);
+	ck_assert_uint_eq(parse_errors("{\"layout\": [{\"label\": \"a\", \"count\": 1, \"size\": \"1G\", \"backend\": \"file\"}]}", "$.layout[0].directory"), 1);
+	ck_assert_uint_eq(parse_errors("{\"layout\": [{\"label\": \"a\", \"count\": 1, \"size\": \"1G\", \"backend\": \"file\", \"directory\": \"rel\"}]}", "absolute"), 1);
+	ck_assert_uint_eq(parse_errors("{\"layout\": [{\"label\": \"a\", \"count\": 1, \"size\": \"1G\", \"backend\": \"nfs\", \"region\": 0}]}", "$.layout[0].backend"), 1);
+	ck_assert_uint_eq(parse_errors("{\"layout\": [{\"label\": \"a\", \"count\": 1, \"size\": \"1G\", \"region\": 0, \"colour\": 1}]}", "$.layout[0].colour: unknown key"), 1);
+	ck_assert_uint_eq(parse_errors("{\"layout\": [{\"label\": \"a\", \"count\": 1, \"size\": \"4M\", \"region\": 0}]}", "16M"), 1);
+	ck_assert_uint_eq(parse_errors("{\"layout\": [{\"label\": \"a\", \"count\": 1, \"size\": \"17M\", \"region\": 0}]}", "multiple of align"), 1);
+	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \"A:ns0\", \"layout\": [{\"label\": \"a\", \"count\": 1, \"size\": \"1G\", \"region\": 0}]}", "both become"), 1);
+	ck_assert_uint_eq(parse_errors("{\"layouts\": []}", "unknown key \"layouts\""), 1);
+	ck_assert_uint_eq(parse_errors("[", "not a JSON object"), 1);
+}
+END_TEST
+
+START_TEST(test_guest_size)
+{
+	struct guest_sizes s;
+
+	/* the example: oVirt gives 3840 MiB here */
+	ck_assert_int_eq(guest_size_compute(UINT64_C(4292870144), 128 << 10, SZ_2M, &s), 0);
+	ck_assert_uint_eq(s.target, UINT64_C(4094) << 20);
+	ck_assert_uint_eq(s.guest, UINT64_C(4092) << 20);
+	ck_assert_uint_ge(s.guest, UINT64_C(4092) << 20);
+	ck_assert_uint_le(s.target, UINT64_C(4292870144));
+	/* the guest region is a 2 MiB multiple: the next module starts aligned */
+	ck_assert_uint_eq(s.guest % SZ_2M, 0);
+	ck_assert_uint_eq(s.target % SZ_2M, 0);
+
+	/* a backing that is not a 2 MiB multiple: libvirt would round it up past the end */
+	ck_assert_int_eq(guest_size_compute(UINT64_C(4292870144) + 4096, 128 << 10, SZ_2M, &s), 0);
+	ck_assert_uint_eq(s.target, UINT64_C(4094) << 20);
+
+	/* 1 GiB alignment */
+	ck_assert_int_eq(guest_size_compute(UINT64_C(8) << 30, 128 << 10, SZ_1G, &s), 0);
+	ck_assert_uint_eq(s.guest, UINT64_C(7) << 30);
+
+	/* a larger label */
+	ck_assert_int_eq(guest_size_compute(UINT64_C(1) << 30, 4 << 20, SZ_2M, &s), 0);
+	ck_assert_uint_eq(s.guest, (UINT64_C(1) << 30) - (4 << 20));
+
+	ck_assert_int_eq(guest_size_compute(UINT64_C(1) << 30, 64 << 10, SZ_2M, &s), -EINVAL);
+	ck_assert_int_eq(guest_size_compute(UINT64_C(1) << 30, 128 << 10, 4096, &s), -EINVAL);
+	ck_assert_int_eq(guest_size_compute(SZ_2M, 128 << 10, SZ_2M, &s), -EINVAL);
+	ck_assert_int_eq(guest_size_compute(SZ_1M, 128 << 10, SZ_2M, &s), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_output)
+{
+	struct vnvdimm d = {
+		.id = "vpmem0", .path = "/dev/dax0.0", .real_pmem = true, .guest_node = 0,
+	};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	_cleanup_strv_free_ char **argv = NULL;
+
+	ck_assert_int_eq(guest_size_compute(UINT64_C(4292870144), 128 << 10, SZ_2M, &d.sizes), 0);
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(libvirt_xml_write(f, &d, 1), 0);
+	fclose(f);
+	ck_assert(strstr(buf, "<memory model='nvdimm' access='shared'>\n  <source>\n    <path>/dev/dax0.0</path>\n"
+			      "    <alignsize unit='KiB'>2048</alignsize>\n    <pmem/>\n  </source>\n  <target>\n"
+			      "    <size unit='KiB'>4192256</size>\n    <node>0</node>\n    <label>\n"
+			      "      <size unit='KiB'>128</size>\n    </label>\n  </target>\n</memory>\n"));
+	ck_assert(strstr(buf, "<maxMemory slots='N' unit='KiB'>"));
+	free(buf);
+
+	argv = qemu_args_for(&d);
+	ck_assert_str_eq(argv[1], "memory-backend-file,id=vpmem0,share=on,mem-path=/dev/dax0.0,size=4292870144,"
+				  "align=2097152,pmem=on");
+	ck_assert_str_eq(argv[3], "nvdimm,id=vpmem0-dimm,memdev=vpmem0,label-size=131072,node=0");
+	strv_free(argv);
+
+	/* a file is not persistent memory: no <pmem/>, no pmem=on; commas escaped for QEMU */
+	d.real_pmem = false;
+	d.path = "/srv/a,b.img";
+	argv = qemu_args_for(&d);
+	ck_assert(strstr(argv[1], "mem-path=/srv/a,,b.img,size="));
+	ck_assert(!strstr(argv[1], "pmem=on"));
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	libvirt_xml_write(f, &d, 1);
+	fclose(f);
+	ck_assert(!strstr(buf, "<pmem/>"));
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_ledger_roundtrip)
+{
+	char dir[] = "/tmp/vpmem-ledger-XXXXXX", path[64];
+	struct ledger l = { 0 }, back = { 0 };
+	_cleanup_free_ char *err = NULL;
+	struct ledger_entry *e;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ledger.json", dir);
+	ck_assert_int_eq(ledger_load(path, &l, &err), 0);
+	ck_assert_uint_eq(l.n, 0);
+	e = ledger_add(&l, "8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11", "6GB", BACKEND_DEVDAX, "ns0", 6442450944);
+	ck_assert_ptr_nonnull(e);
+	ledger_set_state(e, BACKING_RESERVED, "11111111-2222-3333-4444-555555555555", NULL);
+	e = ledger_add(&l, "9a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11", "F", BACKEND_FILE, "/srv/f.img", 1 << 30);
+	ledger_set_state(e, BACKING_QUARANTINED, NULL, "cannot open /srv/f.img");
+	ck_assert_int_eq(ledger_save(path, &l), 0);
+	ck_assert_int_eq(ledger_load(path, &back, &err), 0);
+	ck_assert_uint_eq(back.n, 2);
+	ck_assert_int_eq(back.entries[0].state, BACKING_RESERVED);
+	ck_assert_str_eq(back.entries[0].consumer, "11111111-2222-3333-4444-555555555555");
+	ck_assert_uint_eq(back.entries[0].size, 6442450944);
+	ck_assert_int_eq(back.entries[1].kind, BACKEND_FILE);
+	ck_assert_int_eq(back.entries[1].state, BACKING_QUARANTINED);
+	ck_assert_str_eq(back.entries[1].note, "cannot open /srv/f.img");
+	ledger_clear(&back);
+	ledger_clear(&l);
+
+	/* a corrupt ledger is an error, never an empty one (that would free everything) */
+	{
+		FILE *f = fopen(path, "w");
+
+		fputs("{\"backings\": [{\"uuid\": \"x\"}]}", f);
+		fclose(f);
+	}
+	ck_assert_int_eq(ledger_load(path, &back, &err), -EINVAL);
+	ck_assert_ptr_nonnull(err);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+Suite *host_suite(void)
+{
+	Suite *s = suite_create("host");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_nova_syntax);
+	tcase_add_test(tc, test_nova_errors);
+	tcase_add_test(tc, test_normalise);
+	tcase_add_test(tc, test_layout);
+	tcase_add_test(tc, test_layout_errors);
+	tcase_add_test(tc, test_guest_size);
+	tcase_add_test(tc, test_output);
+	tcase_add_test(tc, test_ledger_roundtrip);
+	suite_add_tcase(s, tc);
+	return s;
+}
