@@ -158,6 +158,7 @@ static void fill_devdax(struct ndctl_namespace *ndns, struct ns_state *ns)
 		if (!daxctl_dev_get_size(dev))
 			continue;
 		ns->chardev = dev_path(daxctl_dev_get_devname(dev));
+		ns->dev_size = daxctl_dev_get_size(dev);
 		/* libdaxctl has a memory object only for devices in system-ram mode */
 		ns->system_ram = daxctl_dev_get_memory(dev) != NULL;
 		break;

@@ -22,6 +22,7 @@ struct ns_state {
 	enum ns_mode mode;
 	bool enabled;
 	uint64_t size;
+	uint64_t dev_size;  /* devdax: the device's usable size (less the page map with map=dev) */
 	uint64_t align;
 	char *blockdev;     /* "/dev/pmem0", fsdax and raw */
 	char *chardev;      /* "/dev/dax0.0", devdax */

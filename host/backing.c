@@ -72,7 +72,8 @@ static int fill_devdax(struct backing *b, const struct ns_state *ns, const struc
 	b->devname = strdup(ns->devname);
 	if ((ns->chardev && !b->path) || !b->devname)
 		return -ENOMEM;
-	b->size = ns->size;
+	/* what can be mapped: the dax device, less the page map a map=dev namespace keeps */
+	b->size = ns->dev_size ? ns->dev_size : ns->size;
 	b->align = ns->align;
 	b->numa_node = region->numa_node;
 	b->region = (int)region->id;

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * daxtool: a test helper for device-dax nodes, which cannot be read() or
+ * write()n, only mapped. Used inside the test VM to check vpmem-host's work
+ * independently of it.
+ *   daxtool write DEV TAG     put TAG at the start and in the last page
+ *   daxtool read DEV          print the tag at the start
+ *   daxtool zero DEV          exit 0 only if every byte is zero
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static unsigned long long dev_size(const char *dev)
+{
+	char path[256];
+	unsigned long long size = 0;
+	const char *base = strrchr(dev, '/');
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/dax/devices/%s/size", base ? base + 1 : dev);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu", &size) != 1)
+		size = 0;
+	if (f)
+		fclose(f);
+	return size;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long size;
+	unsigned char *map;
+	int fd;
+
+	if (argc < 3 || (strcmp(argv[1], "write") == 0 && argc != 4)) {
+		fprintf(stderr, "usage: daxtool write DEV TAG | read DEV | zero DEV\n");
+		return 2;
+	}
+	size = dev_size(argv[2]);
+	fd = open(argv[2], O_RDWR);
+	if (!size || fd < 0) {
+		perror(argv[2]);
+		return 2;
+	}
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		perror("mmap");
+		return 2;
+	}
+	if (strcmp(argv[1], "write") == 0) {
+		size_t len = strlen(argv[3]) + 1;
+
+		memcpy(map, argv[3], len);
+		memcpy(map + size - 4096, argv[3], len);
+		return msync(map, size, MS_SYNC) == 0 ? 0 : 1;
+	}
+	if (strcmp(argv[1], "read") == 0) {
+		printf("%.64s\n", (char *)map);
+		return 0;
+	}
+	if (strcmp(argv[1], "zero") == 0) {
+		for (unsigned long long i = 0; i < size; i++)
+			if (map[i]) {
+				printf("%s: non-zero byte at offset %llu\n", argv[2], i);
+				return 1;
+			}
+		return 0;
+	}
+	return 2;
+}

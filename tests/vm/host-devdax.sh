@@ -1,0 +1,75 @@
+#!/bin/sh
+# The VM as a hypervisor host with an emulated NVDIMM: vpmem-host lays out
+# devdax namespaces, reports them as Placement inventory, hands them to eight
+# concurrent clients without ever giving one namespace to two, erases them on
+# release (checked with an independent reader), and quarantines a namespace
+# whose erase fails until an erase succeeds.
+. "$(dirname "$0")/lib.sh"
+vm_setup
+[ -x "$top_builddir/tests/vm/daxtool" ] || fail "build tests/vm/daxtool first (make check does)"
+
+vm_file /etc/vpmem/host.json '{"layout": [{"label": "small", "count": 4, "size": "32M", "region": 0, "align": "2M"}]}'
+
+cat > "$work/test.sh" <<'GUEST'
+H="vpmem-host -s /tmp/state"
+$H setup; check "setup creates the layout" [ $? -eq 0 ]
+check "four devdax namespaces named vpmem-small-N" [ "$(cat /sys/bus/nd/devices/namespace0.*/alt_name 2>/dev/null | grep -c '^vpmem-small-[0-3]$')" -eq 4 ]
+$H setup > /tmp/again 2>&1; cat /tmp/again
+check "a second setup has nothing to do" grep -q "nothing to do" /tmp/again
+$H discover
+$H discover --json > /tmp/discover.json
+check "discover reports devdax namespaces with uuid, device and health" sh -c 'grep -c "\"mode\": \"devdax\"" /tmp/discover.json | grep -qx 4 && grep -q "\"health\": \"ok\"" /tmp/discover.json && grep -q "\"vendor\"" /tmp/discover.json'
+$H inventory --json | tee /tmp/inv.json
+check "inventory: CUSTOM_PMEM_NAMESPACE_SMALL, total 4" sh -c 'tr -d " \n" < /tmp/inv.json | grep -q "\"CUSTOM_PMEM_NAMESPACE_SMALL\":{\"total\":4,\"reserved\":0,\"min_unit\":1,\"max_unit\":4,\"step_size\":1,\"allocation_ratio\":1.0}"'
+
+client() {
+	id=$1 me=$(cat /proc/sys/kernel/random/uuid) got=0 tries=0
+	while [ $got -lt 3 ] && [ $tries -lt 200 ]; do
+		tries=$((tries + 1))
+		dev=$($H reserve --label small --consumer "$me" --json 2>/dev/null | json_field path) || true
+		if [ -z "$dev" ]; then sleep 0.2; continue; fi
+		daxtool write "$dev" "client-$id-$got"
+		sleep 0.$((id % 3))
+		[ "$(daxtool read "$dev")" = "client-$id-$got" ] || echo "COLLISION: client $id lost $dev"
+		$H release --consumer "$me" 2>/dev/null || echo "RELEASE FAILED: client $id $dev"
+		got=$((got + 1))
+	done
+	echo "client $id: $got rounds in $tries tries"
+}
+for i in 1 2 3 4 5 6 7 8; do client $i > /tmp/client.$i 2>&1 & done
+wait
+cat /tmp/client.*
+check "8 concurrent clients: no namespace was ever held by two" sh -c '! grep -q COLLISION /tmp/client.*'
+check "every client got its rounds" sh -c '[ "$(grep -c ": 3 rounds" /tmp/client.*| grep -c ":1$")" -eq 8 ]'
+check "every release succeeded" sh -c '! grep -q "RELEASE FAILED" /tmp/client.*'
+$H list
+check "all free again" [ "$($H list --json | grep -c '"state": "free"')" -eq 4 ]
+for d in /dev/dax0.*; do check "$d reads back all zeros" daxtool zero "$d"; done
+
+# quarantine: the erase fails when the device node is gone
+c=$(cat /proc/sys/kernel/random/uuid)
+dev=$($H reserve --label small --consumer "$c" --json | json_field path)
+uuid=$($H reserve --label small --consumer "$c" --json | json_field uuid)
+check "reserve is idempotent for the same consumer" [ "$($H reserve --label small --consumer "$c" --json | json_field path)" = "$dev" ]
+daxtool write "$dev" secret
+devno=$(cat /sys/bus/dax/devices/$(basename "$dev")/dev)
+rm "$dev"
+$H release --consumer "$c"; check "a failing erase fails the release" [ $? -eq 1 ]
+$H list
+check "the namespace is quarantined" sh -c "$H list --json | grep -A4 '\"$uuid\"' | grep -q quarantined"
+check "and not counted in the inventory" sh -c "$H inventory --json | grep -q '\"total\": 3'"
+for i in 1 2 3 4; do $H reserve --label small --consumer "$(cat /proc/sys/kernel/random/uuid)" --json | json_field path; done > /tmp/handed
+check "and never handed out again" sh -c "! grep -qx '$dev' /tmp/handed"
+mknod "$dev" c "${devno%:*}" "${devno#*:}"
+$H erase --uuid "$uuid"; check "erase succeeds once the device is back" [ $? -eq 0 ]
+check "its old data is gone" daxtool zero "$dev"
+check "counted again (4 in all, 3 of them reserved)" sh -c "$H inventory --json | grep -q '\"total\": 4'"
+
+echo '{"pmem_namespaces": "6GB:nosuchns"}' > /tmp/nova.json
+vpmem-host -c /tmp/nova.json -s /tmp/state2 inventory; check "a namespace that isn't on the host: exit 2" [ $? -eq 2 ]
+echo '{"pmem_namespaces": "6GB:vpmem-small-0|vpmem-small-0"}' > /tmp/nova2.json
+vpmem-host -c /tmp/nova2.json -s /tmp/state2 inventory 2>&1 | tee /tmp/dup; check "a duplicated one: Nova's message" grep -q "Duplicated PMEM namespace" /tmp/dup
+finish
+GUEST
+
+vm_boot host "$work/test.sh" "$(vm_dimm nv0 1G)"
