@@ -109,7 +109,8 @@ vm_dimm() {
 # with a 128 KiB label area and placed on a 2 MiB boundary (backend align=2M);
 # "nolabel:FILE" gives one without a label area, "noalign:FILE" lets QEMU put
 # it right after the previous one. Runs SCRIPT in the guest, leaves the
-# console in $work/NAME.log, and returns the guest's result.
+# console in $work/NAME.log, and returns the guest's result. Words in
+# $vm_extra_args are added to QEMU's command line (vpmem-host's qemu-args).
 vm_boot() {
 	name=$1 script=$2
 	shift 2
@@ -134,7 +135,7 @@ vm_boot() {
 		-m 512M,slots=$((i + 1)),maxmem=64G -nographic -no-reboot -nodefaults -serial stdio \
 		-kernel "$vmlinuz" -initrd "$work/initrd" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init" \
-		$args > "$log" 2>&1 < /dev/null || true
+		$args ${vm_extra_args:-} > "$log" 2>&1 < /dev/null || true
 	tr -d '\r' < "$log" | grep -v '^\s*$' | sed "s/^/[$name] /"
 	rc=$(tr -d '\r' < "$log" | sed -n 's/^VPMEM-TEST-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
 	[ -n "$rc" ] || { echo "FAIL: $name: the VM did not finish (no exit marker)"; return 1; }
