@@ -584,7 +584,34 @@ static int cmd_reserve(struct host *h, int argc, char **argv)
 	}
 	{
 		_cleanup_json_ struct json_object *o = reservation_json(h, pick);
+		struct backing *b = backings_find_uuid(&h->set, pick->uuid);
+		struct vnvdimm d = { .id = "vpmem0", .guest_node = h->o->guest_node };
 
+		/* what the hypervisor needs, right away */
+		if (b && b->path &&
+		    guest_size_compute(b->size, LABEL_SIZE_MIN, b->align > SZ_2M ? b->align : SZ_2M, &d.sizes) == 0) {
+			_cleanup_strv_free_ char **words = NULL;
+			char *xml = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&xml, &len);
+
+			d.path = b->path;
+			d.real_pmem = b->kind == BACKEND_DEVDAX;
+			words = qemu_args_for(&d);
+			if (words) {
+				struct json_object *a = json_object_new_array();
+
+				for (char **w = words; *w; w++)
+					json_object_array_add(a, json_object_new_string(*w));
+				json_object_object_add(o, "qemu_args", a);
+			}
+			if (f) {
+				libvirt_xml_write(f, &d, 1);
+				fclose(f);
+				json_object_object_add(o, "libvirt_xml", json_object_new_string(xml));
+				free(xml);
+			}
+		}
 		if (h->o->json) {
 			print_json(o);
 		} else {
@@ -885,6 +912,7 @@ int main(int argc, char **argv)
 		.numa_node = -1,
 	};
 	struct host h = { .o = &o, .lock_fd = -EBADF };
+	_cleanup_free_ char *state_dir = NULL;
 	char *end;
 	int c, ret;
 
@@ -920,6 +948,16 @@ int main(int argc, char **argv)
 	if (optind != argc - 1) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	/* the state directory is created component by component from "/" */
+	if (o.state_dir[0] != '/') {
+		_cleanup_free_ char *cwd = getcwd(NULL, 0);
+
+		if (!cwd || asprintf(&state_dir, "%s/%s", cwd, o.state_dir) < 0) {
+			log_error("cannot resolve the state directory %s", o.state_dir);
+			return EXIT_FAILED;
+		}
+		o.state_dir = state_dir;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {

@@ -65,6 +65,11 @@ $H erase --uuid "$uuid"; check "erase succeeds once the device is back" [ $? -eq
 check "its old data is gone" daxtool zero "$dev"
 check "counted again (4 in all, 3 of them reserved)" sh -c "$H inventory --json | grep -q '\"total\": 4'"
 
+x=$(cat /proc/sys/kernel/random/uuid)
+$H release --consumer "$c" >/dev/null 2>&1
+$H reserve --label small --consumer "$x" >/dev/null 2>&1
+echo "XML-BEGIN"; $H libvirt-xml --consumer "$x"; echo "XML-END"
+
 echo '{"pmem_namespaces": "6GB:nosuchns"}' > /tmp/nova.json
 vpmem-host -c /tmp/nova.json -s /tmp/state2 inventory; check "a namespace that isn't on the host: exit 2" [ $? -eq 2 ]
 echo '{"pmem_namespaces": "6GB:vpmem-small-0|vpmem-small-0"}' > /tmp/nova2.json
@@ -73,3 +78,15 @@ finish
 GUEST
 
 vm_boot host "$work/test.sh" "$(vm_dimm nv0 1G)"
+
+# the devdax form of the libvirt XML, from a real device-dax namespace, against libvirt's schema
+tr -d '\r' < "$work/host.log" | sed -n '/^XML-BEGIN$/,/^XML-END$/p' | sed '1d;$d' > "$work/memory.xml"
+grep -q "<pmem/>" "$work/memory.xml" || fail "the XML for a devdax backing has no <pmem/>"
+if command -v virt-xml-validate >/dev/null 2>&1; then
+	. "$top_srcdir/tests/host/wrap-domain.sh"
+	wrap_domain "$work/memory.xml" "$work/domain.xml"
+	virt-xml-validate "$work/domain.xml" domain || fail "libvirt's schema rejects the devdax XML"
+	echo "PASS: libvirt's schema accepts the XML for a devdax backing"
+else
+	echo "NOTE: virt-xml-validate is not installed: the devdax XML was not validated"
+fi
