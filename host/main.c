@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 #include "output.h"
 #include "size.h"
 #include "sizes.h"
+#include "sync.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -39,6 +42,13 @@ struct options {
 	const char *uuid;
 	int numa_node;
 	unsigned guest_node;
+	/* Placement */
+	struct placement_options placement;
+	const char *provider;
+	const char *parent;
+	const char *project_id;
+	const char *user_id;
+	long interval;
 };
 
 /* Everything a command works on, loaded under the lock when it changes things. */
@@ -417,6 +427,130 @@ static int cmd_setup(struct host *h, int argc, char **argv)
 	return failed ? EXIT_FAILED : 0;
 }
 
+
+/* ---- Placement ---- */
+
+/* {"<consumer>": {"CUSTOM_...": n}} for every consumer holding reserved backings */
+static struct json_object *held_json(struct host *h)
+{
+	struct json_object *held = json_object_new_object();
+
+	for (size_t i = 0; i < h->ledger.n; i++) {
+		const struct ledger_entry *e = &h->ledger.entries[i];
+		_cleanup_free_ char *rc = NULL;
+		struct json_object *c, *n;
+
+		if (e->state != BACKING_RESERVED || !e->consumer || !(rc = resource_class_for_label(e->label)))
+			continue;
+		if (!json_object_object_get_ex(held, e->consumer, &c)) {
+			c = json_object_new_object();
+			json_object_object_add(held, e->consumer, c);
+		}
+		n = json_object_object_get_ex(c, rc, &n) ? n : NULL;
+		json_object_object_add(c, rc, json_object_new_int(n ? json_object_get_int(n) + 1 : 1));
+	}
+	return held;
+}
+
+static struct json_object *inventory_json(struct host *h);
+
+static char *default_provider(void)
+{
+	char host[HOST_NAME_MAX + 1] = "localhost", *s = NULL;
+
+	gethostname(host, sizeof(host) - 1);
+	if (asprintf(&s, "%s-vpmem", host) < 0)
+		return NULL;
+	return s;
+}
+
+/* sync this host to Placement: 0, or a negative errno (logged) */
+static int placement_run(struct host *h, bool inventory, bool reconcile, char *ret_rp)
+{
+	_cleanup_json_ struct json_object *inv = inventory_json(h), *held = held_json(h);
+	_cleanup_free_ char *fallback = default_provider();
+	struct placement *p = NULL;
+	struct sync_target t = {
+		.provider = h->o->provider ? h->o->provider : fallback,
+		.parent = h->o->parent,
+		.inventory = inv,
+		.held = held,
+		.project_id = h->o->project_id,
+		.user_id = h->o->user_id,
+	};
+	int r;
+
+	if (!t.provider)
+		return -ENOMEM;
+	r = placement_open(&h->o->placement, &p);
+	if (r < 0)
+		return r;
+	r = placement_sync(p, &t, inventory, reconcile, stdout, ret_rp);
+	placement_close(p);
+	return r;
+}
+
+/* the consumer's count of each of our classes, from the ledger */
+static int placement_update_consumer(struct host *h, const char *rp, const char *consumer)
+{
+	_cleanup_json_ struct json_object *held = held_json(h);
+	struct json_object *mine = NULL;
+	struct placement *p = NULL;
+	int r;
+
+	json_object_object_get_ex(held, consumer, &mine);
+	r = placement_open(&h->o->placement, &p);
+	if (r < 0)
+		return r;
+	r = placement_set_allocation(p, rp, consumer, mine, h->o->project_id, h->o->user_id);
+	placement_close(p);
+	return r;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int cmd_sync(struct host *h, int argc, char **argv)
+{
+	if (!h->o->placement.url) {
+		log_error("sync needs --placement URL");
+		return EXIT_USAGE;
+	}
+	if (h->o->interval > 0) {
+		signal(SIGTERM, on_stop);
+		signal(SIGINT, on_stop);
+	}
+	for (;;) {
+		char rp[37] = "";
+		int ret = host_open(h, true), r;
+
+		if (ret)
+			return ret;
+		r = placement_run(h, true, true, rp);
+		if (r == 0)
+			log_info("in step with Placement (provider %s)", rp);
+		if (h->o->interval <= 0)
+			return r < 0 ? EXIT_FAILED : 0;
+		host_clear(h);
+		{
+			struct options *o = h->o;
+
+			memset(h, 0, sizeof(*h));
+			h->o = o;
+			h->lock_fd = -EBADF;
+		}
+		for (long s = 0; s < h->o->interval && !stop_requested; s++)
+			sleep(1);
+		if (stop_requested)
+			return 0;
+	}
+}
+
 /* ---- inventory ---- */
 
 struct label_count {
@@ -582,6 +716,23 @@ static int cmd_reserve(struct host *h, int argc, char **argv)
 			return EXIT_FAILED;
 		log_notice("reserved %s (%s, label %s) for %s", pick->name, pick->uuid, pick->label, h->o->consumer);
 	}
+	if (h->o->placement.url) {
+		char rp[37] = "";
+		int r = placement_run(h, true, false, rp);
+
+		if (r == 0)
+			r = placement_update_consumer(h, rp, h->o->consumer);
+		if (r < 0) {
+			/* Placement said no, or could not be asked: the local reservation goes too */
+			ledger_set_state(pick, BACKING_FREE, NULL, NULL);
+			if (save(h) < 0)
+				log_error("cannot roll back the reservation of %s: the next sync repairs it", pick->uuid);
+			log_error("reservation of %s for %s rolled back: %s", pick->name, h->o->consumer,
+				  r == -ENOSPC ? "Placement refused the allocation" : "Placement could not record it");
+			return EXIT_FAILED;
+		}
+		log_notice("recorded in Placement: %s holds %s on provider %s", h->o->consumer, pick->label, rp);
+	}
 	{
 		_cleanup_json_ struct json_object *o = reservation_json(h, pick);
 		struct backing *b = backings_find_uuid(&h->set, pick->uuid);
@@ -730,7 +881,29 @@ static int cmd_release(struct host *h, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ret = host_open(h, true);
-	return ret ? ret : erase_entries(h, held_by_consumer);
+	if (ret)
+		return ret;
+	if (h->o->placement.url) {
+		char rp[37] = "";
+		int r;
+
+		/* what the consumer keeps of ours after this release: nothing */
+		for (size_t i = 0; i < h->ledger.n; i++)
+			if (held_by_consumer(&h->ledger.entries[i], h->o))
+				ledger_set_state(&h->ledger.entries[i], BACKING_ERASING, h->o->consumer, NULL);
+		if (save(h) < 0)
+			return EXIT_FAILED;
+		/* only the provider: the inventory is not shrunk for backings being erased */
+		r = placement_run(h, false, false, rp);
+		if (r == 0)
+			r = placement_update_consumer(h, rp, h->o->consumer);
+		if (r < 0)
+			log_error("the allocation of %s stays in Placement for now: the next sync removes it",
+				  h->o->consumer);
+		ret = erase_entries(h, held_by_consumer);
+		return r < 0 ? EXIT_FAILED : ret;
+	}
+	return erase_entries(h, held_by_consumer);
 }
 
 static int cmd_erase(struct host *h, int argc, char **argv)
@@ -866,6 +1039,7 @@ static const struct command {
 	{ "discover", cmd_discover }, { "setup", cmd_setup },	  { "inventory", cmd_inventory },
 	{ "reserve", cmd_reserve },   { "release", cmd_release }, { "erase", cmd_erase },
 	{ "list", cmd_list },	      { "libvirt-xml", cmd_libvirt_xml }, { "qemu-args", cmd_qemu_args },
+	{ "sync", cmd_sync },
 };
 
 static void usage(FILE *out)
@@ -885,11 +1059,18 @@ static void usage(FILE *out)
 		"  list                              backings, states and reservations\n"
 		"  libvirt-xml --consumer UUID [--guest-node N]\n"
 		"  qemu-args --consumer UUID [--guest-node N]\n"
+		"  sync --placement URL [--provider NAME|UUID] [--parent UUID] [--interval S]\n"
+		"                                    publish inventory, traits, allocations to Placement\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE      host configuration (default %s/vpmem/host.json)\n"
 		"  -s, --state-dir DIR    ledger and lock (default %s/lib/vpmem)\n"
 		"  -j, --json             JSON output\n"
+		"  --placement URL        also record reservations in OpenStack Placement\n"
+		"  --token T, --token-file F   X-Auth-Token (else $OS_AUTH_TOKEN)\n"
+		"  --cacert FILE          CA bundle for TLS (always verified)\n"
+		"  --timeout S            per request (default 30)\n"
+		"  --project-id, --user-id   for consumers Placement does not know yet\n"
 		"  -v, --verbose          debug messages\n"
 		"  -h, --help, -V, --version\n"
 		"Exit status: 0 done, 1 failed, 2 usage or configuration error.\n",
@@ -904,12 +1085,20 @@ int main(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },     { "consumer", required_argument, NULL, 'C' },
 		{ "uuid", required_argument, NULL, 'u' },      { "numa-node", required_argument, NULL, 'N' },
 		{ "guest-node", required_argument, NULL, 'G' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },         {},
+		{ "version", no_argument, NULL, 'V' },         { "placement", required_argument, NULL, 'P' },
+		{ "provider", required_argument, NULL, 'R' },   { "parent", required_argument, NULL, 'A' },
+		{ "token", required_argument, NULL, 'T' },      { "token-file", required_argument, NULL, 'F' },
+		{ "cacert", required_argument, NULL, 'X' },     { "timeout", required_argument, NULL, 'O' },
+		{ "interval", required_argument, NULL, 'I' },   { "project-id", required_argument, NULL, 'J' },
+		{ "user-id", required_argument, NULL, 'U' },    {},
 	};
+	_cleanup_free_ char *token = NULL;
 	struct options o = {
 		.config = SYSCONFDIR "/vpmem/host.json",
 		.state_dir = LOCALSTATEDIR "/lib/vpmem",
 		.numa_node = -1,
+		.project_id = "vpmem",
+		.user_id = "vpmem",
 	};
 	struct host h = { .o = &o, .lock_fd = -EBADF };
 	_cleanup_free_ char *state_dir = NULL;
@@ -940,6 +1129,43 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'P': o.placement.url = optarg; break;
+		case 'R': o.provider = optarg; break;
+		case 'A': o.parent = optarg; break;
+		case 'T':
+			free(token);
+			token = strdup(optarg);
+			break;
+		case 'F': {
+			_cleanup_free_ char *text = NULL;
+			int r = read_file(optarg, &text, NULL);
+
+			if (r < 0) {
+				log_error("cannot read the token file %s: %s", optarg, strerror(-r));
+				return EXIT_USAGE;
+			}
+			text[strcspn(text, "\r\n")] = '\0';
+			free(token);
+			token = TAKE_PTR(text);
+			break;
+		}
+		case 'X': o.placement.cacert = optarg; break;
+		case 'O':
+		case 'I': {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1) {
+				log_error("--%s takes a number of seconds", c == 'O' ? "timeout" : "interval");
+				return EXIT_USAGE;
+			}
+			if (c == 'O')
+				o.placement.timeout = v;
+			else
+				o.interval = v;
+			break;
+		}
+		case 'J': o.project_id = optarg; break;
+		case 'U': o.user_id = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vpmem-host %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -947,6 +1173,13 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!token && getenv("OS_AUTH_TOKEN"))
+		token = strdup(getenv("OS_AUTH_TOKEN"));
+	o.placement.token = token;
+	if (o.parent && !is_uuid(o.parent)) {
+		log_error("--parent takes the UUID of a resource provider");
 		return EXIT_USAGE;
 	}
 	/* the state directory is created component by component from "/" */

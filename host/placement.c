@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A small client of the OpenStack Placement API over libcurl: JSON in and out,
+ * microversion 1.39, token authentication, TLS verification always on.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup-libs.h"
+#include "placement.h"
+
+#define PLACEMENT_MICROVERSION "placement 1.39"
+#define MAX_ANSWER (16 * 1024 * 1024)
+
+struct placement {
+	CURL *curl;
+	char *url;
+	char *token_header;
+	char *cacert;
+	long timeout;
+};
+
+struct buffer {
+	char *data;
+	size_t len;
+	bool overflow;
+};
+
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct buffer *b = userdata;
+	size_t n = size * nmemb;
+	char *grown;
+
+	if (b->len + n > MAX_ANSWER) {
+		b->overflow = true;
+		return 0;
+	}
+	grown = realloc(b->data, b->len + n + 1);
+	if (!grown)
+		return 0;
+	memcpy(grown + b->len, ptr, n);
+	b->data = grown;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+int placement_open(const struct placement_options *o, struct placement **ret)
+{
+	struct placement *p = calloc(1, sizeof(*p));
+	size_t len;
+
+	if (!p)
+		return -ENOMEM;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	p->curl = curl_easy_init();
+	p->url = strdup(o->url);
+	if (!p->curl || !p->url)
+		goto nomem;
+	len = strlen(p->url);
+	while (len && p->url[len - 1] == '/')
+		p->url[--len] = '\0';
+	if (o->token && asprintf(&p->token_header, "X-Auth-Token: %s", o->token) < 0)
+		goto nomem;
+	if (o->cacert && !(p->cacert = strdup(o->cacert)))
+		goto nomem;
+	p->timeout = o->timeout > 0 ? o->timeout : 30;
+	*ret = p;
+	return 0;
+nomem:
+	placement_close(p);
+	return -ENOMEM;
+}
+
+void placement_close(struct placement *p)
+{
+	if (!p)
+		return;
+	if (p->curl)
+		curl_easy_cleanup(p->curl);
+	free(p->url);
+	if (p->token_header) {
+		/* the token does not outlive its use in memory either */
+		memset(p->token_header, 0, strlen(p->token_header));
+		free(p->token_header);
+	}
+	free(p->cacert);
+	free(p);
+}
+
+int placement_request(struct placement *p, const char *method, const char *path, struct json_object *body,
+		      long *ret_status, struct json_object **ret_json, char **ret_error)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *headers = NULL;
+	struct buffer answer = { 0 };
+	_cleanup_free_ char *url = NULL;
+	const char *text = body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL;
+	CURLcode rc;
+	int r = 0;
+
+	*ret_json = NULL;
+	*ret_error = NULL;
+	if (asprintf(&url, "%s%s", p->url, path) < 0)
+		return -ENOMEM;
+	headers = curl_slist_append(headers, "OpenStack-API-Version: " PLACEMENT_MICROVERSION);
+	headers = curl_slist_append(headers, "Accept: application/json");
+	if (body)
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+	if (p->token_header)
+		headers = curl_slist_append(headers, p->token_header);
+
+	curl_easy_reset(p->curl);
+	curl_easy_setopt(p->curl, CURLOPT_URL, url);
+	curl_easy_setopt(p->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(p->curl, CURLOPT_WRITEDATA, &answer);
+	curl_easy_setopt(p->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(p->curl, CURLOPT_TIMEOUT, p->timeout);
+	curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(p->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(p->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(p->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (p->cacert)
+		curl_easy_setopt(p->curl, CURLOPT_CAINFO, p->cacert);
+	if (text)
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, text);
+
+	rc = curl_easy_perform(p->curl);
+	curl_slist_free_all(headers);
+	if (rc != CURLE_OK) {
+		r = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
+		    : rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH
+										 : -EPROTO;
+		if (asprintf(ret_error, "%s %s: %s", method, path,
+			     answer.overflow ? "the answer is too large" : errbuf[0] ? errbuf : curl_easy_strerror(rc)) < 0)
+			*ret_error = NULL;
+		free(answer.data);
+		return r;
+	}
+	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, ret_status);
+	if (answer.len) {
+		enum json_tokener_error jerr;
+
+		*ret_json = json_tokener_parse_verbose(answer.data, &jerr);
+		if (!*ret_json) {
+			if (asprintf(ret_error, "%s %s: HTTP %ld with an answer that is not JSON (%.60s%s)", method, path,
+				     *ret_status, answer.data, answer.len > 60 ? "..." : "") < 0)
+				*ret_error = NULL;
+			r = -EBADMSG;
+		}
+	}
+	free(answer.data);
+	return r;
+}
+
+static struct json_object *first_error(struct json_object *answer)
+{
+	struct json_object *errors;
+
+	if (!answer || !json_object_object_get_ex(answer, "errors", &errors) ||
+	    !json_object_is_type(errors, json_type_array) || json_object_array_length(errors) == 0)
+		return NULL;
+	return json_object_array_get_idx(errors, 0);
+}
+
+const char *placement_error_code(struct json_object *answer)
+{
+	struct json_object *e = first_error(answer), *code;
+
+	return e && json_object_object_get_ex(e, "code", &code) ? json_object_get_string(code) : "";
+}
+
+const char *placement_error_detail(struct json_object *answer)
+{
+	struct json_object *e = first_error(answer), *detail;
+
+	return e && json_object_object_get_ex(e, "detail", &detail) ? json_object_get_string(detail) : "";
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VPMEM_HOST_PLACEMENT_H
+#define VPMEM_HOST_PLACEMENT_H
+
+#include <stdbool.h>
+
+struct json_object;
+
+/* How to reach OpenStack Placement. */
+struct placement_options {
+	const char *url;      /* e.g. http://127.0.0.1:8778 (no trailing /) */
+	const char *token;    /* X-Auth-Token; never logged */
+	const char *cacert;   /* CA bundle; TLS is verified in any case */
+	long timeout;         /* seconds for a whole request */
+};
+
+struct placement;
+
+int placement_open(const struct placement_options *o, struct placement **ret);
+void placement_close(struct placement *p);
+
+/*
+ * One request. body may be NULL; *ret_json gets the parsed answer (NULL for
+ * an empty one) and *ret_status the HTTP status. Returns 0 when a status was
+ * received (whatever it is), -EHOSTUNREACH/-ETIMEDOUT/-EPROTO when not, with a
+ * message in *ret_error. A body that is not JSON gives -EBADMSG.
+ */
+int placement_request(struct placement *p, const char *method, const char *path, struct json_object *body,
+		      long *ret_status, struct json_object **ret_json, char **ret_error);
+
+/* The "code" of the first error of a Placement error answer, or "". */
+const char *placement_error_code(struct json_object *answer);
+/* Its "detail", or "". */
+const char *placement_error_detail(struct json_object *answer);
+
+#endif

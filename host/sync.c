@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Keeping OpenStack Placement in step with the host: provider, inventories,
+ * traits and allocations. Every write carries the generation it was based on
+ * and is retried from a fresh read when Placement says another writer came
+ * first (placement.concurrent_update).
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "cleanup-libs.h"
+#include "log.h"
+#include "sync.h"
+
+#define RETRIES 8
+#define OUR_PREFIX "CUSTOM_PMEM_NAMESPACE_"
+#define CONFLICT "placement.concurrent_update"
+
+static bool ours(const char *rc)
+{
+	return strncmp(rc, OUR_PREFIX, strlen(OUR_PREFIX)) == 0;
+}
+
+/* request, logging what went wrong; returns the status or a negative errno */
+static long call(struct placement *p, const char *method, const char *path, struct json_object *body,
+		 struct json_object **ret_json)
+{
+	_cleanup_free_ char *error = NULL;
+	long status = 0;
+	int r = placement_request(p, method, path, body, &status, ret_json, &error);
+
+	if (r < 0) {
+		log_error("Placement: %s", error ? error : strerror(-r));
+		return r;
+	}
+	return status;
+}
+
+static struct json_object *get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+static int bad_answer(const char *what, long status, struct json_object *answer)
+{
+	log_error("Placement: %s: HTTP %ld %s %s", what, status, placement_error_code(answer),
+		  placement_error_detail(answer));
+	return status >= 500 ? -EIO : -EPROTO;
+}
+
+static int resolve_provider(struct placement *p, const struct sync_target *t, FILE *out, char *ret_uuid)
+{
+	_cleanup_json_ struct json_object *answer = NULL;
+	_cleanup_free_ char *path = NULL, *escaped = NULL;
+	struct json_object *list, *rp;
+	uuid_t uu;
+	long st;
+
+	if (uuid_parse(t->provider, uu) == 0) {
+		if (asprintf(&path, "/resource_providers/%s", t->provider) < 0)
+			return -ENOMEM;
+		st = call(p, "GET", path, NULL, &answer);
+		if (st < 0)
+			return (int)st;
+		if (st != 200) {
+			log_error("Placement: no resource provider %s (HTTP %ld)", t->provider, st);
+			return -ENOENT;
+		}
+		snprintf(ret_uuid, 37, "%s", t->provider);
+		return 0;
+	}
+	{
+		CURL *c = curl_easy_init();
+		char *e = c ? curl_easy_escape(c, t->provider, 0) : NULL;
+
+		escaped = e ? strdup(e) : NULL;
+		curl_free(e);
+		if (c)
+			curl_easy_cleanup(c);
+	}
+	if (!escaped || asprintf(&path, "/resource_providers?name=%s", escaped) < 0)
+		return -ENOMEM;
+	st = call(p, "GET", path, NULL, &answer);
+	if (st < 0)
+		return (int)st;
+	list = get(answer, "resource_providers");
+	if (st != 200 || !list || !json_object_is_type(list, json_type_array))
+		return bad_answer("listing resource providers", st, answer);
+	if (json_object_array_length(list) > 0) {
+		rp = json_object_array_get_idx(list, 0);
+		snprintf(ret_uuid, 37, "%s", json_object_get_string(get(rp, "uuid")));
+		if (t->parent && (!get(rp, "parent_provider_uuid") ||
+				  strcmp(json_object_get_string(get(rp, "parent_provider_uuid")), t->parent)))
+			log_warning("Placement: provider %s is not a child of %s; left as it is", t->provider, t->parent);
+		return 0;
+	}
+	{
+		_cleanup_json_ struct json_object *body = json_object_new_object(), *created = NULL;
+
+		json_object_object_add(body, "name", json_object_new_string(t->provider));
+		if (t->parent)
+			json_object_object_add(body, "parent_provider_uuid", json_object_new_string(t->parent));
+		st = call(p, "POST", "/resource_providers", body, &created);
+		if (st < 0)
+			return (int)st;
+		if (st != 200 || !get(created, "uuid"))
+			return bad_answer("creating the resource provider", st, created);
+		snprintf(ret_uuid, 37, "%s", json_object_get_string(get(created, "uuid")));
+		fprintf(out, "placement: created resource provider %s (%s)%s%s\n", t->provider, ret_uuid,
+			t->parent ? " under " : "", t->parent ? t->parent : "");
+	}
+	return 0;
+}
+
+static int ensure_named(struct placement *p, const char *kind, const char *name, FILE *out)
+{
+	_cleanup_json_ struct json_object *answer = NULL;
+	_cleanup_free_ char *path = NULL;
+	long st;
+
+	if (asprintf(&path, "/%s/%s", kind, name) < 0)
+		return -ENOMEM;
+	st = call(p, "PUT", path, NULL, &answer);
+	if (st < 0)
+		return (int)st;
+	if (st == 201)
+		fprintf(out, "placement: created %s %s\n", strcmp(kind, "traits") ? "resource class" : "trait", name);
+	else if (st != 204)
+		return bad_answer(path, st, answer);
+	return 0;
+}
+
+static bool same_record(struct json_object *a, struct json_object *b)
+{
+	static const char *const keys[] = { "total", "reserved", "min_unit", "max_unit", "step_size" };
+
+	if (!a || !b)
+		return false;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_get_int64(get(a, keys[i])) != json_object_get_int64(get(b, keys[i])))
+			return false;
+	return json_object_get_double(get(a, "allocation_ratio")) == json_object_get_double(get(b, "allocation_ratio"));
+}
+
+static int sync_inventories(struct placement *p, const char *rp, const struct sync_target *t, FILE *out)
+{
+	_cleanup_free_ char *inv_path = NULL, *use_path = NULL;
+
+	if (asprintf(&inv_path, "/resource_providers/%s/inventories", rp) < 0 ||
+	    asprintf(&use_path, "/resource_providers/%s/usages", rp) < 0)
+		return -ENOMEM;
+	for (int attempt = 0; attempt < RETRIES; attempt++) {
+		_cleanup_json_ struct json_object *cur = NULL, *usages = NULL, *body = NULL, *answer = NULL;
+		struct json_object *current, *used, *next;
+		bool changed = false;
+		long st;
+
+		st = call(p, "GET", inv_path, NULL, &cur);
+		if (st < 0)
+			return (int)st;
+		if (st != 200 || !(current = get(cur, "inventories")))
+			return bad_answer("reading inventories", st, cur);
+		st = call(p, "GET", use_path, NULL, &usages);
+		if (st < 0)
+			return (int)st;
+		if (st != 200 || !(used = get(usages, "usages")))
+			return bad_answer("reading usages", st, usages);
+
+		next = json_object_new_object();
+		/* what others put on the provider stays */
+		{
+			json_object_object_foreach(current, rc, rec) {
+				if (!ours(rc))
+					json_object_object_add(next, rc, json_object_get(rec));
+			}
+		}
+		{
+			json_object_object_foreach(t->inventory, rc, want) {
+				struct json_object *have = get(current, rc);
+				int64_t in_use = json_object_get_int64(get(used, rc));
+
+				if (in_use > json_object_get_int64(get(want, "total"))) {
+					fprintf(out, "placement: %s: %lld in use, more than the %lld usable now: not shrunk\n",
+						rc, (long long)in_use, (long long)json_object_get_int64(get(want, "total")));
+					if (have)
+						json_object_object_add(next, rc, json_object_get(have));
+					continue;
+				}
+				json_object_object_add(next, rc, json_object_get(want));
+				if (!same_record(have, want)) {
+					changed = true;
+					fprintf(out, "placement: %s: total %lld -> %lld\n", rc,
+						(long long)(have ? json_object_get_int64(get(have, "total")) : 0),
+						(long long)json_object_get_int64(get(want, "total")));
+				}
+			}
+		}
+		{
+			json_object_object_foreach(current, rc, rec) {
+				if (!ours(rc) || get(t->inventory, rc))
+					continue;
+				if (json_object_get_int64(get(used, rc)) > 0) {
+					fprintf(out, "placement: %s: no longer usable here but still in use: kept\n", rc);
+					json_object_object_add(next, rc, json_object_get(rec));
+				} else {
+					fprintf(out, "placement: %s: removed (nothing usable)\n", rc);
+					changed = true;
+				}
+			}
+		}
+		if (!changed) {
+			json_object_put(next);
+			return 0;
+		}
+		body = json_object_new_object();
+		json_object_object_add(body, "resource_provider_generation",
+				       json_object_get(get(cur, "resource_provider_generation")));
+		json_object_object_add(body, "inventories", next);
+		st = call(p, "PUT", inv_path, body, &answer);
+		if (st < 0)
+			return (int)st;
+		if (st == 200)
+			return 0;
+		if (st == 409 && strcmp(placement_error_code(answer), CONFLICT) == 0) {
+			log_info("Placement: the provider changed under us (generation): reading it again");
+			continue;
+		}
+		return bad_answer("updating inventories", st, answer);
+	}
+	log_error("Placement: inventories: still conflicting after %d tries", RETRIES);
+	return -EAGAIN;
+}
+
+static int sync_traits(struct placement *p, const char *rp, const struct sync_target *t, FILE *out)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	r = ensure_named(p, "traits", "CUSTOM_PMEM", out);
+	{
+		json_object_object_foreach(t->inventory, rc, want) {
+			(void)want;
+			if (r == 0)
+				r = ensure_named(p, "traits", rc, out);
+		}
+	}
+	if (r < 0)
+		return r;
+	if (asprintf(&path, "/resource_providers/%s/traits", rp) < 0)
+		return -ENOMEM;
+	for (int attempt = 0; attempt < RETRIES; attempt++) {
+		_cleanup_json_ struct json_object *cur = NULL, *body = NULL, *answer = NULL;
+		struct json_object *have, *next;
+		bool changed = false;
+		long st = call(p, "GET", path, NULL, &cur);
+
+		if (st < 0)
+			return (int)st;
+		if (st != 200 || !(have = get(cur, "traits")))
+			return bad_answer("reading traits", st, cur);
+		next = json_object_get(have);
+#define ADD_TRAIT(name)                                                                      \
+	do {                                                                                 \
+		bool present = false;                                                        \
+		for (size_t i = 0; i < json_object_array_length(have); i++)                 \
+			present = present || !strcmp(json_object_get_string(json_object_array_get_idx(have, i)), (name)); \
+		if (!present) {                                                              \
+			json_object_array_add(next, json_object_new_string(name));           \
+			fprintf(out, "placement: trait %s set\n", (name));                   \
+			changed = true;                                                      \
+		}                                                                            \
+	} while (0)
+		ADD_TRAIT("CUSTOM_PMEM");
+		{
+			json_object_object_foreach(t->inventory, rc, want) {
+				(void)want;
+				ADD_TRAIT(rc);
+			}
+		}
+#undef ADD_TRAIT
+		if (!changed) {
+			json_object_put(next);
+			return 0;
+		}
+		body = json_object_new_object();
+		json_object_object_add(body, "traits", next);
+		json_object_object_add(body, "resource_provider_generation",
+				       json_object_get(get(cur, "resource_provider_generation")));
+		st = call(p, "PUT", path, body, &answer);
+		if (st < 0)
+			return (int)st;
+		if (st == 200)
+			return 0;
+		if (st == 409 && strcmp(placement_error_code(answer), CONFLICT) == 0)
+			continue;
+		return bad_answer("updating traits", st, answer);
+	}
+	return -EAGAIN;
+}
+
+int placement_set_allocation(struct placement *p, const char *provider_uuid, const char *consumer,
+			     struct json_object *resources, const char *project_id, const char *user_id)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (asprintf(&path, "/allocations/%s", consumer) < 0)
+		return -ENOMEM;
+	for (int attempt = 0; attempt < RETRIES; attempt++) {
+		_cleanup_json_ struct json_object *cur = NULL, *body = NULL, *answer = NULL;
+		struct json_object *allocs, *mine, *res, *gen;
+		long st = call(p, "GET", path, NULL, &cur);
+
+		if (st < 0)
+			return (int)st;
+		if (st != 200 || !(allocs = get(cur, "allocations")))
+			return bad_answer("reading allocations", st, cur);
+		body = json_object_new_object();
+		allocs = json_object_get(allocs);
+		json_object_object_add(body, "allocations", allocs);
+		/* keep everything but our classes on our provider, then add ours */
+		mine = get(allocs, provider_uuid);
+		res = mine ? get(mine, "resources") : NULL;
+		if (!res) {
+			mine = json_object_new_object();
+			res = json_object_new_object();
+			json_object_object_add(mine, "resources", res);
+			json_object_object_add(allocs, provider_uuid, mine);
+		}
+		{
+			struct json_object_iterator it = json_object_iter_begin(res), end = json_object_iter_end(res);
+			char *drop[64];
+			size_t n = 0;
+
+			for (; !json_object_iter_equal(&it, &end) && n < 64; json_object_iter_next(&it))
+				if (ours(json_object_iter_peek_name(&it)))
+					drop[n++] = strdup(json_object_iter_peek_name(&it));
+			for (size_t i = 0; i < n; i++) {
+				json_object_object_del(res, drop[i]);
+				free(drop[i]);
+			}
+		}
+		if (resources) {
+			json_object_object_foreach(resources, rc, count) {
+				if (json_object_get_int(count) > 0)
+					json_object_object_add(res, rc, json_object_get(count));
+			}
+		}
+		/* a provider entry with nothing left goes, so does a consumer */
+		if (json_object_object_length(res) == 0)
+			json_object_object_del(allocs, provider_uuid);
+		/* the allocations of this consumer as Placement has them, its generation too */
+		gen = get(cur, "consumer_generation");
+		json_object_object_add(body, "consumer_generation", gen ? json_object_get(gen) : NULL);
+		json_object_object_add(body, "project_id",
+				       json_object_new_string(get(cur, "project_id") ? json_object_get_string(get(cur, "project_id"))
+										    : project_id));
+		json_object_object_add(body, "user_id",
+				       json_object_new_string(get(cur, "user_id") ? json_object_get_string(get(cur, "user_id"))
+										 : user_id));
+		/* microversion 1.38 wants the consumer's type: keep Placement's, else an instance */
+		json_object_object_add(body, "consumer_type",
+				       json_object_new_string(get(cur, "consumer_type") ? json_object_get_string(get(cur, "consumer_type"))
+											: "INSTANCE"));
+		if (json_object_object_length(allocs) == 0 && !gen)
+			return 0; /* nothing there, nothing wanted */
+		st = call(p, "PUT", path, body, &answer);
+		if (st < 0)
+			return (int)st;
+		if (st == 204)
+			return 0;
+		if (st == 409 && strcmp(placement_error_code(answer), CONFLICT) == 0)
+			continue;
+		if (st == 409) {
+			log_error("Placement refused the allocation for %s: %s", consumer, placement_error_detail(answer));
+			return -ENOSPC;
+		}
+		return bad_answer("writing allocations", st, answer);
+	}
+	return -EAGAIN;
+}
+
+static bool same_resources(struct json_object *a, struct json_object *b)
+{
+	size_t na = 0, nb = 0;
+
+	if (a) {
+		json_object_object_foreach(a, rc, count) {
+			if (!ours(rc) || json_object_get_int(count) == 0)
+				continue;
+			na++;
+			if (json_object_get_int(get(b, rc)) != json_object_get_int(count))
+				return false;
+		}
+	}
+	if (b) {
+		json_object_object_foreach(b, rc, count) {
+			if (ours(rc) && json_object_get_int(count) > 0)
+				nb++;
+		}
+	}
+	return na == nb;
+}
+
+static int reconcile(struct placement *p, const char *rp, const struct sync_target *t, FILE *out)
+{
+	_cleanup_json_ struct json_object *cur = NULL;
+	_cleanup_free_ char *path = NULL;
+	struct json_object *allocs;
+	int failed = 0;
+	long st;
+
+	if (asprintf(&path, "/resource_providers/%s/allocations", rp) < 0)
+		return -ENOMEM;
+	st = call(p, "GET", path, NULL, &cur);
+	if (st < 0)
+		return (int)st;
+	if (st != 200 || !(allocs = get(cur, "allocations")))
+		return bad_answer("reading the provider's allocations", st, cur);
+	/* Placement has, the ledger does not: remove ours */
+	{
+		json_object_object_foreach(allocs, consumer, a) {
+			if (get(t->held, consumer) || same_resources(get(a, "resources"), NULL))
+				continue;
+			fprintf(out, "placement: %s holds nothing here any more: allocation removed\n", consumer);
+			if (placement_set_allocation(p, rp, consumer, NULL, t->project_id, t->user_id) < 0)
+				failed++;
+		}
+	}
+	/* the ledger has, Placement does not (or not the same) */
+	{
+		json_object_object_foreach(t->held, consumer, want) {
+			struct json_object *a = get(allocs, consumer);
+
+			if (same_resources(want, a ? get(a, "resources") : NULL))
+				continue;
+			fprintf(out, "placement: %s: allocation set from the ledger\n", consumer);
+			if (placement_set_allocation(p, rp, consumer, want, t->project_id, t->user_id) < 0)
+				failed++;
+		}
+	}
+	return failed ? -EIO : 0;
+}
+
+int placement_sync(struct placement *p, const struct sync_target *target, bool inventory, bool do_reconcile,
+		   FILE *out, char *ret_provider_uuid)
+{
+	int r;
+
+	r = resolve_provider(p, target, out, ret_provider_uuid);
+	if (r < 0 || !inventory)
+		return r;
+	{
+		json_object_object_foreach(target->inventory, rc, want) {
+			(void)want;
+			r = ensure_named(p, "resource_classes", rc, out);
+			if (r < 0)
+				return r;
+		}
+	}
+	r = sync_inventories(p, ret_provider_uuid, target, out);
+	if (r == 0)
+		r = sync_traits(p, ret_provider_uuid, target, out);
+	if (r == 0 && do_reconcile)
+		r = reconcile(p, ret_provider_uuid, target, out);
+	return r;
+}

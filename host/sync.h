@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VPMEM_HOST_SYNC_H
+#define VPMEM_HOST_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "placement.h"
+
+struct json_object;
+
+/* What this host should look like in Placement. */
+struct sync_target {
+	const char *provider;        /* name or UUID of the resource provider */
+	const char *parent;          /* UUID of the compute node provider, or NULL */
+	struct json_object *inventory; /* {"CUSTOM_PMEM_NAMESPACE_X": {total, ...}, ...} */
+	struct json_object *held;    /* {"<consumer>": {"CUSTOM_...": n}} from the ledger */
+	const char *project_id;      /* for consumers Placement does not know yet */
+	const char *user_id;
+};
+
+/*
+ * Make Placement match target: the provider (created by name if missing, as a
+ * child of parent), the custom resource classes, the inventories (PUT with the
+ * provider generation, retried on placement.concurrent_update; a class in use
+ * is never shrunk below its usage or removed: that is reported), the traits
+ * CUSTOM_PMEM and one per class (added, never dropping others'), and, with
+ * reconcile, every consumer's allocation of our classes. Without inventory,
+ * only the provider is looked up (and created). Each change is
+ * printed to out. 0, or a negative errno with the reason logged.
+ */
+int placement_sync(struct placement *p, const struct sync_target *target, bool inventory, bool reconcile,
+		   FILE *out, char *ret_provider_uuid);
+
+/*
+ * Set consumer's allocation of our classes on provider_uuid to resources
+ * ({"CUSTOM_...": n}, empty or NULL to remove them), keeping everything else
+ * the consumer holds. The consumer generation is honoured and conflicts are
+ * retried. 0; -ENOSPC when Placement refuses (capacity, max_unit); another
+ * negative errno otherwise, logged.
+ */
+int placement_set_allocation(struct placement *p, const char *provider_uuid, const char *consumer,
+			     struct json_object *resources, const char *project_id, const char *user_id);
+
+#endif

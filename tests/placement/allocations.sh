@@ -1,0 +1,65 @@
+#!/bin/sh
+# reserve and release create and remove Placement allocations (merged with
+# what the consumer holds elsewhere); allocation candidates see the capacity;
+# a reserve Placement refuses is rolled back locally; a crash between the
+# ledger and Placement is repaired by the next sync.
+. "$(dirname "$0")/lib.sh"
+host_config big 2
+$H setup 2>/dev/null
+$H sync --placement "$url" --provider host-b >/dev/null
+rp=$(pl GET "/resource_providers?name=host-b" | json 'd["resource_providers"][0]["uuid"]')
+
+pl GET "/allocation_candidates?resources=CUSTOM_PMEM_NAMESPACE_BIG:1" | json 'len(d["allocation_requests"])' | grep -qx 1 &&
+	pass "allocation candidates for CUSTOM_PMEM_NAMESPACE_BIG:1 find the host" || fail "allocation candidates"
+
+# a consumer that already holds something elsewhere (say, VCPU on a compute node)
+cn=$(uuid) vm=$(uuid)
+pl POST /resource_providers "{\"name\": \"cn\", \"uuid\": \"$cn\"}" >/dev/null
+pl PUT "/resource_providers/$cn/inventories" '{"resource_provider_generation": 0, "inventories": {"VCPU": {"total": 8}}}' >/dev/null
+pl PUT "/allocations/$vm" "{\"allocations\": {\"$cn\": {\"resources\": {\"VCPU\": 2}}}, \"project_id\": \"p\", \"user_id\": \"u\", \"consumer_generation\": null, \"consumer_type\": \"INSTANCE\"}" >/dev/null
+$H reserve --label big --consumer "$vm" --placement "$url" --provider host-b >/dev/null || fail "reserve"
+a=$(pl GET "/allocations/$vm")
+[ "$(echo "$a" | json "d['allocations']['$rp']['resources']")" = "{'CUSTOM_PMEM_NAMESPACE_BIG': 1}" ] && pass "reserve allocated CUSTOM_PMEM_NAMESPACE_BIG: 1" || fail "allocation: $a"
+[ "$(echo "$a" | json "d['allocations']['$cn']['resources']")" = "{'VCPU': 2}" ] && pass "merged with the consumer's VCPU allocation, kept" || fail "VCPU lost: $a"
+[ "$(echo "$a" | json "d['project_id']")" = p ] && pass "the consumer's project is kept" || fail "project"
+pl GET "/allocation_candidates?resources=CUSTOM_PMEM_NAMESPACE_BIG:2" | json 'len(d["allocation_requests"])' | grep -qx 0 &&
+	pass "with one of two taken, no candidate for two" || fail "candidates for 2"
+
+# capacity taken behind our back: Placement refuses, the local reservation is rolled back
+other=$(uuid)
+pl PUT "/allocations/$other" "{\"allocations\": {\"$rp\": {\"resources\": {\"CUSTOM_PMEM_NAMESPACE_BIG\": 1}}}, \"project_id\": \"p\", \"user_id\": \"u\", \"consumer_generation\": null, \"consumer_type\": \"INSTANCE\"}" >/dev/null
+c=$(uuid)
+if $H reserve --label big --consumer "$c" --placement "$url" --provider host-b > "$work/refused" 2>&1; then fail "Placement should refuse an over-capacity reserve"; fi
+cat "$work/refused"
+grep -q "rolled back" "$work/refused" && pass "over capacity: refused by Placement, the command says it rolled back" || fail "no rollback message"
+$H list --json | grep -q "$c" && fail "the refused consumer is in the ledger" || pass "the ledger does not hold the refused consumer"
+[ "$($H list --json | grep -c '"state": "free"')" -eq 1 ] && pass "the backing is free again locally" || fail "local state after rollback"
+pl DELETE "/allocations/$other" >/dev/null
+
+$H release --consumer "$vm" --placement "$url" --provider host-b >/dev/null || fail "release"
+a=$(pl GET "/allocations/$vm")
+echo "$a" | grep -q "$rp" && fail "release left our allocation: $a" || pass "release removed the pmem part"
+[ "$(echo "$a" | json "d['allocations']['$cn']['resources']")" = "{'VCPU': 2}" ] && pass "and only that part" || fail "VCPU gone: $a"
+
+# a crash between the two sides: here, the ledger changed without Placement
+c1=$(uuid)
+$H reserve --label big --consumer "$c1" >/dev/null     # ledger only (as if killed before Placement)
+$H sync --placement "$url" --provider host-b | tee "$work/repair1"
+grep -q "$c1: allocation set from the ledger" "$work/repair1" && pass "sync adds the missing allocation and says so" || fail "repair 1"
+pl GET "/allocations/$c1" | grep -q CUSTOM_PMEM_NAMESPACE_BIG && pass "Placement has it now" || fail "repair 1 in Placement"
+$H release --consumer "$c1" >/dev/null                 # ledger only again
+$H sync --placement "$url" --provider host-b | tee "$work/repair2"
+grep -q "$c1 holds nothing here any more: allocation removed" "$work/repair2" && pass "sync removes an allocation the ledger no longer has" || fail "repair 2"
+pl GET "/allocations/$c1" | grep -q CUSTOM_PMEM_NAMESPACE_BIG && fail "still in Placement" || pass "Placement agrees"
+
+# and a real kill -9 between the two: some kills land between ledger and Placement
+for i in $(seq 1 15); do
+	c=$(uuid)
+	delay=$(od -An -N1 -tu1 /dev/urandom | awk '{ printf "%.3f", 0.02 + $1 * 0.3 / 255 }')
+	timeout -s KILL "$delay" $H reserve --label big --consumer "$c" --placement "$url" --provider host-b >/dev/null 2>&1 || true
+	$H release --consumer "$c" >/dev/null 2>&1 || true
+done
+$H sync --placement "$url" --provider host-b >/dev/null
+held=$(pl GET "/resource_providers/$rp/allocations" | json 'len(d["allocations"])')
+[ "$held" = 0 ] && [ "$($H list --json | grep -c '"state": "free"')" -eq 2 ] &&
+	pass "after 15 reserves killed at random and a sync, ledger and Placement agree (nothing held)" || fail "after kills: $held in Placement"

@@ -1,0 +1,63 @@
+#!/bin/sh
+# A Placement that is down, slow, or answers garbage gives a clear error and
+# changes nothing locally; the token is never printed.
+. "$(dirname "$0")/lib.sh"
+host_config e 1
+$H setup 2>/dev/null
+snapshot() { $H list --json; }
+before=$(snapshot)
+
+# down: a port where nothing listens
+dead=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+c=$(uuid)
+if $H reserve --label e --consumer "$c" --placement "http://127.0.0.1:$dead" --token s3cret-token > "$work/down" 2>&1; then fail "reserve with Placement down succeeded"; fi
+cat "$work/down"
+grep -q "Couldn't connect\|Connection refused\|Failed to connect" "$work/down" && pass "down: the error says it could not connect" || fail "down: unclear error"
+[ "$(snapshot)" = "$before" ] && pass "down: nothing changed locally" || fail "down: local change"
+grep -q s3cret-token "$work/down" && fail "the token was printed" || pass "the token is not printed"
+
+# slow: accepts, never answers
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+conns = []
+end = time.time() + 60
+while time.time() < end:
+    s.settimeout(1)
+    try: conns.append(s.accept()[0])
+    except socket.timeout: pass
+' > "$work/slow.port" &
+slow=$!
+sleep 0.5
+if $H sync --placement "http://127.0.0.1:$(cat "$work/slow.port")" --timeout 2 > "$work/slow" 2>&1; then fail "sync with a silent server succeeded"; fi
+cat "$work/slow"
+grep -qi "timed out\|timeout" "$work/slow" && pass "slow: the error says it timed out" || fail "slow: unclear error"
+kill "$slow" 2>/dev/null || true
+[ "$(snapshot)" = "$before" ] && pass "slow: nothing changed locally" || fail "slow: local change"
+
+# garbage: HTTP 200 with something that is not JSON
+python3 -c '
+import http.server, socketserver, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def reply(self):
+        self.send_response(200); self.send_header("Content-Type", "text/html"); self.end_headers()
+        self.wfile.write(b"<html>I am not Placement</html>")
+    do_GET = do_PUT = do_POST = do_DELETE = reply
+    def log_message(self, *a): pass
+srv = socketserver.TCPServer(("127.0.0.1", 0), H)
+print(srv.server_address[1], flush=True)
+srv.timeout = 30
+for i in range(20): srv.handle_request()
+' > "$work/garbage.port" &
+garbage=$!
+sleep 0.5
+c=$(uuid)
+if $H reserve --label e --consumer "$c" --placement "http://127.0.0.1:$(cat "$work/garbage.port")" > "$work/garbage" 2>&1; then fail "reserve against garbage succeeded"; fi
+cat "$work/garbage"
+grep -q "not JSON" "$work/garbage" && pass "garbage: the error says the answer is not JSON" || fail "garbage: unclear error"
+kill "$garbage" 2>/dev/null || true
+[ "$(snapshot)" = "$before" ] && pass "garbage: nothing changed locally" || fail "garbage: local change"
+
+# and the real one still works
+$H reserve --label e --consumer "$c" --placement "$url" >/dev/null && pass "the real Placement takes the same reserve" || fail "real reserve"
