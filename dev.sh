@@ -29,9 +29,24 @@ ensure_packages() {
 		exit 1
 	fi
 	echo "dev.sh: installing $missing"
+	# no package may start its service here (placement-api's would listen on
+	# every interface): the tests start what they need, on loopback
+	policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' > "$policy"
+		chmod 755 "$policy"
+	fi
 	apt-get update -qq
+	rc=0
 	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null || rc=$?
+	[ -n "$policy" ] && rm -f "$policy"
+	[ $rc -eq 0 ] || exit $rc
+	# and should one have started anyway, stop it
+	if command -v systemctl >/dev/null && systemctl is-active -q placement-api.service 2>/dev/null; then
+		systemctl disable --now placement-api.service
+	fi
 }
 
 # build DIR [configure options]: an out-of-tree build
