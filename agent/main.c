@@ -104,7 +104,7 @@ static int select_regions(const struct inventory *inv, char **targets, int n_tar
 	return 0;
 }
 
-static int read_inventory(struct ndctl_ctx **ret_ctx, struct inventory *inv)
+static int read_inventory(struct ndctl_ctx **ret_ctx, bool check_dax, struct inventory *inv)
 {
 	int r = ndctl_new(ret_ctx);
 
@@ -112,7 +112,7 @@ static int read_inventory(struct ndctl_ctx **ret_ctx, struct inventory *inv)
 		log_error("cannot open libndctl: %s", strerror(-r));
 		return r;
 	}
-	r = inventory_read(*ret_ctx, inv);
+	r = inventory_read(*ret_ctx, check_dax, inv);
 	if (r < 0)
 		log_error("cannot read the persistent memory configuration: %s", strerror(-r));
 	return r;
@@ -156,7 +156,8 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 		}
 	}
 
-	if (read_inventory(&ctx, &inv) < 0)
+	/* planning needs no DAX check: that is for the report below */
+	if (read_inventory(&ctx, false, &inv) < 0)
 		goto out;
 	selected = calloc(inv.n_regions ? inv.n_regions : 1, sizeof(bool));
 	if (!selected)
@@ -195,7 +196,7 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	inventory_clear(&inv);
 	ndctl_unref(ctx);
 	ctx = NULL;
-	if (read_inventory(&ctx, &inv) < 0)
+	if (read_inventory(&ctx, true, &inv) < 0)
 		ret = EXIT_FAILED;
 	r = status_write_file(status_path, &inv, &log);
 	if (r < 0)
@@ -231,7 +232,7 @@ static int cmd_status(struct options *o, int argc, char **argv)
 		log_error("status takes no arguments");
 		return EXIT_USAGE;
 	}
-	if (read_inventory(&ctx, &inv) < 0)
+	if (read_inventory(&ctx, true, &inv) < 0)
 		return EXIT_FAILED;
 	if (o->json) {
 		_cleanup_json_ struct json_object *j = status_to_json(&inv);

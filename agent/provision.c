@@ -206,8 +206,8 @@ static int mount_and_verify(const char *region, const char *name, const char *de
 	return 0;
 }
 
-static int provision_fs(const char *region, const struct plan_ns *pn, const char *blockdev, bool created,
-			bool overwrite, struct apply_log *log)
+static int provision_fs(const char *region, const struct plan_ns *pn, const char *blockdev, bool overwrite,
+			struct apply_log *log)
 {
 	const char *fstype = fs_type_name(pn->policy->filesystem);
 	enum fs_action action = pn->fs;
@@ -248,7 +248,6 @@ static int provision_fs(const char *region, const struct plan_ns *pn, const char
 				     : ", too small for a 2 MiB stripe unit: made without one");
 		}
 	}
-	(void)created;
 	if (!pn->mount)
 		return 0;
 	return mount_and_verify(region, pn->name, blockdev, fstype, pn, log);
@@ -342,7 +341,7 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 			if (created)
 				done(log, "%s: created fsdax namespace \"%s\" (%s, %s)", rname, pn->name, devname,
 				     blockdev ? blockdev : "no block device");
-			r = provision_fs(rname, pn, blockdev, created, plan->overwrite, log);
+			r = provision_fs(rname, pn, blockdev, plan->overwrite, log);
 			if (r < 0)
 				result = r;
 		} else {

@@ -165,7 +165,8 @@ static void fill_devdax(struct ndctl_namespace *ndns, struct ns_state *ns)
 	}
 }
 
-static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mounts, struct ns_state *ns)
+static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mounts, bool check_dax,
+			  struct ns_state *ns)
 {
 	const char *alt = ndctl_namespace_get_alt_name(ndns);
 	struct badblock *bb;
@@ -218,7 +219,8 @@ static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mou
 			ns->mountpoint = strdup(mnt_fs_get_target(fs));
 			ns->fstype = xstrdup_or_null(mnt_fs_get_fstype(fs));
 			ns->has_data = true;
-			ns->dax = mount_dax_in_effect(ns->mountpoint, mnt_fs_get_fs_options(fs));
+			if (check_dax)
+				ns->dax = mount_dax_in_effect(ns->mountpoint, mnt_fs_get_fs_options(fs));
 			return 0;
 		}
 	}
@@ -250,7 +252,8 @@ static bool region_label_capable(struct ndctl_region *region)
 	return count > 0;
 }
 
-static int read_region(struct ndctl_region *region, struct libmnt_table *mounts, struct region_state *rs)
+static int read_region(struct ndctl_region *region, struct libmnt_table *mounts, bool check_dax,
+		       struct region_state *rs)
 {
 	struct ndctl_namespace *ndns;
 	struct ndctl_dimm *dimm;
@@ -331,7 +334,7 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 			return -ENOMEM;
 		rs->namespaces = grown;
 		memset(&rs->namespaces[rs->n_namespaces], 0, sizeof(*grown));
-		r = read_namespace(ndns, mounts, &rs->namespaces[rs->n_namespaces++]);
+		r = read_namespace(ndns, mounts, check_dax, &rs->namespaces[rs->n_namespaces++]);
 		if (r < 0)
 			return r;
 	}
@@ -339,7 +342,7 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 	return 0;
 }
 
-int inventory_read(struct ndctl_ctx *ctx, struct inventory *ret)
+int inventory_read(struct ndctl_ctx *ctx, bool check_dax, struct inventory *ret)
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = mnt_new_table();
 	struct inventory inv = { 0 };
@@ -365,7 +368,7 @@ int inventory_read(struct ndctl_ctx *ctx, struct inventory *ret)
 			}
 			inv.regions = grown;
 			memset(&inv.regions[inv.n_regions], 0, sizeof(*grown));
-			r = read_region(region, mounts, &inv.regions[inv.n_regions++]);
+			r = read_region(region, mounts, check_dax, &inv.regions[inv.n_regions++]);
 			if (r < 0) {
 				inventory_clear(&inv);
 				return r;

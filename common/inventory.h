@@ -75,8 +75,12 @@ struct inventory {
 	size_t n_regions;
 };
 
-/* Read every pmem region with its namespaces, filesystems and mounts. */
-int inventory_read(struct ndctl_ctx *ctx, struct inventory *ret);
+/*
+ * Read every pmem region with its namespaces, filesystems and mounts. With
+ * check_dax, also ask the kernel whether DAX is in effect on each mounted
+ * filesystem (a temporary file in its root): for reports, not for planning.
+ */
+int inventory_read(struct ndctl_ctx *ctx, bool check_dax, struct inventory *ret);
 void inventory_clear(struct inventory *inv);
 
 const struct region_state *inventory_find_region(const struct inventory *inv, unsigned id);

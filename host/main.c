@@ -61,10 +61,14 @@ struct host {
 	struct backing_set set;
 	int lock_fd;
 	char *ledger_path;
+	char *lock_path;
 };
 
+/* Release everything loaded; h can be opened again afterwards. */
 static void host_clear(struct host *h)
 {
+	struct options *o = h->o;
+
 	backings_clear(&h->set);
 	ledger_clear(&h->ledger);
 	inventory_clear(&h->inv);
@@ -74,6 +78,8 @@ static void host_clear(struct host *h)
 	if (h->lock_fd >= 0)
 		close(h->lock_fd);
 	free(h->ledger_path);
+	free(h->lock_path);
+	*h = (struct host){ .o = o, .lock_fd = -EBADF };
 }
 
 static void print_json(struct json_object *o)
@@ -97,7 +103,7 @@ static int read_inventory(struct host *h)
 		log_error("cannot open libndctl: %s", strerror(-r));
 		return r;
 	}
-	r = inventory_read(h->ctx, &h->inv);
+	r = inventory_read(h->ctx, false, &h->inv);
 	if (r < 0)
 		log_error("cannot read the persistent memory configuration: %s", strerror(-r));
 	return r;
@@ -110,7 +116,7 @@ static int read_inventory(struct host *h)
 static int host_open(struct host *h, bool lock)
 {
 	struct errlist errors = { 0 };
-	_cleanup_free_ char *lock_path = NULL, *ledger_error = NULL;
+	_cleanup_free_ char *ledger_error = NULL;
 	int r;
 
 	h->lock_fd = -EBADF;
@@ -122,14 +128,14 @@ static int host_open(struct host *h, bool lock)
 		return EXIT_USAGE;
 
 	if (asprintf(&h->ledger_path, "%s/ledger.json", h->o->state_dir) < 0 ||
-	    asprintf(&lock_path, "%s/lock", h->o->state_dir) < 0)
+	    asprintf(&h->lock_path, "%s/lock", h->o->state_dir) < 0)
 		return EXIT_FAILED;
 	if (lock) {
 		r = mkdir_p_nofollow(h->o->state_dir, 0700);
 		if (r >= 0)
-			r = h->lock_fd = lock_file(lock_path);
+			r = h->lock_fd = lock_file(h->lock_path);
 		if (r < 0) {
-			log_error("cannot lock %s: %s", lock_path, strerror(-r));
+			log_error("cannot lock %s: %s", h->lock_path, strerror(-r));
 			return EXIT_FAILED;
 		}
 	}
@@ -165,6 +171,12 @@ static int save(struct host *h)
 	if (r < 0)
 		log_error("cannot write %s: %s", h->ledger_path, strerror(-r));
 	return r;
+}
+
+/* What the guest gets from a backing: QEMU's minimum label, at least 2 MiB alignment. */
+static int backing_guest_sizes(const struct backing *b, struct guest_sizes *ret)
+{
+	return guest_size_compute(b->size, LABEL_SIZE_MIN, b->align > SZ_2M ? b->align : SZ_2M, ret);
 }
 
 /* ---- discover ---- */
@@ -414,7 +426,7 @@ static int cmd_setup(struct host *h, int argc, char **argv)
 
 		inventory_clear(&h->inv);
 		backings_clear(&h->set);
-		if (inventory_read(h->ctx, &h->inv) < 0 ||
+		if (inventory_read(h->ctx, false, &h->inv) < 0 ||
 		    backings_collect(&h->config, &h->inv, &h->ledger, &h->set, &errors) < 0) {
 			errlist_clear(&errors);
 			return EXIT_FAILED;
@@ -537,13 +549,6 @@ static int cmd_sync(struct host *h, int argc, char **argv)
 		if (h->o->interval <= 0)
 			return r < 0 ? EXIT_FAILED : 0;
 		host_clear(h);
-		{
-			struct options *o = h->o;
-
-			memset(h, 0, sizeof(*h));
-			h->o = o;
-			h->lock_fd = -EBADF;
-		}
 		for (long s = 0; s < h->o->interval && !stop_requested; s++)
 			sleep(1);
 		if (stop_requested)
@@ -644,7 +649,7 @@ static struct json_object *reservation_json(struct host *h, const struct ledger_
 		json_object_object_add(o, "path", b->path ? json_object_new_string(b->path) : NULL);
 		json_object_object_add(o, "numa_node", json_object_new_int(b->numa_node));
 		json_object_object_add(o, "backing_size", json_object_new_uint64(b->size));
-		if (guest_size_compute(b->size, LABEL_SIZE_MIN, b->align > SZ_2M ? b->align : SZ_2M, &sz) == 0) {
+		if (backing_guest_sizes(b, &sz) == 0) {
 			json_object_object_add(o, "target_size", json_object_new_uint64(sz.target));
 			json_object_object_add(o, "label_size", json_object_new_uint64(sz.label));
 			json_object_object_add(o, "guest_size", json_object_new_uint64(sz.guest));
@@ -739,8 +744,7 @@ static int cmd_reserve(struct host *h, int argc, char **argv)
 		struct vnvdimm d = { .id = "vpmem0", .guest_node = h->o->guest_node };
 
 		/* what the hypervisor needs, right away */
-		if (b && b->path &&
-		    guest_size_compute(b->size, LABEL_SIZE_MIN, b->align > SZ_2M ? b->align : SZ_2M, &d.sizes) == 0) {
+		if (b && b->path && backing_guest_sizes(b, &d.sizes) == 0) {
 			_cleanup_strv_free_ char **words = NULL;
 			char *xml = NULL;
 			size_t len = 0;
@@ -799,13 +803,11 @@ static int erase_and_record(struct host *h, const char *uuid)
 
 	/* the ledger may have changed while erasing: reload it under the lock */
 	{
-		_cleanup_free_ char *lock_path = NULL, *err = NULL;
+		_cleanup_free_ char *err = NULL;
 		struct ledger fresh = { 0 };
-		int fd;
+		int fd, saved;
 
-		if (asprintf(&lock_path, "%s/lock", h->o->state_dir) < 0)
-			return -ENOMEM;
-		fd = lock_file(lock_path);
+		fd = lock_file(h->lock_path);
 		if (fd < 0)
 			return fd;
 		if (ledger_load(h->ledger_path, &fresh, &err) < 0 || !(e = ledger_find(&fresh, uuid))) {
@@ -823,10 +825,10 @@ static int erase_and_record(struct host *h, const char *uuid)
 		}
 		ledger_clear(&h->ledger);
 		h->ledger = fresh;
-		r = r == 0 ? ledger_save(h->ledger_path, &h->ledger) : (ledger_save(h->ledger_path, &h->ledger), -EIO);
+		saved = ledger_save(h->ledger_path, &h->ledger);
 		close(fd);
+		return r < 0 ? -EIO : saved;
 	}
-	return r;
 }
 
 /* mark the chosen entries "erasing" under the lock, then erase them without it */
@@ -981,8 +983,7 @@ static int consumer_modules(struct host *h, struct vnvdimm **ret, size_t *ret_n,
 			strv_free(ids);
 			return -ENODEV;
 		}
-		if (asprintf(&ids[n], "vpmem%zu", n) < 0 ||
-		    guest_size_compute(b->size, LABEL_SIZE_MIN, b->align > SZ_2M ? b->align : SZ_2M, &d[n].sizes) < 0) {
+		if (asprintf(&ids[n], "vpmem%zu", n) < 0 || backing_guest_sizes(b, &d[n].sizes) < 0) {
 			free(d);
 			strv_free(ids);
 			return -EINVAL;
