@@ -139,9 +139,6 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (load_policy(o->config, &policy) < 0)
-		return EXIT_USAGE;
-
 	if (!o->dry_run) {
 		if (asprintf(&lock_path, "%s/lock", run_dir()) < 0 || asprintf(&status_path, "%s/status.json", run_dir()) < 0) {
 			ret = EXIT_FAILED;
@@ -154,6 +151,11 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 			log_error("cannot lock %s: %s", lock_path, strerror(r < 0 ? -r : -lock_fd));
 			goto out;
 		}
+	}
+	/* read under the lock: a run queued behind another applies the policy as it is now */
+	if (load_policy(o->config, &policy) < 0) {
+		ret = EXIT_USAGE;
+		goto out;
 	}
 
 	/* planning needs no DAX check: that is for the report below */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,9 +39,10 @@ static int mount_once(const char *source, const char *target, const char *fstype
 	if (mnt_context_set_source(cxt, source) < 0 || mnt_context_set_target(cxt, target) < 0 ||
 	    mnt_context_set_fstype(cxt, fstype) < 0 || mnt_context_set_options(cxt, options) < 0)
 		return -ENOMEM;
-	/* no /sbin/mount.<type> helpers and no fstab lookups: exactly this mount */
+	/* no /sbin/mount.<type> helpers, no fstab lookups, no path resolution: exactly this mount */
 	mnt_context_disable_helpers(cxt, 1);
 	mnt_context_disable_swapmatch(cxt, 1);
+	mnt_context_disable_canonicalize(cxt, 1);
 
 	rc = mnt_context_mount(cxt);
 	r = mnt_context_get_syscall_errno(cxt);
@@ -52,23 +54,32 @@ static int mount_once(const char *source, const char *target, const char *fstype
 	return r > 0 ? -r : (rc < 0 ? rc : -EIO);
 }
 
-int mount_with_dax(const char *source, const char *target, const char *fstype, const char *extra,
-		   char **ret_message)
+int mount_namespace(const char *source, const char *target, const char *fstype, const char *extra, bool dax,
+		    char **ret_message)
 {
 	_cleanup_free_ char *options = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	char where[64];
 	int r;
 
-	r = mkdir_p_nofollow(target, 0755);
-	if (r < 0) {
-		if (ret_message && asprintf(ret_message, "cannot create mountpoint %s: %s", target, strerror(-r)) < 0)
+	/*
+	 * Walk to the mountpoint without following symlinks and mount onto the
+	 * directory that walk opened, through /proc/self/fd (as systemd's
+	 * mount_nofollow() does): a symlink swapped in after the walk cannot
+	 * redirect the mount.
+	 */
+	fd = mkdir_p_nofollow_open(target, 0755);
+	if (fd < 0) {
+		if (ret_message && asprintf(ret_message, "cannot create mountpoint %s: %s", target, strerror(-fd)) < 0)
 			*ret_message = NULL;
-		return r;
+		return fd;
 	}
-	options = mount_build_options(extra, false);
+	snprintf(where, sizeof(where), "/proc/self/fd/%d", fd);
+	options = dax ? mount_build_options(extra, false) : strdup(extra ? extra : "");
 	if (!options)
 		return -ENOMEM;
-	r = mount_once(source, target, fstype, options, ret_message);
-	if (r != -EINVAL)
+	r = mount_once(source, where, fstype, *options ? options : NULL, ret_message);
+	if (r != -EINVAL || !dax)
 		return r;
 
 	/* kernels before 5.8 know only the bare "dax" option */
@@ -80,7 +91,12 @@ int mount_with_dax(const char *source, const char *target, const char *fstype, c
 	options = mount_build_options(extra, true);
 	if (!options)
 		return -ENOMEM;
-	return mount_once(source, target, fstype, options, ret_message);
+	return mount_once(source, where, fstype, options, ret_message);
+}
+
+int unmount_nofollow(const char *target)
+{
+	return umount2(target, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
 }
 
 int xfs_set_extsize_hint(const char *dir, uint32_t extsize)

@@ -15,13 +15,18 @@
 char *mount_build_options(const char *extra, bool legacy_dax);
 
 /*
- * Mount source on target with DAX through libmount, creating target (0755)
- * without following symlinks. dax=always is tried first and the legacy "dax"
- * when the kernel rejects it. Returns 0 or a negative errno; *ret_message
- * gets libmount's explanation on failure.
+ * Mount source on target through libmount, creating target (0755) without
+ * following symlinks and mounting onto the directory that walk opened (no
+ * window for a symlink to be swapped in). With dax, dax=always is tried
+ * first and the legacy "dax" when the kernel rejects it; without (sector
+ * mode), only the extra options. Returns 0 or a negative errno;
+ * *ret_message gets libmount's explanation on failure.
  */
-int mount_with_dax(const char *source, const char *target, const char *fstype, const char *extra,
-		   char **ret_message);
+int mount_namespace(const char *source, const char *target, const char *fstype, const char *extra, bool dax,
+		    char **ret_message);
+
+/* Unmount target without following a symlink there. 0 or a negative errno. */
+int unmount_nofollow(const char *target);
 
 /*
  * Set the extent size hint with inheritance on an XFS directory so that

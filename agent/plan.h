@@ -26,6 +26,7 @@ struct plan_ns {
 	uint64_t size;                /* bytes to create, or the existing size */
 	uint64_t align;               /* the alignment to create it with */
 	const struct ns_state *existing; /* NULL: to be created */
+	bool reconfigure;             /* label-less: give existing (the region's one namespace) the entry's mode */
 	enum fs_action fs;
 	bool mount;                   /* not mounted yet */
 	char *problem;                /* this entry cannot be provisioned, why */
@@ -34,7 +35,6 @@ struct plan_ns {
 struct plan_region {
 	const struct region_state *region;
 	bool init_labels;
-	const struct ns_state *adopt; /* label-less namespace kept as is and mounted */
 	char *error;                  /* the region is left untouched, why */
 	char *notice;                 /* worth telling, not a failure */
 	struct plan_ns *ns;

@@ -156,7 +156,7 @@ static char *path_for(size_t index, const char *key)
 
 static const char *const entry_keys[] = {
 	"name", "region", "mode", "size", "align", "map", "filesystem", "mountpoint", "mount_options",
-	"owner", "group", "permissions", "system_ram",
+	"owner", "group", "permissions", "system_ram", "sector_size",
 };
 
 static bool key_is_known(const char *key, const char *const *keys, size_t n)
@@ -234,8 +234,23 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 			p->mode = NS_MODE_FSDAX;
 		else if (m && strcmp(m, "devdax") == 0)
 			p->mode = NS_MODE_DEVDAX;
+		else if (m && strcmp(m, "sector") == 0)
+			p->mode = NS_MODE_SECTOR;
 		else
-			ENTRY_ERROR("mode", "must be \"fsdax\" or \"devdax\"");
+			ENTRY_ERROR("mode", "must be \"fsdax\", \"devdax\" or \"sector\"");
+	}
+	if (p->mode == NS_MODE_SECTOR)
+		p->sector_size = 4096;
+
+	if (json_object_object_get_ex(obj, "sector_size", &v)) {
+		int64_t n = is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
+
+		if (p->mode != NS_MODE_SECTOR)
+			ENTRY_ERROR("sector_size", "only applies to sector namespaces");
+		else if (n != 512 && n != 4096)
+			ENTRY_ERROR("sector_size", "must be 512 or 4096");
+		else
+			p->sector_size = (unsigned)n;
 	}
 
 	if (json_object_object_get_ex(obj, "size", &v)) {
@@ -250,7 +265,9 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 	if (json_object_object_get_ex(obj, "align", &v)) {
 		uint64_t a = 0;
 
-		if (parse_size_value(v, &a) < 0 || (a != (uint64_t)page_size && a != SZ_2M && a != SZ_1G))
+		if (p->mode == NS_MODE_SECTOR)
+			ENTRY_ERROR("align", "does not apply to sector namespaces");
+		else if (parse_size_value(v, &a) < 0 || (a != (uint64_t)page_size && a != SZ_2M && a != SZ_1G))
 			ENTRY_ERROR("align", "must be the page size (%ld), \"2M\" or \"1G\"", page_size);
 		else {
 			p->align = a;
@@ -261,7 +278,9 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 	if (json_object_object_get_ex(obj, "map", &v)) {
 		const char *m = is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 
-		if (m && strcmp(m, "dev") == 0)
+		if (p->mode == NS_MODE_SECTOR)
+			ENTRY_ERROR("map", "does not apply to sector namespaces");
+		else if (m && strcmp(m, "dev") == 0)
 			p->map = PFN_MAP_DEV;
 		else if (m && strcmp(m, "mem") == 0)
 			p->map = PFN_MAP_MEM;
@@ -272,8 +291,8 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 	if (json_object_object_get_ex(obj, "filesystem", &v)) {
 		const char *f = is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 
-		if (p->mode != NS_MODE_FSDAX)
-			ENTRY_ERROR("filesystem", "only applies to fsdax namespaces");
+		if (!ns_mode_has_filesystem(p->mode))
+			ENTRY_ERROR("filesystem", "only applies to fsdax and sector namespaces");
 		else if (f && strcmp(f, "xfs") == 0)
 			p->filesystem = FS_XFS;
 		else if (f && strcmp(f, "ext4") == 0)
@@ -283,14 +302,14 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 		else
 			ENTRY_ERROR("filesystem", "must be \"xfs\", \"ext4\" or \"none\"");
 	}
-	if (p->mode != NS_MODE_FSDAX)
+	if (!ns_mode_has_filesystem(p->mode))
 		p->filesystem = FS_NONE;
 
 	if (json_object_object_get_ex(obj, "mountpoint", &v)) {
 		const char *problem;
 
-		if (p->mode != NS_MODE_FSDAX || p->filesystem == FS_NONE)
-			ENTRY_ERROR("mountpoint", "only applies to fsdax namespaces with a filesystem");
+		if (!ns_mode_has_filesystem(p->mode) || p->filesystem == FS_NONE)
+			ENTRY_ERROR("mountpoint", "only applies to fsdax and sector namespaces with a filesystem");
 		else if (!is_type(v, json_type_string))
 			ENTRY_ERROR("mountpoint", "must be a string");
 		else if ((problem = mountpoint_problem(json_object_get_string(v))))
@@ -302,8 +321,8 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 	if (json_object_object_get_ex(obj, "mount_options", &v)) {
 		const char *problem;
 
-		if (p->mode != NS_MODE_FSDAX || p->filesystem == FS_NONE)
-			ENTRY_ERROR("mount_options", "only applies to fsdax namespaces with a filesystem");
+		if (!ns_mode_has_filesystem(p->mode) || p->filesystem == FS_NONE)
+			ENTRY_ERROR("mount_options", "only applies to fsdax and sector namespaces with a filesystem");
 		else if (!is_type(v, json_type_string))
 			ENTRY_ERROR("mount_options", "must be a string");
 		else if ((problem = mount_options_problem(json_object_get_string(v))))
@@ -511,7 +530,7 @@ char *ns_policy_mountpoint_for(const struct ns_policy *p, unsigned region_id)
 	_cleanup_free_ char *name = NULL;
 	char *s = NULL;
 
-	if (p->mode != NS_MODE_FSDAX || p->filesystem == FS_NONE)
+	if (!ns_mode_has_filesystem(p->mode) || p->filesystem == FS_NONE)
 		return NULL;
 	if (p->mountpoint) {
 		if (p->region != POLICY_REGION_ANY)

@@ -28,13 +28,14 @@ struct ns_policy {
 	uint64_t align;
 	bool align_set;          /* given in the policy, not defaulted */
 	enum pfn_map map;
-	enum fs_type filesystem; /* fsdax only */
-	char *mountpoint;        /* fsdax only; NULL: /mnt/<name> */
+	enum fs_type filesystem; /* fsdax and sector */
+	char *mountpoint;        /* fsdax and sector; NULL: /mnt/<name> */
 	char *mount_options;     /* extra options, DAX is always added */
 	char *owner;             /* devdax only; NULL: leave as is */
 	char *group;
 	mode_t permissions;      /* POLICY_PERMISSIONS_UNSET: leave as is */
 	bool system_ram;         /* devdax only: online the device as system RAM */
+	unsigned sector_size;    /* sector only: 512 or 4096 */
 	char *source;            /* the file this entry came from */
 };
 

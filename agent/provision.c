@@ -17,6 +17,7 @@
 #include <uuid/uuid.h>
 
 #include "cleanup-libs.h"
+#include "guard.h"
 #include "inventory.h"
 #include "log.h"
 #include "mkfs.h"
@@ -135,68 +136,99 @@ static int devdax_set_access(const char *dev, const struct ns_policy *p, struct 
 	return 0;
 }
 
-static int devdax_to_system_ram(struct ndctl_namespace *ndns, struct apply_log *log, const char *region)
+/* The first device of a devdax namespace, with its path and alignment. */
+static struct daxctl_dev *devdax_device(struct ndctl_namespace *ndns)
 {
 	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
 	struct daxctl_region *dregion = dax ? ndctl_dax_get_daxctl_region(dax) : NULL;
 	struct daxctl_dev *dev;
-	int r;
 
 	if (!dregion)
-		return -ENXIO;
-	daxctl_dev_foreach(dregion, dev) {
-		struct daxctl_memory *mem;
-
-		if (!daxctl_dev_get_size(dev))
-			continue;
-		if (!daxctl_dev_get_memory(dev)) {
-			r = daxctl_dev_disable(dev);
-			if (r == 0)
-				r = daxctl_dev_enable_ram(dev);
-			if (r < 0) {
-				failed(log, "%s: cannot hand %s to the kernel as system RAM: %s", region,
-				       daxctl_dev_get_devname(dev), strerror(-r));
-				return r;
-			}
-		}
-		mem = daxctl_dev_get_memory(dev);
-		if (mem && daxctl_memory_is_online(mem) <= 0) {
-			r = daxctl_memory_online(mem);
-			if (r < 0) {
-				failed(log, "%s: cannot online the memory of %s: %s", region, daxctl_dev_get_devname(dev),
-				       strerror(-r));
-				return r;
-			}
-			done(log, "%s: %s is now system RAM (%d memory blocks onlined)", region,
-			     daxctl_dev_get_devname(dev), r);
-		}
-		return 0;
-	}
-	return -ENXIO;
+		return NULL;
+	daxctl_dev_foreach(dregion, dev)
+		if (daxctl_dev_get_size(dev))
+			return dev;
+	return NULL;
 }
 
-static int mount_and_verify(const char *region, const char *name, const char *dev, const char *fstype,
-			    const struct plan_ns *pn, struct apply_log *log)
+static int devdax_to_system_ram(struct ndctl_namespace *ndns, bool overwrite, struct apply_log *log,
+				const char *region)
 {
-	_cleanup_free_ char *message = NULL;
-	int dax, r;
+	struct daxctl_dev *dev = devdax_device(ndns);
+	struct daxctl_memory *mem;
+	int r;
 
-	r = mount_with_dax(dev, pn->mountpoint, fstype, pn->policy->mount_options, &message);
+	if (!dev)
+		return -ENXIO;
+	if (!daxctl_dev_get_memory(dev)) {
+		_cleanup_free_ char *path = NULL, *what = NULL;
+
+		if (asprintf(&path, "/dev/%s", daxctl_dev_get_devname(dev)) < 0)
+			return -ENOMEM;
+		/* the kernel will use it as memory: whatever it holds is gone */
+		r = guard_may_destroy_daxdev(path, daxctl_dev_get_align(dev), overwrite, &what);
+		if (r < 0) {
+			failed(log, "%s: %s: not handed to the kernel as system RAM (set \"overwrite\": true to give it "
+				    "away, destroying that)",
+			       region, what ? what : strerror(-r));
+			return r;
+		}
+		r = daxctl_dev_disable(dev);
+		if (r == 0)
+			r = daxctl_dev_enable_ram(dev);
+		if (r < 0) {
+			failed(log, "%s: cannot hand %s to the kernel as system RAM: %s", region, daxctl_dev_get_devname(dev),
+			       strerror(-r));
+			return r;
+		}
+	}
+	mem = daxctl_dev_get_memory(dev);
+	if (mem && daxctl_memory_is_online(mem) <= 0) {
+		r = daxctl_memory_online(mem);
+		if (r < 0) {
+			failed(log, "%s: cannot online the memory of %s: %s", region, daxctl_dev_get_devname(dev),
+			       strerror(-r));
+			return r;
+		}
+		done(log, "%s: %s is now system RAM (%d memory blocks onlined)", region, daxctl_dev_get_devname(dev), r);
+	}
+	return 0;
+}
+
+static int mount_and_verify(const char *region, const struct plan_ns *pn, const char *dev, const char *fstype,
+			    const struct ns_state *raw, struct apply_log *log)
+{
+	bool dax = pn->policy->mode == NS_MODE_FSDAX;
+	_cleanup_free_ char *message = NULL;
+	int in_effect, r;
+
+	r = mount_namespace(dev, pn->mountpoint, fstype, pn->policy->mount_options, dax, &message);
 	if (r < 0) {
-		failed(log, "%s: cannot mount \"%s\" (%s) at %s: %s", region, name, dev, pn->mountpoint,
+		failed(log, "%s: cannot mount \"%s\" (%s) at %s: %s", region, pn->name, dev, pn->mountpoint,
 		       message ? message : strerror(-r));
+		/* raw NVDIMM namespaces have no page map, and current kernels refuse DAX on them */
+		if (raw)
+			failed(log, "%s: %s is a label-less raw namespace, which the kernel cannot use for DAX; its "
+				    "%s filesystem is kept as it is (copy the data off, then apply with \"overwrite\": "
+				    "true to make an fsdax namespace of it)",
+			       region, dev, fstype);
 		return r;
 	}
-	dax = mount_dax_in_effect(pn->mountpoint, NULL);
-	if (dax == 0) {
+	if (!dax) {
+		done(log, "%s: mounted \"%s\" (%s, %s) at %s, without DAX (sector mode)", region, pn->name, dev, fstype,
+		     pn->mountpoint);
+		return 0;
+	}
+	in_effect = mount_dax_in_effect(pn->mountpoint, NULL);
+	if (in_effect == 0) {
 		/* a pmem filesystem silently running through the page cache is worse than none */
-		umount2(pn->mountpoint, 0);
-		failed(log, "%s: \"%s\" (%s) mounted at %s without DAX (the kernel turned it off): unmounted",
-		       region, name, dev, pn->mountpoint);
+		r = unmount_nofollow(pn->mountpoint);
+		failed(log, "%s: \"%s\" (%s) mounted at %s without DAX (the kernel turned it off): %s", region,
+		       pn->name, dev, pn->mountpoint, r < 0 ? "and it cannot be unmounted" : "unmounted");
 		return -EOPNOTSUPP;
 	}
-	done(log, "%s: mounted \"%s\" (%s, %s) at %s with DAX%s", region, name, dev, fstype, pn->mountpoint,
-	     dax < 0 ? " (kernel cannot confirm it)" : ", verified");
+	done(log, "%s: mounted \"%s\" (%s, %s) at %s with DAX%s", region, pn->name, dev, fstype, pn->mountpoint,
+	     in_effect < 0 ? " (kernel cannot confirm it)" : ", verified");
 	if (strcmp(fstype, "xfs") == 0) {
 		r = xfs_set_extsize_hint(pn->mountpoint, (uint32_t)DAX_ALIGN_BYTES);
 		if (r < 0)
@@ -206,51 +238,124 @@ static int mount_and_verify(const char *region, const char *name, const char *de
 	return 0;
 }
 
-static int provision_fs(const char *region, const struct plan_ns *pn, const char *blockdev, bool overwrite,
+static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, const char *blockdev, bool overwrite,
 			struct apply_log *log)
 {
-	const char *fstype = fs_type_name(pn->policy->filesystem);
-	enum fs_action action = pn->fs;
+	const char *fstype = fs_type_name(pn->policy->filesystem), *region = pr->region->devname;
+	const struct ns_state *raw = NULL;
 	int r;
 
-	if (action == FS_ACTION_NONE)
+	if (pn->fs == FS_ACTION_NONE)
 		return 0;
 	if (!blockdev) {
 		failed(log, "%s: \"%s\" has no block device", region, pn->name);
 		return -ENODEV;
 	}
-	if (action == FS_ACTION_MKFS) {
-		_cleanup_free_ char *found = NULL, *output = NULL;
-		bool has_data = true, striped = false;
+	if (pn->existing && !pn->reconfigure && pn->existing->mode == NS_MODE_RAW && !region_maps_pages(pr->region))
+		raw = pn->existing;
+	if (pn->fs == FS_ACTION_MKFS) {
+		_cleanup_free_ char *found = NULL, *signatures = NULL, *what = NULL, *output = NULL;
+		bool striped = false;
 
-		/* a new namespace can land on capacity that held an old one: look again */
-		r = probe_block_device(blockdev, &found, &has_data);
-		if (r < 0) {
-			failed(log, "%s: cannot read %s: %s", region, blockdev, strerror(-r));
+		/* a new namespace can land on capacity that held an old one: look again, right before */
+		r = guard_probe_blockdev(blockdev, &found, &signatures, &what);
+		if (r < 0)
 			return r;
-		}
-		if (found && strcmp(found, fstype) == 0 && !overwrite) {
-			action = FS_ACTION_KEEP;
-		} else if (has_data && !overwrite) {
-			failed(log, "%s: %s (\"%s\") already holds %s: not formatted (set \"overwrite\": true to "
-				    "replace it)",
-			       region, blockdev, pn->name, found ? found : "data");
+		if (found && (strcmp(found, fstype) == 0 || guard_signatures_have(signatures, fstype))) {
+			/* what the policy asks for is there: kept, also with overwrite */
+		} else if (what && !overwrite) {
+			failed(log, "%s: %s (\"%s\") holds %s: not formatted (set \"overwrite\": true to replace it)", region,
+			       blockdev, pn->name, what);
 			return -ENOTEMPTY;
 		} else {
-			r = mkfs_run(pn->policy->filesystem, blockdev, overwrite && has_data, &striped, &output);
+			r = mkfs_run(pn->policy->filesystem, blockdev, what != NULL, &striped, &output);
 			if (r < 0) {
 				failed(log, "%s: mkfs.%s on %s failed: %s%s%s", region, fstype, blockdev, strerror(-r),
 				       output ? ": " : "", output ? output : "");
 				return r;
 			}
 			done(log, "%s: made %s on %s (\"%s\")%s", region, fstype, blockdev, pn->name,
-			     striped ? ", 2 MiB stripe aligned"
-				     : ", too small for a 2 MiB stripe unit: made without one");
+			     striped ? ", 2 MiB stripe aligned" : ", too small for a 2 MiB stripe unit: made without one");
 		}
 	}
 	if (!pn->mount)
 		return 0;
-	return mount_and_verify(region, pn->name, blockdev, fstype, pn, log);
+	return mount_and_verify(region, pn, blockdev, fstype, raw, log);
+}
+
+/* The block device (fsdax, sector, raw) or character device (devdax) of a namespace, "/dev/..." or NULL. */
+static int namespace_device(struct ndctl_namespace *ndns, char **ret)
+{
+	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+	struct ndctl_btt *btt = ndctl_namespace_get_btt(ndns);
+	struct daxctl_dev *dev = devdax_device(ndns);
+	const char *name;
+
+	if (pfn)
+		name = ndctl_pfn_get_block_device(pfn);
+	else if (btt)
+		name = ndctl_btt_get_block_device(btt);
+	else if (dev)
+		name = daxctl_dev_get_devname(dev);
+	else
+		name = ndctl_namespace_get_block_device(ndns);
+	*ret = NULL;
+	if (!name || !*name)
+		return 0;
+	return asprintf(ret, "/dev/%s", name) < 0 ? -ENOMEM : 0;
+}
+
+/* Create, reconfigure or find the namespace of one entry; *ret_ndns NULL when it failed (logged). */
+static int provision_namespace(const struct plan *plan, const struct plan_region *pr, const struct plan_ns *pn,
+			       struct ndctl_region *region, struct ndctl_namespace **ret_ndns, struct apply_log *log)
+{
+	const char *rname = pr->region->devname;
+	const struct ns_policy *p = pn->policy;
+	struct nd_namespace_spec spec = {
+		.name = pn->name,
+		.size = pn->size,
+		.mode = p->mode,
+		.align = pn->align,
+		.map = p->map,
+		.sector_size = p->sector_size,
+	};
+	_cleanup_free_ char *devname = NULL, *what = NULL;
+	char s[SIZE_BUF];
+	int r;
+
+	*ret_ndns = NULL;
+	if (pn->existing) {
+		struct ndctl_namespace *ndns = nd_find_namespace(region, pn->existing->devname);
+
+		if (!ndns) {
+			failed(log, "%s: %s vanished", rname, pn->existing->devname);
+			return -ENODEV;
+		}
+		if (!pn->reconfigure) {
+			*ret_ndns = ndns;
+			return 0;
+		}
+		r = nd_namespace_reconfigure(region, ndns, &spec, plan->overwrite, &what);
+		if (r < 0) {
+			failed(log, "%s: %s not made a %s namespace: %s", rname, pn->existing->devname,
+			       ns_mode_name(p->mode), what ? what : strerror(-r));
+			return r;
+		}
+		*ret_ndns = ndns;
+		return 1;
+	}
+	r = nd_namespace_create(region, &spec, &devname);
+	if (r < 0) {
+		failed(log, "%s: cannot create %s namespace \"%s\" of %s: %s", rname, ns_mode_name(p->mode), pn->name,
+		       size_format_human(pn->size, s, sizeof(s)), strerror(-r));
+		return r;
+	}
+	*ret_ndns = nd_find_namespace(region, devname);
+	if (!*ret_ndns) {
+		failed(log, "%s: %s vanished", rname, devname);
+		return -ENODEV;
+	}
+	return 1;
 }
 
 static int apply_region(const struct plan *plan, const struct plan_region *pr, struct apply_log *log)
@@ -266,14 +371,11 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 	}
 
 	if (pr->init_labels) {
-		const char *raw = NULL;
+		_cleanup_free_ char *what = NULL;
 
-		for (size_t i = 0; i < pr->region->n_namespaces; i++)
-			if (pr->region->namespaces[i].blockdev)
-				raw = pr->region->namespaces[i].blockdev;
-		r = nd_region_init_labels(region, plan->overwrite ? NULL : raw);
+		r = nd_region_init_labels(region, plan->overwrite, &what);
 		if (r == -ENOTEMPTY) {
-			failed(log, "%s: %s is no longer empty: labels not initialised", rname, raw);
+			failed(log, "%s: %s: labels not initialised", rname, what);
 			return r;
 		}
 		if (r < 0) {
@@ -291,101 +393,39 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 
 	for (size_t i = 0; i < pr->n_ns; i++) {
 		const struct plan_ns *pn = &pr->ns[i];
-		_cleanup_free_ char *devname = NULL, *blockdev = NULL;
+		_cleanup_free_ char *device = NULL;
 		struct ndctl_namespace *ndns;
-		bool created = false;
+		int changed;
 
 		if (pn->problem) {
 			failed(log, "%s: %s", rname, pn->problem);
 			result = -EIO;
 			continue;
 		}
-		if (pn->existing) {
-			devname = strdup(pn->existing->devname);
-		} else {
-			char s[SIZE_BUF];
-
-			struct nd_namespace_spec spec = {
-				.name = pn->name,
-				.size = pn->size,
-				.mode = pn->policy->mode,
-				.align = pn->align,
-				.map = pn->policy->map,
-			};
-
-			r = nd_namespace_create(region, &spec, &devname);
-			if (r < 0) {
-				failed(log, "%s: cannot create %s namespace \"%s\" of %s: %s", rname,
-				       ns_mode_name(pn->policy->mode), pn->name, size_format_human(pn->size, s, sizeof(s)),
-				       strerror(-r));
-				result = r;
-				continue;
-			}
-			created = true;
-		}
-		if (!devname)
-			return -ENOMEM;
-		ndns = nd_find_namespace(region, devname);
-		if (!ndns) {
-			failed(log, "%s: %s vanished", rname, devname);
-			result = -ENODEV;
+		changed = provision_namespace(plan, pr, pn, region, &ndns, log);
+		if (changed < 0) {
+			result = changed;
 			continue;
 		}
+		if (namespace_device(ndns, &device) < 0)
+			return -ENOMEM;
+		if (changed)
+			done(log, "%s: %s %s namespace \"%s\" (%s, %s)", rname, pn->reconfigure ? "made" : "created",
+			     ns_mode_name(pn->policy->mode), pn->name, ndctl_namespace_get_devname(ndns),
+			     device ? device : "no device");
 
-		if (pn->policy->mode == NS_MODE_FSDAX) {
-			struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
-			const char *bdev = pfn ? ndctl_pfn_get_block_device(pfn) : ndctl_namespace_get_block_device(ndns);
-
-			if (bdev && asprintf(&blockdev, "/dev/%s", bdev) < 0)
-				return -ENOMEM;
-			if (created)
-				done(log, "%s: created fsdax namespace \"%s\" (%s, %s)", rname, pn->name, devname,
-				     blockdev ? blockdev : "no block device");
-			r = provision_fs(rname, pn, blockdev, plan->overwrite, log);
-			if (r < 0)
-				result = r;
-		} else {
-			struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
-			struct daxctl_region *dregion = dax ? ndctl_dax_get_daxctl_region(dax) : NULL;
-			struct daxctl_dev *dev = dregion ? daxctl_dev_get_first(dregion) : NULL;
-			_cleanup_free_ char *chardev = NULL;
-
-			if (dev && asprintf(&chardev, "/dev/%s", daxctl_dev_get_devname(dev)) < 0)
-				return -ENOMEM;
-			if (created)
-				done(log, "%s: created devdax namespace \"%s\" (%s, %s)", rname, pn->name, devname,
-				     chardev ? chardev : "no device");
+		if (pn->policy->mode == NS_MODE_DEVDAX) {
 			if (pn->policy->system_ram)
-				r = devdax_to_system_ram(ndns, log, rname);
-			else if (chardev)
-				r = devdax_set_access(chardev, pn->policy, log, rname);
+				r = devdax_to_system_ram(ndns, plan->overwrite, log, rname);
+			else if (device)
+				r = devdax_set_access(device, pn->policy, log, rname);
 			else
 				r = 0;
-			if (r < 0)
-				result = r;
+		} else {
+			r = provision_fs(pr, pn, device, plan->overwrite, log);
 		}
-	}
-	return result;
-}
-
-static int apply_adopted(const struct plan_region *pr, struct apply_log *log)
-{
-	const char *rname = pr->region->devname;
-	int result = 0;
-
-	for (size_t i = 0; i < pr->n_ns; i++) {
-		const struct plan_ns *pn = &pr->ns[i];
-
-		if (!pn->mount)
-			continue;
-		if (mount_and_verify(rname, pn->name, pr->adopt->blockdev, pr->adopt->fstype, pn, log) < 0) {
-			/* raw namespaces have no page map, and current kernels refuse DAX on them */
-			failed(log, "%s: %s is a label-less raw namespace, which the kernel cannot use for DAX; "
-				    "its %s filesystem is kept as it is (copy the data off, then apply with "
-				    "\"overwrite\": true to re-label the region)",
-			       rname, pr->adopt->blockdev, pr->adopt->fstype);
-			result = -EIO;
-		}
+		if (r < 0)
+			result = r;
 	}
 	return result;
 }
@@ -404,11 +444,6 @@ int provision_apply(const struct plan *plan, struct apply_log *log)
 		}
 		if (pr->notice)
 			log_notice("%s", pr->notice);
-		if (pr->adopt) {
-			if (apply_adopted(pr, log) < 0)
-				result = -EIO;
-			continue;
-		}
 		if (apply_region(plan, pr, log) < 0)
 			result = -EIO;
 	}

@@ -23,6 +23,10 @@ static struct json_object *ns_to_json(const struct ns_state *ns)
 	add_string(o, "mode", ns_mode_name(ns->mode));
 	json_object_object_add(o, "enabled", json_object_new_boolean(ns->enabled));
 	json_object_object_add(o, "size", json_object_new_uint64(ns->size));
+	if (ns->dev_size)
+		json_object_object_add(o, "device_size", json_object_new_uint64(ns->dev_size));
+	if (ns->sector_size)
+		json_object_object_add(o, "sector_size", json_object_new_uint64(ns->sector_size));
 	if (ns->align)
 		json_object_object_add(o, "align", json_object_new_uint64(ns->align));
 	add_string(o, "device", ns->chardev ? ns->chardev : ns->blockdev);
@@ -32,7 +36,11 @@ static struct json_object *ns_to_json(const struct ns_state *ns)
 	}
 	add_string(o, "filesystem", ns->fstype);
 	add_string(o, "mountpoint", ns->mountpoint);
-	json_object_object_add(o, "dax", ns->mountpoint && ns->dax >= 0 ? json_object_new_boolean(ns->dax) : NULL);
+	/* sector mode is never DAX: that is its point, not a failure */
+	json_object_object_add(o, "dax",
+			       ns->mode == NS_MODE_SECTOR ? json_object_new_boolean(false)
+			       : ns->mountpoint && ns->dax >= 0 ? json_object_new_boolean(ns->dax)
+								 : NULL);
 	return o;
 }
 
@@ -46,11 +54,18 @@ struct json_object *status_to_json(const struct inventory *inv)
 				   *nss = json_object_new_array();
 
 		add_string(o, "region", r->devname);
+		add_string(o, "kind", region_kind_name(r->kind));
+		add_string(o, "description", region_kind_describe(r));
+		add_string(o, "provider", r->provider);
+		add_string(o, "persistence_domain", persistence_name(r->persistence));
+		json_object_object_add(o, "synchronous", json_object_new_boolean(!r->async));
+		json_object_object_add(o, "badblocks", json_object_new_uint64(r->badblocks));
 		json_object_object_add(o, "size", json_object_new_uint64(r->size));
 		json_object_object_add(o, "available", json_object_new_uint64(r->available));
 		if (r->align)
 			json_object_object_add(o, "align", json_object_new_uint64(r->align));
 		json_object_object_add(o, "labels", json_object_new_boolean(r->labelled));
+		json_object_object_add(o, "label_area", json_object_new_boolean(r->label_capable));
 		json_object_object_add(o, "enabled", json_object_new_boolean(r->enabled));
 		if (r->numa_node >= 0)
 			json_object_object_add(o, "numa_node", json_object_new_int(r->numa_node));
@@ -81,9 +96,13 @@ void status_print(const struct inventory *inv, FILE *out)
 		const struct region_state *r = &inv->regions[i];
 		char s[SIZE_BUF], a[SIZE_BUF];
 
-		fprintf(out, "%s: %s, %s free, %s%s\n", r->devname, size_format_human(r->size, s, sizeof(s)),
-			size_format_human(r->available, a, sizeof(a)), r->labelled ? "labelled" : "no labels",
+		fprintf(out, "%s: %s, %s, %s free, persistence domain %s, %u bad blocks%s\n", r->devname,
+			region_kind_describe(r), size_format_human(r->size, s, sizeof(s)),
+			size_format_human(r->available, a, sizeof(a)), persistence_name(r->persistence), r->badblocks,
 			r->enabled ? "" : ", disabled");
+		if (r->async)
+			fprintf(out, "  asynchronous: writes persist only when fsync()/msync() flushes them to the host; "
+				     "MAP_SYNC is refused, devdax is not offered\n");
 		if (!r->n_namespaces)
 			continue;
 		fprintf(out, "  %-14s %-12s %-7s %-11s %-13s %-5s %-20s %s\n", "NAMESPACE", "NAME", "MODE", "SIZE",
@@ -94,10 +113,12 @@ void status_print(const struct inventory *inv, FILE *out)
 
 			if (ns->mode == NS_MODE_DEVDAX)
 				dax = ns->system_ram ? "system-ram" : "devdax";
+			else if (ns->mode == NS_MODE_SECTOR)
+				dax = "no (sector)";
 			else if (ns->mountpoint)
 				dax = ns->dax > 0 ? "yes" : ns->dax == 0 ? "NO" : "unknown";
 			fprintf(out, "  %-14s %-12s %-7s %-11s %-13s %-5s %-20s %s\n", ns->devname, or_dash(ns->name),
-				ns_mode_name(ns->mode), size_format_human(ns->size, s, sizeof(s)),
+				ns_mode_name(ns->mode), size_format_human(ns->dev_size ? ns->dev_size : ns->size, s, sizeof(s)),
 				or_dash(ns->chardev ? ns->chardev : ns->blockdev), or_dash(ns->fstype),
 				or_dash(ns->mountpoint), dax);
 		}

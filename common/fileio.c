@@ -106,7 +106,7 @@ int read_file(const char *path, char **ret_data, size_t *ret_len)
 	return 0;
 }
 
-int mkdir_p_nofollow(const char *path, mode_t mode)
+int mkdir_p_nofollow_open(const char *path, mode_t mode)
 {
 	_cleanup_free_ char *copy = NULL;
 	_cleanup_close_ int dfd = -EBADF;
@@ -142,6 +142,16 @@ int mkdir_p_nofollow(const char *path, mode_t mode)
 		close(dfd);
 		dfd = next;
 	}
+	return TAKE_FD(dfd);
+}
+
+int mkdir_p_nofollow(const char *path, mode_t mode)
+{
+	int fd = mkdir_p_nofollow_open(path, mode);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
 	return 0;
 }
 

@@ -23,6 +23,9 @@ int read_file(const char *path, char **ret_data, size_t *ret_len);
  */
 int mkdir_p_nofollow(const char *path, mode_t mode);
 
+/* The same, returning a descriptor of the directory path (O_DIRECTORY), or a negative errno. */
+int mkdir_p_nofollow_open(const char *path, mode_t mode);
+
 /*
  * Open (creating) path and take an exclusive flock on it, waiting for other
  * holders. Returns the fd, which holds the lock until closed, or a negative

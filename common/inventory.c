@@ -16,6 +16,7 @@
 #include "cleanup-libs.h"
 #include "inventory.h"
 #include "daxfs.h"
+#include "guard.h"
 
 static char *xstrdup_or_null(const char *s)
 {
@@ -33,67 +34,6 @@ static char *dev_path(const char *name)
 	return p;
 }
 
-static bool first_mib_is_zero(int fd)
-{
-	static const size_t len = 1024 * 1024;
-	_cleanup_free_ unsigned char *buf = malloc(len);
-	size_t done = 0;
-
-	if (!buf)
-		return false;
-	while (done < len) {
-		ssize_t n = pread(fd, buf + done, len - done, (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	for (size_t i = 0; i < done; i++)
-		if (buf[i])
-			return false;
-	return true;
-}
-
-int probe_block_device(const char *path, char **ret_fstype, bool *ret_has_data)
-{
-	_cleanup_(blkid_free_probep) blkid_probe pr = NULL;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	const char *value = NULL;
-	int r;
-
-	*ret_fstype = NULL;
-	*ret_has_data = false;
-	if (fd < 0)
-		return -errno;
-	pr = blkid_new_probe();
-	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0)
-		return -ENOMEM;
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
-	blkid_probe_enable_partitions(pr, 1);
-	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
-
-	r = blkid_do_safeprobe(pr);
-	if (r == -2) {
-		*ret_fstype = strdup("ambiguous");
-		*ret_has_data = true;
-		return 0;
-	}
-	if (r < 0)
-		return -EIO;
-	if (r == 0) {
-		if (blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0 ||
-		    blkid_probe_lookup_value(pr, "PTTYPE", &value, NULL) == 0)
-			*ret_fstype = strdup(value);
-		*ret_has_data = true;
-		return 0;
-	}
-	*ret_has_data = !first_mib_is_zero(fd);
-	return 0;
-}
-
 static void ns_state_clear(struct ns_state *ns)
 {
 	free(ns->devname);
@@ -102,12 +42,15 @@ static void ns_state_clear(struct ns_state *ns)
 	free(ns->blockdev);
 	free(ns->chardev);
 	free(ns->fstype);
+	free(ns->signatures);
+	free(ns->contents);
 	free(ns->mountpoint);
 }
 
 static void region_state_clear(struct region_state *r)
 {
 	free(r->devname);
+	free(r->provider);
 	strv_free(r->dimms);
 	for (size_t i = 0; i < r->n_dimm_states; i++)
 		free(r->dimm_states[i].devname);
@@ -127,13 +70,23 @@ void inventory_clear(struct inventory *inv)
 
 static enum ns_mode mode_from_ndctl(struct ndctl_namespace *ndns)
 {
-	switch (ndctl_namespace_get_mode(ndns)) {
-	case NDCTL_NS_MODE_FSDAX:
+	/* the personality that claims it; the kernel's "mode" says fsdax for an unclaimed namespace it maps */
+	if (ndctl_namespace_get_pfn(ndns))
 		return NS_MODE_FSDAX;
+	if (ndctl_namespace_get_dax(ndns))
+		return NS_MODE_DEVDAX;
+	if (ndctl_namespace_get_btt(ndns))
+		return NS_MODE_SECTOR;
+	switch (ndctl_namespace_get_mode(ndns)) {
 	case NDCTL_NS_MODE_DEVDAX:
 		return NS_MODE_DEVDAX;
 	case NDCTL_NS_MODE_SECTOR:
 		return NS_MODE_SECTOR;
+	case NDCTL_NS_MODE_FSDAX:
+		/* "memory" without a pfn: a raw namespace whose pages the kernel maps (virtio-pmem, e820) */
+		if (ndctl_namespace_get_block_device(ndns))
+			return NS_MODE_RAW;
+		return NS_MODE_FSDAX;
 	case NDCTL_NS_MODE_RAW:
 		return NS_MODE_RAW;
 	default:
@@ -201,16 +154,33 @@ static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mou
 
 		if (pfn) {
 			ns->align = ndctl_pfn_get_align(pfn);
+			ns->dev_size = ndctl_pfn_get_size(pfn);
 			ns->blockdev = dev_path(ndctl_pfn_get_block_device(pfn));
 		}
 	} else if (ns->mode == NS_MODE_DEVDAX) {
 		fill_devdax(ndns, ns);
+	} else if (ns->mode == NS_MODE_SECTOR) {
+		struct ndctl_btt *btt = ndctl_namespace_get_btt(ndns);
+
+		if (btt) {
+			ns->sector_size = ndctl_btt_get_sector_size(btt);
+			ns->dev_size = ndctl_btt_get_size(btt);
+			ns->blockdev = dev_path(ndctl_btt_get_block_device(btt));
+		}
 	} else if (ns->mode == NS_MODE_RAW) {
+		ns->dev_size = ns->size;
 		ns->blockdev = dev_path(ndctl_namespace_get_block_device(ndns));
 	}
+	if (ns->dev_size == ULLONG_MAX)
+		ns->dev_size = 0;
 
-	if (!ns->blockdev || !ns->enabled || stat(ns->blockdev, &st) < 0 || !S_ISBLK(st.st_mode))
+	if (!ns->blockdev || !ns->enabled || stat(ns->blockdev, &st) < 0 || !S_ISBLK(st.st_mode)) {
+		/* nothing to read: the guard counts it as data */
+		if (ns->mode == NS_MODE_RAW &&
+		    asprintf(&ns->contents, "%s has no readable block device", ns->devname) < 0)
+			return -ENOMEM;
 		return 0;
+	}
 
 	if (mounts) {
 		struct libmnt_fs *fs = mnt_table_find_devno(mounts, st.st_rdev, MNT_ITER_FORWARD);
@@ -218,16 +188,15 @@ static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mou
 		if (fs && mnt_fs_get_target(fs)) {
 			ns->mountpoint = strdup(mnt_fs_get_target(fs));
 			ns->fstype = xstrdup_or_null(mnt_fs_get_fstype(fs));
-			ns->has_data = true;
+			if (asprintf(&ns->contents, "a mounted %s filesystem", ns->fstype ? ns->fstype : "") < 0)
+				return -ENOMEM;
 			if (check_dax)
 				ns->dax = mount_dax_in_effect(ns->mountpoint, mnt_fs_get_fs_options(fs));
 			return 0;
 		}
 	}
-	/* not mounted: look at what is on it; a failed probe counts as data */
-	if (probe_block_device(ns->blockdev, &ns->fstype, &ns->has_data) < 0)
-		ns->has_data = true;
-	return 0;
+	/* not mounted: what is on it, as the data guard sees it */
+	return guard_probe_blockdev(ns->blockdev, &ns->fstype, &ns->signatures, &ns->contents);
 }
 
 static int compare_ns(const void *a, const void *b)
@@ -252,6 +221,50 @@ static bool region_label_capable(struct ndctl_region *region)
 	return count > 0;
 }
 
+static const struct {
+	const char *provider;
+	enum region_kind kind;
+} providers[] = {
+	{ "ACPI.NFIT", REGION_NFIT },
+	{ "virtio-pmem", REGION_VIRTIO },
+	{ "e820", REGION_E820 },
+	{ "papr_scm", REGION_PAPR },
+};
+
+static int read_region_kind(struct ndctl_region *region, struct region_state *rs)
+{
+	const char *provider = ndctl_bus_get_provider(ndctl_region_get_bus(region));
+	struct badblock *bb;
+
+	rs->provider = strdup(provider ? provider : "");
+	if (!rs->provider)
+		return -ENOMEM;
+	rs->kind = REGION_OTHER;
+	for (size_t i = 0; i < ELEMENTSOF(providers); i++)
+		if (strcmp(rs->provider, providers[i].provider) == 0)
+			rs->kind = providers[i].kind;
+	/* virtio-pmem is the one asynchronous kind: the kernel flushes it through the host on fsync */
+	rs->async = rs->kind == REGION_VIRTIO;
+	switch (ndctl_region_get_persistence_domain(region)) {
+	case PERSISTENCE_NONE:
+		rs->persistence = PERSIST_DOMAIN_NONE;
+		break;
+	case PERSISTENCE_MEM_CTRL:
+		rs->persistence = PERSIST_DOMAIN_MEMORY_CONTROLLER;
+		break;
+	case PERSISTENCE_CPU_CACHE:
+		rs->persistence = PERSIST_DOMAIN_CPU_CACHE;
+		break;
+	case PERSISTENCE_UNKNOWN:
+	default:
+		rs->persistence = PERSIST_DOMAIN_UNSPECIFIED;
+		break;
+	}
+	ndctl_region_badblock_foreach(region, bb)
+		rs->badblocks += (unsigned)bb->len;
+	return 0;
+}
+
 static int read_region(struct ndctl_region *region, struct libmnt_table *mounts, bool check_dax,
 		       struct region_state *rs)
 {
@@ -267,6 +280,9 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 	if (!rs->devname)
 		return -ENOMEM;
 	rs->id = ndctl_region_get_id(region);
+	r = read_region_kind(region, rs);
+	if (r < 0)
+		return r;
 	rs->resource = ndctl_region_get_resource(region);
 	if (rs->resource == ULLONG_MAX)
 		rs->resource = 0;
@@ -385,6 +401,59 @@ const struct region_state *inventory_find_region(const struct inventory *inv, un
 		if (inv->regions[i].id == id)
 			return &inv->regions[i];
 	return NULL;
+}
+
+bool region_maps_pages(const struct region_state *region)
+{
+	return region->kind == REGION_VIRTIO || region->kind == REGION_E820 || region->kind == REGION_PAPR;
+}
+
+const char *region_kind_name(enum region_kind kind)
+{
+	switch (kind) {
+	case REGION_NFIT:
+		return "nfit";
+	case REGION_VIRTIO:
+		return "virtio-pmem";
+	case REGION_E820:
+		return "e820";
+	case REGION_PAPR:
+		return "papr_scm";
+	default:
+		return "other";
+	}
+}
+
+const char *region_kind_describe(const struct region_state *region)
+{
+	switch (region->kind) {
+	case REGION_NFIT:
+		if (region->labelled)
+			return "NVDIMM with labels";
+		return region->label_capable ? "NVDIMM, no labels yet" : "NVDIMM without a label area";
+	case REGION_VIRTIO:
+		return "virtio-pmem";
+	case REGION_E820:
+		return "e820 (memmap=)";
+	case REGION_PAPR:
+		return region->labelled ? "papr_scm NVDIMM with labels" : "papr_scm NVDIMM, no labels yet";
+	default:
+		return "persistent memory";
+	}
+}
+
+const char *persistence_name(enum persist_domain p)
+{
+	switch (p) {
+	case PERSIST_DOMAIN_NONE:
+		return "none";
+	case PERSIST_DOMAIN_MEMORY_CONTROLLER:
+		return "memory_controller";
+	case PERSIST_DOMAIN_CPU_CACHE:
+		return "cpu_cache";
+	default:
+		return "unspecified";
+	}
 }
 
 const struct ns_state *region_find_namespace(const struct region_state *region, const char *name)

@@ -19,15 +19,17 @@ struct ns_state {
 	unsigned id;        /* the N of namespaceR.N */
 	char *name;         /* alt name, "" when none */
 	char *uuid;         /* NULL for label-less namespaces */
-	enum ns_mode mode;
+	enum ns_mode mode;  /* NS_MODE_RAW: claimed by no personality (also where the kernel maps its pages) */
 	bool enabled;
-	uint64_t size;
-	uint64_t dev_size;  /* devdax: the device's usable size (less the page map with map=dev) */
+	uint64_t size;      /* the namespace's size */
+	uint64_t dev_size;  /* its device's usable size: less the info block, the page map, the BTT */
 	uint64_t align;
-	char *blockdev;     /* "/dev/pmem0", fsdax and raw */
+	unsigned sector_size; /* sector mode: the BTT's sector size */
+	char *blockdev;     /* "/dev/pmem0" (fsdax, raw), "/dev/pmem0s" (sector) */
 	char *chardev;      /* "/dev/dax0.0", devdax */
-	char *fstype;       /* what libblkid found, NULL for nothing */
-	bool has_data;      /* a signature, or a non-zero byte in the first MiB */
+	char *fstype;       /* what libblkid found (or the mount table says), NULL for nothing */
+	char *signatures;   /* every signature found, comma separated, NULL for none */
+	char *contents;     /* what the data guard found on the block device, NULL: provably empty */
 	char *mountpoint;   /* where it is mounted, NULL when not */
 	int dax;            /* when mounted: 1 DAX in effect, 0 not, -1 unknown */
 	bool system_ram;    /* devdax handed to the kernel as memory */
@@ -46,9 +48,30 @@ struct dimm_state {
 
 #define MAX_ALIGNMENTS 8
 
+/* Where a region comes from: the bus provider. */
+enum region_kind {
+	REGION_NFIT,        /* ACPI NFIT NVDIMMs: QEMU -device nvdimm, libvirt model='nvdimm' */
+	REGION_VIRTIO,      /* virtio-pmem: asynchronous, flushed through the host */
+	REGION_E820,        /* legacy memmap=nn!ss (type-12) memory */
+	REGION_PAPR,        /* IBM POWER papr_scm */
+	REGION_OTHER,       /* of_pmem and anything newer */
+};
+
+enum persist_domain {
+	PERSIST_DOMAIN_UNSPECIFIED,    /* the kernel does not say (virtio-pmem, e820, NFIT without capabilities) */
+	PERSIST_DOMAIN_NONE,
+	PERSIST_DOMAIN_MEMORY_CONTROLLER,
+	PERSIST_DOMAIN_CPU_CACHE,
+};
+
 struct region_state {
 	char *devname;      /* "region0" */
 	unsigned id;
+	enum region_kind kind;
+	char *provider;     /* the bus provider, "ACPI.NFIT", "virtio-pmem", "e820", ... */
+	enum persist_domain persistence;
+	bool async;         /* writes persist only when flushed to the host (fsync/msync) */
+	unsigned badblocks; /* known bad 512-byte sectors in the region */
 	uint64_t resource;  /* physical start address, 0 when unknown */
 	uint64_t size;
 	uint64_t available;
@@ -86,11 +109,12 @@ void inventory_clear(struct inventory *inv);
 const struct region_state *inventory_find_region(const struct inventory *inv, unsigned id);
 const struct ns_state *region_find_namespace(const struct region_state *region, const char *name);
 
-/*
- * Probe a block device: *ret_fstype gets libblkid's TYPE (or PTTYPE for a
- * partition table, "ambiguous" when several signatures match), *ret_has_data
- * is true when anything was found or the first MiB holds a non-zero byte.
- */
-int probe_block_device(const char *path, char **ret_fstype, bool *ret_has_data);
+/* True when the kernel maps a raw namespace's pages itself (virtio-pmem, e820, papr_scm): DAX works on it. */
+bool region_maps_pages(const struct region_state *region);
+
+/* "NFIT NVDIMM with labels", "NFIT NVDIMM, label-less", "virtio-pmem", "e820", ... */
+const char *region_kind_describe(const struct region_state *region);
+const char *region_kind_name(enum region_kind kind);
+const char *persistence_name(enum persist_domain p);
 
 #endif

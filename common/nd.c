@@ -18,6 +18,11 @@ const char *ns_mode_name(enum ns_mode mode)
 	return mode_names[mode];
 }
 
+bool ns_mode_has_filesystem(enum ns_mode mode)
+{
+	return mode == NS_MODE_FSDAX || mode == NS_MODE_SECTOR;
+}
+
 enum ns_mode ns_mode_from_name(const char *name)
 {
 	for (unsigned i = NS_MODE_RAW; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)

@@ -19,6 +19,8 @@ enum pfn_map {
 };
 
 const char *ns_mode_name(enum ns_mode mode);
+/* fsdax and sector namespaces are block devices that carry a filesystem */
+bool ns_mode_has_filesystem(enum ns_mode mode);
 enum ns_mode ns_mode_from_name(const char *name);
 const char *pfn_map_name(enum pfn_map map);
 

@@ -5,12 +5,15 @@
  * guest agent and the host companion. Callers hold their lock around these.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "cleanup-libs.h"
-#include "inventory.h"
+#include "guard.h"
 #include "ndops.h"
 
 /*
@@ -41,20 +44,15 @@ struct ndctl_namespace *nd_find_namespace(struct ndctl_region *region, const cha
 }
 
 /* ndctl's own sequence (ndctl/namespace.c: namespace_prep_reconfig / autolabel) */
-int nd_region_init_labels(struct ndctl_region *region, const char *raw_blockdev)
+int nd_region_init_labels(struct ndctl_region *region, bool overwrite, char **ret_what)
 {
 	struct ndctl_dimm *dimm;
 	int r = 0;
 
-	/* last look before the labels are written: the raw namespace must still be empty */
-	if (raw_blockdev) {
-		_cleanup_free_ char *fstype = NULL;
-		bool has_data = true;
-
-		r = probe_block_device(raw_blockdev, &fstype, &has_data);
-		if (r < 0 || has_data)
-			return -ENOTEMPTY;
-	}
+	/* last look before the labels are written: labels replace every namespace the region has */
+	r = guard_may_destroy_region(region, overwrite, ret_what);
+	if (r < 0)
+		return r;
 
 	r = ndctl_region_disable_invalidate(region);
 	if (r < 0)
@@ -116,7 +114,9 @@ static struct ndctl_namespace *region_idle_namespace(struct ndctl_region *region
 	return NULL;
 }
 
-static int setup_pfn(struct ndctl_region *region, struct ndctl_namespace *ndns, const struct nd_namespace_spec *spec)
+/* Claim ndns with the region's pfn (fsdax), dax (devdax) or btt (sector) seed. */
+static int setup_personality(struct ndctl_region *region, struct ndctl_namespace *ndns,
+			     const struct nd_namespace_spec *spec)
 {
 	enum ndctl_pfn_loc loc = spec->map == PFN_MAP_MEM ? NDCTL_PFN_LOC_RAM : NDCTL_PFN_LOC_PMEM;
 	uint64_t align = spec->align;
@@ -124,6 +124,19 @@ static int setup_pfn(struct ndctl_region *region, struct ndctl_namespace *ndns, 
 	int r;
 
 	uuid_generate(uu);
+	if (spec->mode == NS_MODE_SECTOR) {
+		struct ndctl_btt *btt = ndctl_region_get_btt_seed(region);
+
+		if (!btt)
+			return -ENXIO;
+		if ((r = ndctl_btt_set_uuid(btt, uu)) < 0 || (r = ndctl_btt_set_sector_size(btt, spec->sector_size)) < 0 ||
+		    (r = ndctl_btt_set_namespace(btt, ndns)) < 0)
+			return r;
+		r = ndctl_btt_enable(btt);
+		if (r < 0)
+			ndctl_btt_set_namespace(btt, NULL);
+		return r;
+	}
 	if (spec->mode == NS_MODE_FSDAX) {
 		struct ndctl_pfn *pfn = ndctl_region_get_pfn_seed(region);
 
@@ -154,6 +167,28 @@ static int setup_pfn(struct ndctl_region *region, struct ndctl_namespace *ndns, 
 	}
 }
 
+static enum ndctl_namespace_mode enforce_mode(enum ns_mode mode)
+{
+	switch (mode) {
+	case NS_MODE_DEVDAX:
+		return NDCTL_NS_MODE_DEVDAX;
+	case NS_MODE_SECTOR:
+		return NDCTL_NS_MODE_SECTOR;
+	default:
+		return NDCTL_NS_MODE_FSDAX;
+	}
+}
+
+static bool namespace_supports_sector_size(struct ndctl_namespace *ndns, unsigned sector_size)
+{
+	int n = ndctl_namespace_get_num_sector_sizes(ndns);
+
+	for (int i = 0; i < n; i++)
+		if (ndctl_namespace_get_supported_sector_size(ndns, i) == sector_size)
+			return true;
+	return false;
+}
+
 /* libndctl's seed sequence: uuid, alt name, size (uuid before size), mode, then the pfn or dax seed */
 int nd_namespace_create(struct ndctl_region *region, const struct nd_namespace_spec *spec, char **ret_devname)
 {
@@ -167,8 +202,12 @@ int nd_namespace_create(struct ndctl_region *region, const struct nd_namespace_s
 	if ((r = ndctl_namespace_set_uuid(ndns, uu)) < 0 || (r = ndctl_namespace_set_alt_name(ndns, spec->name)) < 0 ||
 	    (r = ndctl_namespace_set_size(ndns, spec->size)) < 0)
 		goto fail;
-	ndctl_namespace_set_enforce_mode(ndns, spec->mode == NS_MODE_DEVDAX ? NDCTL_NS_MODE_DEVDAX : NDCTL_NS_MODE_FSDAX);
-	r = setup_pfn(region, ndns, spec);
+	/* the label records the sector size a btt is made with (ndctl does the same) */
+	if (spec->mode == NS_MODE_SECTOR && namespace_supports_sector_size(ndns, spec->sector_size) &&
+	    (r = ndctl_namespace_set_sector_size(ndns, spec->sector_size)) < 0)
+		goto fail;
+	ndctl_namespace_set_enforce_mode(ndns, enforce_mode(spec->mode));
+	r = setup_personality(region, ndns, spec);
 	if (r < 0)
 		goto fail;
 	*ret_devname = strdup(ndctl_namespace_get_devname(ndns));
@@ -177,5 +216,74 @@ fail:
 	/* leave no half-made namespace behind */
 	ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
 	ndctl_namespace_delete(ndns);
+	return r;
+}
+
+/*
+ * Wipe the info block of a previous personality, as ndctl does before it
+ * reconfigures: with the personality probes switched off (force_raw) the
+ * block device is the bare namespace, whose first 8 KiB hold every info
+ * block (pfn, dax, btt 1.1 at 4 KiB, btt 2.0 at 0). Otherwise the kernel
+ * would bring the old personality back on the next enable.
+ */
+static int wipe_info_blocks(struct ndctl_namespace *ndns)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ void *zeros = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	const char *bdev;
+	int r;
+
+	r = ndctl_namespace_set_raw_mode(ndns, 1);
+	if (r < 0)
+		return r;
+	r = ndctl_namespace_enable(ndns);
+	bdev = ndctl_namespace_get_block_device(ndns);
+	if (r < 0 || !bdev || !*bdev || asprintf(&path, "/dev/%s", bdev) < 0) {
+		r = r < 0 ? r : -ENODEV;
+		goto out;
+	}
+	if (posix_memalign(&zeros, 4096, 8192) != 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memset(zeros, 0, 8192);
+	fd = open(path, O_RDWR | O_DIRECT | O_EXCL | O_CLOEXEC);
+	if (fd < 0 || pwrite(fd, zeros, 8192, 0) != 8192 || fsync(fd) < 0)
+		r = -errno;
+out:
+	ndctl_namespace_set_raw_mode(ndns, 0);
+	ndctl_namespace_disable_invalidate(ndns);
+	return r;
+}
+
+int nd_namespace_reconfigure(struct ndctl_region *region, struct ndctl_namespace *ndns,
+			     const struct nd_namespace_spec *spec, bool overwrite, char **ret_what)
+{
+	bool claimed = ndctl_namespace_get_pfn(ndns) || ndctl_namespace_get_dax(ndns) || ndctl_namespace_get_btt(ndns);
+	int r;
+
+	r = guard_may_destroy_namespace(ndns, overwrite, ret_what);
+	if (r < 0)
+		return r;
+	/* refuses while the device is open (mounted, in use), as ndctl does */
+	r = ndctl_namespace_disable_safe(ndns);
+	if (r < 0)
+		return r;
+	r = ndctl_namespace_disable_invalidate(ndns);
+	if (r < 0)
+		return r;
+	/* label-less namespaces keep no mode: the kernel refuses to record it, and says so */
+	ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
+	if (claimed || overwrite) {
+		r = wipe_info_blocks(ndns);
+		if (r < 0)
+			return r;
+	}
+	ndctl_namespace_set_enforce_mode(ndns, enforce_mode(spec->mode));
+	r = setup_personality(region, ndns, spec);
+	if (r < 0)
+		/* leave it usable as it now is, a raw namespace, rather than disabled */
+		ndctl_namespace_enable(ndns);
 	return r;
 }

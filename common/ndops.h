@@ -2,6 +2,7 @@
 #ifndef VPMEM_NDOPS_H
 #define VPMEM_NDOPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nd.h"
@@ -11,11 +12,12 @@ struct ndctl_region;
 struct ndctl_namespace;
 
 struct nd_namespace_spec {
-	const char *name;   /* the label's alt name */
-	uint64_t size;      /* already aligned by the caller */
-	enum ns_mode mode;  /* NS_MODE_FSDAX or NS_MODE_DEVDAX */
-	uint64_t align;
-	enum pfn_map map;
+	const char *name;   /* the label's alt name (labelled regions) */
+	uint64_t size;      /* already aligned by the caller (labelled regions) */
+	enum ns_mode mode;  /* NS_MODE_FSDAX, NS_MODE_DEVDAX or NS_MODE_SECTOR */
+	uint64_t align;     /* fsdax, devdax */
+	enum pfn_map map;   /* fsdax, devdax */
+	unsigned sector_size; /* sector */
 };
 
 struct ndctl_region *nd_find_region(struct ndctl_ctx *ctx, unsigned id);
@@ -24,11 +26,12 @@ struct ndctl_namespace *nd_find_namespace(struct ndctl_region *region, const cha
 /*
  * Initialise the labels of every DIMM of a label-less region, as ndctl
  * init-labels does (disable the region, v1.2 labels or v1.1 for kernels that
- * want them, enable it). raw_blockdev, when given, is probed right before and
- * must hold nothing (-ENOTEMPTY otherwise). DIMMs whose labels are already
- * valid are left alone. 0 or a negative errno.
+ * want them, enable it). The data guard looks at every namespace of the
+ * region right before: unless overwrite, they must all be provably empty
+ * (-ENOTEMPTY otherwise, *ret_what saying what is there). DIMMs whose labels
+ * are already valid are left alone. 0 or a negative errno.
  */
-int nd_region_init_labels(struct ndctl_region *region, const char *raw_blockdev);
+int nd_region_init_labels(struct ndctl_region *region, bool overwrite, char **ret_what);
 
 /*
  * Create a namespace with libndctl's seed sequence: uuid, alt name, size, then
@@ -37,5 +40,15 @@ int nd_region_init_labels(struct ndctl_region *region, const char *raw_blockdev)
  * 0 or a negative errno (-EAGAIN: no idle namespace seed).
  */
 int nd_namespace_create(struct ndctl_region *region, const struct nd_namespace_spec *spec, char **ret_devname);
+
+/*
+ * Give an existing namespace (the one namespace of a label-less region) the
+ * mode of spec, as ndctl create-namespace -e does: the data guard first
+ * (unless overwrite, it must be provably empty: -ENOTEMPTY, *ret_what),
+ * then disable it, wipe the info block of a previous personality, and set up
+ * the pfn, dax or btt seed. 0 or a negative errno.
+ */
+int nd_namespace_reconfigure(struct ndctl_region *region, struct ndctl_namespace *ndns,
+			     const struct nd_namespace_spec *spec, bool overwrite, char **ret_what);
 
 #endif

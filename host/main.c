@@ -390,15 +390,12 @@ static int cmd_setup(struct host *h, int argc, char **argv)
 				continue;
 			}
 			if (!ndctl_region_get_nstype(region) || ndctl_region_get_nstype(region) != ND_DEVICE_NAMESPACE_PMEM) {
-				const char *raw = NULL;
+				_cleanup_free_ char *what = NULL;
 
-				for (size_t n = 0; n < rs->n_namespaces; n++)
-					if (rs->namespaces[n].blockdev)
-						raw = rs->namespaces[n].blockdev;
-				r = nd_region_init_labels(region, raw);
+				r = nd_region_init_labels(region, false, &what);
 				if (r < 0) {
 					log_error("%s: labels not initialised: %s", rs->devname,
-						  r == -ENOTEMPTY ? "its label-less namespace holds data" : strerror(-r));
+						  r == -ENOTEMPTY ? what : strerror(-r));
 					return EXIT_FAILED;
 				}
 				log_notice("%s: initialised namespace labels", rs->devname);

@@ -12,5 +12,6 @@ Suite *mount_suite(void);
 Suite *status_suite(void);
 Suite *common_suite(void);
 Suite *host_suite(void);
+Suite *guard_suite(void);
 
 #endif

@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(sr, status_suite());
 	srunner_add_suite(sr, common_suite());
 	srunner_add_suite(sr, host_suite());
+	srunner_add_suite(sr, guard_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -141,7 +141,7 @@ START_TEST(test_rerun_keeps_everything)
 {
 	struct ns_state ns = {
 		.devname = "namespace0.0", .name = "pmem0", .mode = NS_MODE_FSDAX, .enabled = true,
-		.size = UINT64_C(2136997888), .blockdev = "/dev/pmem0", .fstype = "xfs", .has_data = true,
+		.size = UINT64_C(2136997888), .blockdev = "/dev/pmem0", .fstype = "xfs", .contents = "a mounted xfs filesystem",
 		.mountpoint = "/mnt/pmem0", .dax = 1,
 	};
 	struct region_state r = labelled_region(0, &ns, 1);
@@ -171,7 +171,7 @@ START_TEST(test_existing_conflicts)
 {
 	struct ns_state ns = {
 		.devname = "namespace0.0", .name = "pmem0", .mode = NS_MODE_FSDAX, .enabled = true,
-		.size = SZ_1G, .blockdev = "/dev/pmem0", .fstype = "ext4", .has_data = true,
+		.size = SZ_1G, .blockdev = "/dev/pmem0", .fstype = "ext4", .contents = "an ext4 signature",
 	};
 	struct region_state r = labelled_region(SZ_1G, &ns, 1);
 	struct policy p = parse("{}");
@@ -179,7 +179,7 @@ START_TEST(test_existing_conflicts)
 
 	/* another filesystem: refused, never reformatted */
 	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
-	ck_assert(strstr(plan.regions[0].ns[0].problem, "holds ext4, not xfs"));
+	ck_assert(strstr(plan.regions[0].ns[0].problem, "holds an ext4 signature, not xfs"));
 	ck_assert(plan_has_failures(&plan));
 	plan_clear(&plan);
 	policy_clear(&p);
@@ -195,15 +195,16 @@ START_TEST(test_existing_conflicts)
 
 	/* data without a signature is data too */
 	ns.fstype = NULL;
+	ns.contents = "non-zero bytes in its first MiB (at offset 512)";
 	p = parse("{}");
 	plan = build(&p, &r, 1);
 	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
-	ck_assert(strstr(plan.regions[0].ns[0].problem, "holds data"));
+	ck_assert(strstr(plan.regions[0].ns[0].problem, "holds non-zero bytes"));
 	plan_clear(&plan);
 	policy_clear(&p);
 
 	/* an empty namespace gets its filesystem */
-	ns.has_data = false;
+	ns.contents = NULL;
 	p = parse("{}");
 	plan = build(&p, &r, 1);
 	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_MKFS);
@@ -229,37 +230,40 @@ START_TEST(test_labelless_with_data)
 
 	r.namespaces = &raw;
 
-	/* a filesystem the policy asks for: adopted, mounted, labels untouched */
+	/* a filesystem the policy asks for: kept, mounted, labels untouched */
 	raw.fstype = "xfs";
-	raw.has_data = true;
+	raw.contents = "an xfs signature";
 	p = parse("{}");
 	plan = build(&p, &r, 1);
 	ck_assert(!plan.regions[0].init_labels);
-	ck_assert_ptr_eq(plan.regions[0].adopt, &raw);
+	ck_assert_ptr_null(plan.regions[0].error);
 	ck_assert_uint_eq(plan.regions[0].n_ns, 1);
+	ck_assert_ptr_eq(plan.regions[0].ns[0].existing, &raw);
+	ck_assert(!plan.regions[0].ns[0].reconfigure);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_KEEP);
 	ck_assert(plan.regions[0].ns[0].mount);
 	ck_assert_str_eq(plan.regions[0].ns[0].mountpoint, "/mnt/pmem0");
-	ck_assert_ptr_nonnull(plan.regions[0].notice);
-	ck_assert(!plan_has_failures(&plan));
 	plan_clear(&plan);
 	policy_clear(&p);
 
 	/* a filesystem nobody asked for: kept, reported */
 	raw.fstype = "ext4";
+	raw.contents = "an ext4 signature";
 	p = parse("{}");
 	plan = build(&p, &r, 1);
 	ck_assert(!plan.regions[0].init_labels);
-	ck_assert_ptr_null(plan.regions[0].adopt);
-	ck_assert(strstr(plan.regions[0].error, "no policy entry asks for"));
+	ck_assert(strstr(plan.regions[0].error, "holds an ext4 signature: left as it is"));
+	ck_assert(plan_has_failures(&plan));
 	plan_clear(&plan);
 	policy_clear(&p);
 
-	/* unknown data: kept, reported */
+	/* unknown data, or a device that cannot be read: kept, reported */
 	raw.fstype = NULL;
+	raw.contents = "a read error in its first MiB: Input/output error";
 	p = parse("{}");
 	plan = build(&p, &r, 1);
 	ck_assert(!plan.regions[0].init_labels);
-	ck_assert(strstr(plan.regions[0].error, "holds data"));
+	ck_assert(strstr(plan.regions[0].error, "a read error in its first MiB"));
 	plan_clear(&plan);
 	policy_clear(&p);
 
@@ -271,14 +275,186 @@ START_TEST(test_labelless_with_data)
 	ck_assert_ptr_null(plan.regions[0].error);
 	plan_clear(&plan);
 	policy_clear(&p);
+}
+END_TEST
 
-	/* no label area: nothing can be done */
-	raw.has_data = false;
-	r.label_capable = false;
+/* The data loss this guard exists for: a label-less devdax personality holding data on a label-capable DIMM. */
+START_TEST(test_labelless_personality_is_data)
+{
+	struct ns_state ns = {
+		.devname = "namespace0.0", .name = "", .mode = NS_MODE_DEVDAX, .enabled = true,
+		.size = REGION_SIZE, .chardev = "/dev/dax0.0",
+	};
+	struct region_state r = fresh_region();
+	struct policy p;
+	struct plan plan;
+
+	r.namespaces = &ns;
 	p = parse("{}");
 	plan = build(&p, &r, 1);
 	ck_assert(!plan.regions[0].init_labels);
-	ck_assert(strstr(plan.regions[0].error, "no label area"));
+	ck_assert_ptr_nonnull(plan.regions[0].error);
+	ck_assert(strstr(plan.regions[0].error, "namespace0.0 is a devdax namespace, the policy asks for fsdax"));
+	ck_assert(plan_has_failures(&plan));
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* the policy asks for what is there: kept as it is, no labels */
+	p = parse("{\"namespaces\": [{\"name\": \"fast\", \"mode\": \"devdax\"}]}");
+	plan = build(&p, &r, 1);
+	ck_assert(!plan.regions[0].init_labels);
+	ck_assert_ptr_null(plan.regions[0].error);
+	ck_assert_ptr_eq(plan.regions[0].ns[0].existing, &ns);
+	ck_assert(!plan.regions[0].ns[0].reconfigure);
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* so with overwrite too: what the policy asks for is never destroyed */
+	p = parse("{\"overwrite\": true, \"namespaces\": [{\"name\": \"fast\", \"mode\": \"devdax\"}]}");
+	plan = build(&p, &r, 1);
+	ck_assert(!plan.regions[0].init_labels);
+	ck_assert(!plan.regions[0].ns[0].reconfigure);
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* a sector namespace is never re-labelled without overwrite */
+	ns.mode = NS_MODE_SECTOR;
+	ns.chardev = NULL;
+	ns.blockdev = "/dev/pmem0s";
+	p = parse("{}");
+	plan = build(&p, &r, 1);
+	ck_assert(!plan.regions[0].init_labels);
+	ck_assert(strstr(plan.regions[0].error, "is a sector namespace"));
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+static struct region_state label_less_region(enum region_kind kind, struct ns_state *ns)
+{
+	struct region_state r = fresh_region();
+
+	r.kind = kind;
+	r.label_capable = false;
+	r.dimms = kind == REGION_NFIT ? dimms0 : NULL;
+	r.async = kind == REGION_VIRTIO;
+	r.namespaces = ns;
+	return r;
+}
+
+START_TEST(test_label_less_shapes)
+{
+	static const enum region_kind kinds[] = { REGION_NFIT, REGION_VIRTIO, REGION_E820 };
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct ns_state raw = raw_ns;
+		struct region_state r = label_less_region(kinds[k], &raw);
+		struct policy p = parse("{}");
+		struct plan plan = build(&p, &r, 1);
+		struct plan_ns *pn = &plan.regions[0].ns[0];
+
+		/* fresh: the one namespace gets the fsdax personality, then xfs */
+		ck_assert_ptr_null(plan.regions[0].error);
+		ck_assert(!plan.regions[0].init_labels);
+		ck_assert_ptr_eq(pn->existing, &raw);
+		ck_assert(pn->reconfigure);
+		ck_assert_uint_eq(pn->size, REGION_SIZE);
+		ck_assert_int_eq(pn->fs, FS_ACTION_MKFS);
+		ck_assert(pn->mount);
+		plan_clear(&plan);
+
+		/* reconfigured: recognised by its mode, nothing to do but mount */
+		raw.mode = NS_MODE_FSDAX;
+		raw.fstype = "xfs";
+		raw.contents = "an xfs signature";
+		plan = build(&p, &r, 1);
+		pn = &plan.regions[0].ns[0];
+		ck_assert(!pn->reconfigure);
+		ck_assert_int_eq(pn->fs, FS_ACTION_KEEP);
+		ck_assert(pn->mount);
+		plan_clear(&plan);
+		policy_clear(&p);
+
+		/* one namespace over the whole region: a second entry or a smaller size is refused */
+		raw = raw_ns;
+		p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"filesystem\": \"ext4\"},"
+			  " {\"name\": \"b\", \"region\": 0, \"filesystem\": \"ext4\", \"size\": \"64M\"}]}");
+		plan = build(&p, &r, 1);
+		ck_assert(strstr(plan.regions[0].error, "is label-less: one namespace over the whole region, but the "
+							"policy has 2 entries"));
+		plan_clear(&plan);
+		policy_clear(&p);
+		p = parse("{\"namespaces\": [{\"name\": \"a\", \"size\": \"1G\"}]}");
+		plan = build(&p, &r, 1);
+		ck_assert(strstr(plan.regions[0].error, "one namespace over the whole region (2.00 GiB)"));
+		plan_clear(&plan);
+		policy_clear(&p);
+
+		/* sector: a btt over the whole region, mounted without DAX */
+		p = parse("{\"namespaces\": [{\"name\": \"journal\", \"mode\": \"sector\", \"sector_size\": 512,"
+			  " \"filesystem\": \"ext4\"}]}");
+		plan = build(&p, &r, 1);
+		pn = &plan.regions[0].ns[0];
+		ck_assert_ptr_null(plan.regions[0].error);
+		ck_assert(pn->reconfigure);
+		ck_assert_uint_eq(pn->align, 0);
+		ck_assert_int_eq(pn->fs, FS_ACTION_MKFS);
+		ck_assert_str_eq(pn->mountpoint, "/mnt/journal0");
+		plan_clear(&plan);
+		policy_clear(&p);
+	}
+}
+END_TEST
+
+START_TEST(test_virtio_pmem)
+{
+	struct ns_state raw = raw_ns;
+	struct region_state r = label_less_region(REGION_VIRTIO, &raw);
+	struct policy p;
+	struct plan plan;
+
+	/* asynchronous: devdax and system RAM are refused, with the reason */
+	p = parse("{\"namespaces\": [{\"name\": \"fast\", \"mode\": \"devdax\"}]}");
+	plan = build(&p, &r, 1);
+	ck_assert(strstr(plan.regions[0].error, "is virtio-pmem, which is asynchronous"));
+	ck_assert_uint_eq(plan.regions[0].n_ns, 0);
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* a filesystem made on the raw device by hand: the kernel maps its pages, so it is kept and mounted */
+	raw.fstype = "ext4";
+	raw.contents = "an ext4 signature";
+	p = parse("{\"overwrite\": true, \"namespaces\": [{\"name\": \"data\", \"filesystem\": \"ext4\"}]}");
+	plan = build(&p, &r, 1);
+	ck_assert_ptr_null(plan.regions[0].error);
+	ck_assert(!plan.regions[0].ns[0].reconfigure);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_KEEP);
+	ck_assert(plan.regions[0].ns[0].mount);
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_overwrite_keeps_asked_filesystem)
+{
+	struct ns_state ns = {
+		.devname = "namespace0.0", .name = "pmem0", .mode = NS_MODE_FSDAX, .enabled = true,
+		.size = SZ_1G, .blockdev = "/dev/pmem0", .fstype = "ambiguous", .signatures = "xfs,ext4",
+		.contents = "several signatures (xfs,ext4)",
+	};
+	struct region_state r = labelled_region(SZ_1G, &ns, 1);
+	struct policy p = parse("{\"overwrite\": true}");
+	struct plan plan;
+
+	ck_assert_int_eq(policy_set_builtin(&p), 0);
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_KEEP);
+	plan_clear(&plan);
+
+	ns.fstype = "xfs";
+	ns.signatures = "xfs";
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_KEEP);
 	plan_clear(&plan);
 	policy_clear(&p);
 }
@@ -402,6 +578,10 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_rerun_keeps_everything);
 	tcase_add_test(tc, test_existing_conflicts);
 	tcase_add_test(tc, test_labelless_with_data);
+	tcase_add_test(tc, test_labelless_personality_is_data);
+	tcase_add_test(tc, test_label_less_shapes);
+	tcase_add_test(tc, test_virtio_pmem);
+	tcase_add_test(tc, test_overwrite_keeps_asked_filesystem);
 	tcase_add_test(tc, test_region_selection_and_names);
 	tcase_add_test(tc, test_unsupported_align);
 	tcase_add_test(tc, test_misaligned_region);

@@ -117,9 +117,25 @@ START_TEST(test_errors_named_by_path)
 	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"region\": \"0\"}]}",
 				       "$.namespaces[0].region"),
 			  1);
-	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mode\": \"sector\"}]}",
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mode\": \"memory\"}]}",
 				       "$.namespaces[0].mode"),
 			  1);
+	/* sector mode: its own keys, and not the DAX ones */
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mode\": \"sector\", \"sector_size\": 520}]}",
+				       "$.namespaces[0].sector_size"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"sector_size\": 512}]}",
+				       "$.namespaces[0].sector_size"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mode\": \"sector\", \"align\": \"2M\"}]}",
+				       "$.namespaces[0].align"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mode\": \"sector\", \"map\": \"mem\"}]}",
+				       "$.namespaces[0].map"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mode\": \"sector\", \"sector_size\": 512,"
+				       " \"filesystem\": \"ext4\", \"mountpoint\": \"/srv/journal\"}]}", NULL),
+			  0);
 	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"align\": \"3M\"}]}",
 				       "$.namespaces[0].align"),
 			  1);

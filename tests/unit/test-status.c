@@ -14,15 +14,29 @@ static char *dimms[] = { "nmem0", NULL };
 static struct ns_state namespaces[] = {
 	{ .devname = "namespace0.0", .name = "pmem0", .uuid = "8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11",
 	  .mode = NS_MODE_FSDAX, .enabled = true, .size = 1073741824, .align = 2097152, .blockdev = "/dev/pmem0",
-	  .fstype = "xfs", .has_data = true, .mountpoint = "/mnt/pmem0", .dax = 1 },
+	  .fstype = "xfs", .contents = "a mounted xfs filesystem", .mountpoint = "/mnt/pmem0", .dax = 1 },
 	{ .devname = "namespace0.1", .name = "fast", .mode = NS_MODE_DEVDAX, .enabled = true, .size = 268435456,
 	  .align = 2097152, .chardev = "/dev/dax0.1" },
 };
 
 static struct region_state region = {
 	.devname = "region0", .id = 0, .size = 2147352576, .available = 805175296, .align = 16777216, .ways = 1,
-	.enabled = true, .labelled = true, .numa_node = 0, .dimms = dimms, .namespaces = namespaces,
-	.n_namespaces = 2,
+	.enabled = true, .labelled = true, .label_capable = true, .numa_node = 0, .dimms = dimms,
+	.namespaces = namespaces, .n_namespaces = 2, .kind = REGION_NFIT, .provider = "ACPI.NFIT",
+	.persistence = PERSIST_DOMAIN_MEMORY_CONTROLLER, .badblocks = 8,
+};
+
+/* virtio-pmem: asynchronous, its label-less namespace reconfigured as sector */
+static struct ns_state virtio_namespaces[] = {
+	{ .devname = "namespace1.0", .name = "", .mode = NS_MODE_SECTOR, .enabled = true, .size = 1073741824,
+	  .dev_size = 1065353216, .sector_size = 4096, .blockdev = "/dev/pmem1s", .fstype = "ext4",
+	  .contents = "a mounted ext4 filesystem", .mountpoint = "/mnt/journal", .dax = 0 },
+};
+
+static struct region_state virtio_region = {
+	.devname = "region1", .id = 1, .size = 1073741824, .align = 16777216, .ways = 1, .enabled = true,
+	.numa_node = -1, .namespaces = virtio_namespaces, .n_namespaces = 1, .kind = REGION_VIRTIO,
+	.provider = "virtio-pmem", .async = true,
 };
 
 START_TEST(test_json)
@@ -32,8 +46,10 @@ START_TEST(test_json)
 	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	ck_assert_str_eq(text,
-			 "{\"regions\":[{\"region\":\"region0\",\"size\":2147352576,\"available\":805175296,"
-			 "\"align\":16777216,\"labels\":true,\"enabled\":true,\"numa_node\":0,\"dimms\":[\"nmem0\"],"
+			 "{\"regions\":[{\"region\":\"region0\",\"kind\":\"nfit\",\"description\":\"NVDIMM with labels\","
+			 "\"provider\":\"ACPI.NFIT\",\"persistence_domain\":\"memory_controller\",\"synchronous\":true,"
+			 "\"badblocks\":8,\"size\":2147352576,\"available\":805175296,"
+			 "\"align\":16777216,\"labels\":true,\"label_area\":true,\"enabled\":true,\"numa_node\":0,\"dimms\":[\"nmem0\"],"
 			 "\"namespaces\":[{\"namespace\":\"namespace0.0\",\"name\":\"pmem0\","
 			 "\"uuid\":\"8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11\",\"mode\":\"fsdax\",\"enabled\":true,"
 			 "\"size\":1073741824,\"align\":2097152,\"device\":\"/dev/pmem0\",\"filesystem\":\"xfs\","
@@ -53,9 +69,34 @@ START_TEST(test_table)
 
 	status_print(&inv, f);
 	fclose(f);
-	ck_assert(strstr(buf, "region0: 2.00 GiB, 767.88 MiB free, labelled\n"));
+	ck_assert(strstr(buf, "region0: NVDIMM with labels, 2.00 GiB, 767.88 MiB free, persistence domain "
+			      "memory_controller, 8 bad blocks\n"));
 	ck_assert(strstr(buf, "namespace0.0   pmem0        fsdax   1.00 GiB    /dev/pmem0    xfs   /mnt/pmem0           yes\n"));
 	ck_assert(strstr(buf, "namespace0.1   fast         devdax  256.00 MiB  /dev/dax0.1   -     -                    devdax\n"));
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_virtio_sector)
+{
+	struct inventory inv = { .regions = &virtio_region, .n_regions = 1 };
+	_cleanup_json_ struct json_object *j = status_to_json(&inv);
+	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	/* the real size of the device, and sector mode is not a DAX failure */
+	ck_assert(strstr(text, "\"kind\":\"virtio-pmem\",\"description\":\"virtio-pmem\""));
+	ck_assert(strstr(text, "\"persistence_domain\":\"unspecified\",\"synchronous\":false"));
+	ck_assert(strstr(text, "\"mode\":\"sector\",\"enabled\":true,\"size\":1073741824,"
+			       "\"device_size\":1065353216,\"sector_size\":4096,"));
+	ck_assert(strstr(text, "\"mountpoint\":\"/mnt/journal\",\"dax\":false}"));
+	status_print(&inv, f);
+	fclose(f);
+	ck_assert(strstr(buf, "region1: virtio-pmem, 1.00 GiB, 0 B free"));
+	ck_assert(strstr(buf, "asynchronous: writes persist only when fsync()/msync() flushes them to the host"));
+	ck_assert(strstr(buf, "namespace1.0   -            sector  1016.00 MiB /dev/pmem1s   ext4  /mnt/journal         no (sector)\n"));
 	free(buf);
 }
 END_TEST
@@ -96,6 +137,7 @@ Suite *status_suite(void)
 
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_table);
+	tcase_add_test(tc, test_virtio_sector);
 	tcase_add_test(tc, test_status_file);
 	suite_add_tcase(s, tc);
 	return s;

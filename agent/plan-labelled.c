@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The planner for regions with namespace labels (NVDIMMs with a label area,
+ * papr_scm): namespaces are created by name, carved from the free capacity,
+ * and recognised by name on every later run.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "plan-internal.h"
+#include "size.h"
+
+/* An existing namespace of the entry's name: keep it, or say why it cannot be used. */
+static int plan_existing(struct plan_ns *pn, const struct ns_policy *p, const struct ns_state *ns, bool overwrite)
+{
+	pn->existing = ns;
+	pn->size = ns->size;
+	if (ns->mode != p->mode) {
+		pn->problem = plan_format("namespace \"%s\" (%s) exists in %s mode, the policy asks for %s: left as it is",
+					  pn->name, ns->devname, ns_mode_name(ns->mode), ns_mode_name(p->mode));
+		return pn->problem ? 0 : -ENOMEM;
+	}
+	pn->fs = plan_decide_fs(p, ns, overwrite, &pn->problem);
+	if (pn->fs == FS_ACTION_REFUSE)
+		return pn->problem ? 0 : -ENOMEM;
+	if (pn->mountpoint && ns->mountpoint && strcmp(ns->mountpoint, pn->mountpoint) != 0) {
+		pn->problem = plan_format("namespace \"%s\" is mounted at %s, the policy asks for %s: left as it is",
+					  pn->name, ns->mountpoint, pn->mountpoint);
+		return pn->problem ? 0 : -ENOMEM;
+	}
+	pn->mount = pn->mountpoint && !ns->mountpoint;
+	return 0;
+}
+
+int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t available, long page_size)
+{
+	const struct region_state *region = pr->region;
+	uint64_t wanted = 0;
+	struct plan_ns *rest = NULL;
+	int r;
+
+	for (size_t i = 0; i < policy->n_namespaces; i++) {
+		const struct ns_policy *p = &policy->namespaces[i];
+		const struct ns_state *ns;
+		uint64_t unit;
+		struct plan_ns *pn;
+
+		if (!plan_entry_applies(p, region))
+			continue;
+		r = plan_add_ns(pr, p, &pn);
+		if (r < 0)
+			return r;
+		/* before label initialisation there is nothing to find by name */
+		ns = pr->init_labels ? NULL : region_find_namespace(region, pn->name);
+		if (ns) {
+			r = plan_existing(pn, p, ns, policy->overwrite);
+			if (r < 0)
+				return r;
+			continue;
+		}
+
+		pn->align = p->mode == NS_MODE_SECTOR ? 0 : p->align;
+		if (p->mode != NS_MODE_SECTOR && !plan_align_supported(region, p->mode, pn->align)) {
+			char buf[SIZE_BUF];
+
+			return plan_refuse(pr, "%s does not support align %s for %s namespaces (\"%s\")", region->devname,
+					   size_format(pn->align, buf, sizeof(buf)), ns_mode_name(p->mode), pn->name);
+		}
+		pn->fs = plan_decide_fs(p, NULL, policy->overwrite, &pn->problem);
+		pn->mount = pn->mountpoint != NULL;
+		unit = plan_size_unit(region, pn->align ? pn->align : SZ_2M);
+		if (p->size) {
+			if (!align_up(p->size, unit, &pn->size))
+				return plan_refuse(pr, "%s: size of \"%s\" is too large", region->devname, pn->name);
+			wanted += pn->size;
+		} else {
+			rest = pn;
+		}
+	}
+
+	if (wanted > available || (rest && available - wanted < SZ_16M)) {
+		char w[SIZE_BUF], a[SIZE_BUF];
+
+		return plan_refuse(pr,
+				   "%s: the policy asks for %s (%llu bytes)%s, but only %s (%llu bytes) is free: left as "
+				   "it is",
+				   region->devname, size_format_human(wanted, w, sizeof(w)), (unsigned long long)wanted,
+				   rest ? " plus at least 16 MiB for the rest" : "",
+				   size_format_human(available, a, sizeof(a)), (unsigned long long)available);
+	}
+	if (rest) {
+		rest->size = align_down(available - wanted, plan_size_unit(region, rest->align ? rest->align : SZ_2M));
+		if (rest->size < SZ_16M) {
+			char a[SIZE_BUF];
+
+			return plan_refuse(pr, "%s: only %s is left for \"%s\", below the 16 MiB minimum: left as it is",
+					   region->devname, size_format_human(available - wanted, a, sizeof(a)),
+					   rest->name);
+		}
+	}
+	return plan_check_xfs_sizes(pr, page_size);
+}

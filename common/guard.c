@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The data guard (see guard.h): every step that can destroy data asks here,
+ * and everything that cannot be proven empty counts as data.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup-libs.h"
+#include "guard.h"
+
+/* The kernel's info blocks: 4 KiB into a namespace, BTT 2.0 (v1.2 labels) at its start. */
+static const struct {
+	size_t offset;
+	const char *magic;
+	size_t len;
+	const char *what;
+} info_blocks[] = {
+	{ 4096, "NVDIMM_PFN_INFO", 16, "an fsdax (pfn) info block" },
+	{ 4096, "NVDIMM_DAX_INFO", 16, "a devdax info block" },
+	{ 4096, "BTT_ARENA_INFO", 15, "a sector (btt) info block" },
+	{ 0, "BTT_ARENA_INFO", 15, "a sector (btt 2.0) info block" },
+};
+
+static char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+bool guard_signatures_have(const char *signatures, const char *type)
+{
+	size_t len = strlen(type);
+
+	for (const char *p = signatures; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (n == len && strncmp(p, type, len) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+/* Every signature libblkid knows on the device, comma separated (several: "ambiguous"). */
+static char *all_signatures(int fd)
+{
+	_cleanup_(blkid_free_probep) blkid_probe pr = blkid_new_probe();
+	char *list = NULL;
+
+	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0)
+		return NULL;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	while (blkid_do_probe(pr) == 0) {
+		const char *type = NULL;
+		char *grown;
+
+		if (blkid_probe_lookup_value(pr, "TYPE", &type, NULL) < 0 &&
+		    blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL) < 0)
+			continue;
+		if (guard_signatures_have(list, type))
+			continue;
+		grown = strdup_printf("%s%s%s", list ? list : "", list ? "," : "", type);
+		free(list);
+		list = grown;
+		if (!list)
+			return NULL;
+	}
+	return list;
+}
+
+static uint64_t device_size(int fd)
+{
+	struct stat st;
+	uint64_t size = 0;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, &size) < 0 ? 0 : size;
+	return (uint64_t)st.st_size;
+}
+
+/*
+ * The first MiB (or the whole device, when smaller): *ret_what NULL when all
+ * of it was read and is zero, else what was found. 0 or -ENOMEM.
+ */
+static int first_mib_contents(int fd, char **ret_what)
+{
+	uint64_t size = device_size(fd);
+	size_t len = size < GUARD_PROBE_BYTES ? (size_t)size : GUARD_PROBE_BYTES, done = 0;
+	_cleanup_free_ unsigned char *buf = NULL;
+	char *what = NULL;
+
+	*ret_what = NULL;
+	if (len == 0) {
+		what = strdup("a size that cannot be read");
+		goto out;
+	}
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			what = strdup_printf("a read error in its first MiB: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			what = strdup_printf("a short read: %zu of %zu bytes", done, len);
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(info_blocks); i++)
+		if (len >= info_blocks[i].offset + info_blocks[i].len &&
+		    memcmp(buf + info_blocks[i].offset, info_blocks[i].magic, info_blocks[i].len) == 0) {
+			what = strdup(info_blocks[i].what);
+			goto out;
+		}
+	for (size_t i = 0; i < len; i++)
+		if (buf[i]) {
+			what = strdup_printf("non-zero bytes in its first MiB (at offset %zu)", i);
+			goto out;
+		}
+	return 0;
+out:
+	*ret_what = what;
+	return what ? 0 : -ENOMEM;
+}
+
+int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatures, char **ret_what)
+{
+	_cleanup_(blkid_free_probep) blkid_probe pr = NULL;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *fstype = NULL, *signatures = NULL;
+	const char *value = NULL;
+	char *what = NULL;
+	bool found = true; /* every way out but the all-zero one found something */
+	int r;
+
+	*ret_what = NULL;
+	if (ret_fstype)
+		*ret_fstype = NULL;
+	if (ret_signatures)
+		*ret_signatures = NULL;
+	if (fd < 0) {
+		what = strdup_printf("a device that cannot be opened: %s", strerror(errno));
+		goto out;
+	}
+	pr = blkid_new_probe();
+	if (!pr)
+		return -ENOMEM;
+	if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
+		what = strdup("a device libblkid cannot probe");
+		goto out;
+	}
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+
+	r = blkid_do_safeprobe(pr);
+	if (r == -2) {
+		fstype = strdup("ambiguous");
+		signatures = all_signatures(fd);
+		what = strdup_printf("several signatures (%s)", signatures ? signatures : "ambiguous");
+	} else if (r < 0) {
+		what = strdup("a device libblkid cannot read");
+	} else if (r == 0) {
+		if (blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0) {
+			fstype = strdup(value);
+			what = strdup_printf("%s %s signature", strchr("aeiou", value[0]) ? "an" : "a", value);
+		} else if (blkid_probe_lookup_value(pr, "PTTYPE", &value, NULL) == 0) {
+			fstype = strdup(value);
+			what = strdup_printf("a %s partition table", value);
+		} else {
+			what = strdup("a signature libblkid cannot name");
+		}
+		signatures = fstype ? strdup(fstype) : NULL;
+	} else {
+		r = first_mib_contents(fd, &what);
+		if (r < 0)
+			return r;
+		found = what != NULL;
+	}
+out:
+	if (found && !what)
+		return -ENOMEM;
+	*ret_what = what;
+	if (ret_fstype)
+		*ret_fstype = TAKE_PTR(fstype);
+	if (ret_signatures)
+		*ret_signatures = TAKE_PTR(signatures);
+	return 0;
+}
+
+static const char *claim_name(struct ndctl_namespace *ndns)
+{
+	if (ndctl_namespace_get_pfn(ndns))
+		return "fsdax";
+	if (ndctl_namespace_get_dax(ndns))
+		return "devdax";
+	if (ndctl_namespace_get_btt(ndns))
+		return "sector";
+	return NULL;
+}
+
+int guard_probe_namespace(struct ndctl_namespace *ndns, char **ret_what)
+{
+	const char *devname = ndctl_namespace_get_devname(ndns);
+	const char *claim = claim_name(ndns), *bdev;
+	_cleanup_free_ char *path = NULL, *what = NULL;
+	int r;
+
+	*ret_what = NULL;
+	/* a personality is data: its info block describes what is behind it */
+	if (claim) {
+		*ret_what = strdup_printf("%s is a %s namespace", devname, claim);
+		return *ret_what ? 0 : -ENOMEM;
+	}
+	bdev = ndctl_namespace_get_block_device(ndns);
+	if (!ndctl_namespace_is_enabled(ndns) || !bdev || !*bdev) {
+		*ret_what = strdup_printf("%s is disabled or has no device node: its contents cannot be read", devname);
+		return *ret_what ? 0 : -ENOMEM;
+	}
+	if (asprintf(&path, "/dev/%s", bdev) < 0)
+		return -ENOMEM;
+	r = guard_probe_blockdev(path, NULL, NULL, &what);
+	if (r < 0)
+		return r;
+	if (what) {
+		*ret_what = strdup_printf("%s (%s) holds %s", devname, path, what);
+		return *ret_what ? 0 : -ENOMEM;
+	}
+	return 0;
+}
+
+int guard_may_destroy_namespace(struct ndctl_namespace *ndns, bool overwrite, char **ret_what)
+{
+	int r;
+
+	*ret_what = NULL;
+	if (overwrite)
+		return 0;
+	r = guard_probe_namespace(ndns, ret_what);
+	if (r < 0)
+		return r;
+	return *ret_what ? -ENOTEMPTY : 0;
+}
+
+int guard_may_destroy_region(struct ndctl_region *region, bool overwrite, char **ret_what)
+{
+	struct ndctl_namespace *ndns;
+	int r;
+
+	*ret_what = NULL;
+	if (overwrite)
+		return 0;
+	ndctl_namespace_foreach(region, ndns) {
+		/* idle seeds have no size and hold nothing */
+		if (ndctl_namespace_get_size(ndns) == 0)
+			continue;
+		r = guard_may_destroy_namespace(ndns, false, ret_what);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int guard_may_destroy_blockdev(const char *path, bool overwrite, char **ret_what)
+{
+	_cleanup_free_ char *what = NULL;
+	int r;
+
+	*ret_what = NULL;
+	if (overwrite)
+		return 0;
+	r = guard_probe_blockdev(path, NULL, NULL, &what);
+	if (r < 0)
+		return r;
+	if (!what)
+		return 0;
+	*ret_what = strdup_printf("%s holds %s", path, what);
+	return *ret_what ? -ENOTEMPTY : -ENOMEM;
+}
+
+int guard_may_destroy_daxdev(const char *path, size_t align, bool overwrite, char **ret_what)
+{
+	_cleanup_close_ int fd = -EBADF;
+	size_t len = align > GUARD_PROBE_BYTES ? align : GUARD_PROBE_BYTES;
+	const unsigned char *p;
+	void *map;
+
+	*ret_what = NULL;
+	if (overwrite)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*ret_what = strdup_printf("%s cannot be opened: %s", path, strerror(errno));
+		return *ret_what ? -ENOTEMPTY : -ENOMEM;
+	}
+	/* device-dax has no read(): map the start, a whole multiple of its alignment */
+	if (align && len % align)
+		len += align - len % align;
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		*ret_what = strdup_printf("%s cannot be mapped to be read: %s", path, strerror(errno));
+		return *ret_what ? -ENOTEMPTY : -ENOMEM;
+	}
+	p = map;
+	for (size_t i = 0; i < GUARD_PROBE_BYTES; i++)
+		if (p[i]) {
+			*ret_what = strdup_printf("%s holds non-zero bytes in its first MiB (at offset %zu)", path, i);
+			break;
+		}
+	munmap(map, len);
+	if (*ret_what)
+		return -ENOTEMPTY;
+	return 0;
+}

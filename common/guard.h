@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VPMEM_GUARD_H
+#define VPMEM_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ndctl_namespace;
+struct ndctl_region;
+
+/*
+ * The data guard: the one place that decides whether something may be
+ * destroyed. Every destructive step (initialising labels, changing a
+ * namespace's mode, mkfs, handing devdax to system RAM) asks it first, right
+ * before acting, under the agent's lock. Anything not provably empty is data:
+ *
+ *   - a namespace claimed by a personality (fsdax, devdax or sector), enabled
+ *     or not, or one whose contents cannot be read (disabled, no device node);
+ *   - a pfn, dax or btt info block on an unclaimed namespace;
+ *   - any libblkid signature (filesystem, partition table, RAID, swap, ...),
+ *     also several at once ("ambiguous");
+ *   - any non-zero byte in the first MiB;
+ *   - any open error, read error or short read on the way.
+ *
+ * "overwrite" in the policy allows destroying what stands in the way of the
+ * policy; the callers only ask about such targets.
+ */
+
+/* How much of a device is read to prove it empty. */
+#define GUARD_PROBE_BYTES (1024 * 1024)
+
+/*
+ * What a block device (or a regular file, for tests) holds. On return
+ * *ret_what is NULL when it is provably empty, or describes what is there
+ * ("an xfs filesystem", "a dax info block", "non-zero bytes in its first
+ * MiB", "a read error in its first MiB: Input/output error"). *ret_fstype
+ * gets libblkid's TYPE (or PTTYPE; "ambiguous" when several match), NULL when
+ * none; *ret_signatures, when asked for, every signature found, comma
+ * separated. A failure to probe is reported as data, never as empty.
+ * Returns 0, or -ENOMEM.
+ */
+int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatures, char **ret_what);
+
+/*
+ * What a live namespace holds, by the rules above: *ret_what NULL when it is
+ * provably empty. Returns 0 or -ENOMEM.
+ */
+int guard_probe_namespace(struct ndctl_namespace *ndns, char **ret_what);
+
+/*
+ * May the namespace's contents be destroyed? 0 when it is provably empty or
+ * overwrite is set; -ENOTEMPTY, with *ret_what saying what is there,
+ * otherwise (-ENOMEM on allocation failure).
+ */
+int guard_may_destroy_namespace(struct ndctl_namespace *ndns, bool overwrite, char **ret_what);
+
+/* The same for every namespace of a region: label initialisation destroys them all. */
+int guard_may_destroy_region(struct ndctl_region *region, bool overwrite, char **ret_what);
+
+/* The same for a block device, before mkfs: what is on it must be empty, or overwrite set. */
+int guard_may_destroy_blockdev(const char *path, bool overwrite, char **ret_what);
+
+/*
+ * The same for a device-dax character device, before it is handed to the
+ * kernel as system RAM: its first MiB is mapped read-only and must be zero.
+ * align is the device's mapping alignment.
+ */
+int guard_may_destroy_daxdev(const char *path, size_t align, bool overwrite, char **ret_what);
+
+/* True when the comma-separated signature list has type. */
+bool guard_signatures_have(const char *signatures, const char *type);
+
+#endif
