@@ -11,7 +11,7 @@ top=$(pwd)
 
 packages="build-essential autoconf automake pkg-config libndctl-dev libdaxctl-dev libblkid-dev
 libmount-dev libjson-c-dev uuid-dev check qemu-system-x86 busybox-static xfsprogs e2fsprogs kmod
-cpio xz-utils mmdebstrap qemu-utils genisoimage python3 systemd
+ndctl daxctl cpio xz-utils mmdebstrap qemu-utils genisoimage python3 systemd
 libvirt-clients libcurl4-openssl-dev placement-api curl"
 
 ensure_packages() {

@@ -42,9 +42,10 @@ static void push(struct argv_builder *b, const char *fmt, ...)
 	b->argv[b->n] = NULL;
 }
 
-char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, bool stripe, bool check_only,
-		       bool force)
+char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, enum mkfs_layout layout,
+		       bool check_only, bool force)
 {
+	bool stripe = layout != MKFS_PLAIN;
 	struct argv_builder b = { 0 };
 
 	switch (fs) {
@@ -59,12 +60,23 @@ char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, bool
 		push(&b, "size=%ld", page_size);
 		push(&b, "-m");
 		push(&b, "reflink=0");
-		if (stripe) {
+		if (layout == MKFS_STRIPED) {
 			push(&b, "-d");
 			push(&b, "su=%llu,sw=1", (unsigned long long)DAX_ALIGN_BYTES);
 			/* the log cannot take a 2 MiB stripe unit; keep it to one block */
 			push(&b, "-l");
 			push(&b, "su=%ld", page_size);
+		} else if (layout == MKFS_STRIPED_SMALL) {
+			/*
+			 * Under about 540 MiB a striped xfs wants a 64 MiB log, which
+			 * does not fit in the default four allocation groups: two
+			 * hold it, and the stripe unit keeps file extents 2 MiB
+			 * aligned, without which no fault can map a 2 MiB page.
+			 */
+			push(&b, "-d");
+			push(&b, "su=%llu,sw=1,agcount=2", (unsigned long long)DAX_ALIGN_BYTES);
+			push(&b, "-l");
+			push(&b, "su=%ld,size=64m", page_size);
 		}
 		break;
 	case FS_EXT4:
@@ -92,30 +104,42 @@ char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, bool
 	return b.argv;
 }
 
+/* Does mkfs.xfs -N accept this geometry? 1 yes, 0 no, or a negative errno. */
+static int xfs_layout_fits(const char *device, long page_size, enum mkfs_layout layout, bool force)
+{
+	_cleanup_strv_free_ char **check = mkfs_build_argv(FS_XFS, device, page_size, layout, true, force);
+	int r;
+
+	if (!check)
+		return -ENOMEM;
+	r = exec_wait(check, NULL);
+	return r < 0 ? r : r == 0;
+}
+
 int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped, char **ret_output)
 {
 	long page_size = sysconf(_SC_PAGESIZE);
-	bool stripe = true;
+	enum mkfs_layout layout = MKFS_STRIPED;
 	_cleanup_strv_free_ char **argv = NULL;
 	int r;
 
 	/* 2 MiB stripe units need a page size that divides 2 MiB (all of 4K..64K do) */
 	if (page_size <= 0 || DAX_ALIGN_BYTES % (unsigned long long)page_size)
-		stripe = false;
+		layout = MKFS_PLAIN;
 
-	if (fs == FS_XFS && stripe) {
-		_cleanup_strv_free_ char **check = mkfs_build_argv(fs, device, page_size, true, true, force);
-
-		if (!check)
-			return -ENOMEM;
-		r = exec_wait(check, NULL);
+	if (fs == FS_XFS && layout == MKFS_STRIPED) {
+		r = xfs_layout_fits(device, page_size, MKFS_STRIPED, force);
+		if (r == 0) {
+			layout = MKFS_STRIPED_SMALL;
+			r = xfs_layout_fits(device, page_size, MKFS_STRIPED_SMALL, force);
+			if (r == 0)
+				layout = MKFS_PLAIN;
+		}
 		if (r < 0)
 			return r;
-		if (r != 0)
-			stripe = false;
 	}
 
-	argv = mkfs_build_argv(fs, device, page_size, stripe, false, force);
+	argv = mkfs_build_argv(fs, device, page_size, layout, false, force);
 	if (!argv)
 		return -ENOMEM;
 	r = exec_wait(argv, ret_output);
@@ -123,6 +147,6 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 		return r;
 	if (r != 0)
 		return r == 127 ? -ENOENT : -EIO;
-	*ret_striped = stripe;
+	*ret_striped = layout != MKFS_PLAIN;
 	return 0;
 }

@@ -22,13 +22,20 @@
  * signature and is only passed when the policy says "overwrite". Returns a
  * NULL-terminated argv to free with strv_free, or NULL.
  */
-char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, bool stripe, bool check_only,
-		       bool force);
+enum mkfs_layout {
+	MKFS_PLAIN,         /* no stripe unit: for devices nothing else fits on */
+	MKFS_STRIPED,       /* a 2 MiB stripe unit */
+	MKFS_STRIPED_SMALL, /* xfs under about 540 MiB: the same in two allocation groups with a 64 MiB log */
+};
+
+char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, enum mkfs_layout layout,
+		       bool check_only, bool force);
 
 /*
  * Make the filesystem. For xfs the striped geometry is checked first with
- * -N: devices too small for a 2 MiB stripe unit (xfs then wants a log larger
- * than it can fit) are made without one, and *ret_striped says which was made.
+ * -N: devices too small for it in the default layout get two allocation
+ * groups with a 64 MiB log, and only those that cannot take even that are
+ * made without a stripe unit; *ret_striped says which was made.
  * Output of a failing mkfs goes to *ret_output. 0 or a negative errno.
  */
 int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped, char **ret_output);

@@ -299,8 +299,9 @@ static void print_ns(const struct plan_region *pr, const struct plan_ns *pn, lon
 		return;
 	}
 	if (pn->reconfigure)
-		fprintf(out, "%s: make %s (%s) a %s namespace \"%s\" (%s)\n", region, pn->existing->devname,
-			region_kind_describe(pr->region), ns_mode_name(p->mode), pn->name, describe_new(pn, a, sizeof(a)));
+		fprintf(out, "%s: make %s (%s) %s %s namespace \"%s\" (%s)\n", region, pn->existing->devname,
+			region_kind_describe(pr->region), p->mode == NS_MODE_FSDAX ? "an" : "a", ns_mode_name(p->mode),
+			pn->name, describe_new(pn, a, sizeof(a)));
 	else if (pn->existing)
 		fprintf(out, "%s: keep %s namespace \"%s\" (%s)\n", region, ns_mode_name(pn->existing->mode), pn->name,
 			pn->existing->devname);

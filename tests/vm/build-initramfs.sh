@@ -1,8 +1,8 @@
 #!/bin/sh
 # build-initramfs.sh KERNEL_ROOT KVER OUT.cpio.gz
-# The base image of the test VM: static busybox, the NVDIMM and xfs modules
-# with their dependencies, and mkfs.xfs/mkfs.ext4/xfs_io with their
-# libraries. Everything comes from the host's Debian packages.
+# The base image of the test VM: static busybox, the NVDIMM, virtio-pmem,
+# e820 and xfs modules with their dependencies, and mkfs.xfs/mkfs.ext4/
+# xfs_io/ndctl with their libraries. Everything comes from the host's Debian packages.
 set -eu
 kroot=$1 kver=$2 out=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +18,7 @@ chmod 755 "$work/init"
 # kernel modules, with whatever they depend on (ignoring the host's
 # modprobe.d: ndctl's package hides libnvdimm behind an install rule)
 mkdir -p "$work.modprobe.d"
-for m in nfit nd_pmem nd_btt dax_pmem device_dax kmem xfs crc32c_intel; do
+for m in nfit nd_pmem nd_btt dax_pmem device_dax kmem xfs crc32c_intel virtio_pci virtio_pmem nd_e820; do
 	modprobe -C "$work.modprobe.d" -d "$kroot" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do
 	rel=${ko#"$kroot"/}
@@ -33,6 +33,8 @@ depmod -b "$work" "$kver"
 # programs and every library they load
 . "$here/copy-libs.sh"
 copy_with_libs "$work" /sbin mkfs.xfs mkfs.ext4 mke2fs xfs_io xfs_db blkid dumpe2fs
+# ndctl and daxctl, for scenarios that set a device up by hand as a user would
+copy_with_libs "$work" /usr/bin ndctl daxctl
 mkdir -p "$work/etc"
 [ -e /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$work/etc/"
 

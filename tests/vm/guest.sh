@@ -52,3 +52,28 @@ finish() {
 	echo "guest: $failures failure(s)"
 	[ "$failures" -eq 0 ]
 }
+
+# pmd_faults FILE MIB: fallocate FILE (MIB MiB), map it shared and writable,
+# write through the mapping, and print how many 2 MiB (PMD) DAX faults the
+# kernel handled and how many fell back to 4 KiB pages, from the fs_dax
+# tracepoint: "NOPAGE FALLBACK"
+pmd_faults() {
+	t=/sys/kernel/tracing
+	[ -d $t/events/fs_dax ] || mount -t tracefs nodev $t 2>/dev/null
+	echo 0 > $t/tracing_on
+	echo > $t/trace
+	echo 1 > $t/events/fs_dax/dax_pmd_fault_done/enable
+	echo 1 > $t/tracing_on
+	xfs_io -f -c "falloc 0 ${2}m" -c "mmap -w 0 ${2}m" -c "mwrite -S 0x5a 0 ${2}m" -c munmap "$1" >/dev/null
+	echo 0 > $t/tracing_on
+	echo 0 > $t/events/fs_dax/dax_pmd_fault_done/enable
+	echo "$(grep -c 'dax_pmd_fault_done.*NOPAGE' $t/trace) $(grep -c 'dax_pmd_fault_done.*FALLBACK' $t/trace)"
+}
+
+# check_pmd_faults MOUNTPOINT: every 2 MiB fault on a 64 MiB file there succeeds
+check_pmd_faults() {
+	set -- "$1" "$(pmd_faults "$1/pmd-probe" 64)"
+	echo "2 MiB DAX faults on $1: $2 (succeeded, fell back)"
+	check "all 32 of 32 2 MiB faults on $1 succeed" [ "$2" = "32 0" ]
+	rm -f "$1/pmd-probe"
+}

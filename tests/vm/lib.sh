@@ -26,8 +26,8 @@ fi
 mkdir -p "$VPMEM_TEST_CACHE"
 
 vm_require() {
-	for tool in qemu-system-x86_64 cpio gzip dpkg apt-get depmod modprobe mkfs.xfs mkfs.ext4 ldd; do
-		command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed (Debian: qemu-system-x86 cpio kmod xfsprogs e2fsprogs)"
+	for tool in qemu-system-x86_64 cpio gzip dpkg apt-get depmod modprobe mkfs.xfs mkfs.ext4 ldd ndctl daxctl; do
+		command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed (Debian: qemu-system-x86 cpio kmod xfsprogs e2fsprogs ndctl daxctl)"
 	done
 	[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q "not a dynamic" ||
 		skip "a static /bin/busybox is needed (Debian: busybox-static)"
@@ -59,7 +59,7 @@ vm_kernel() {
 
 vm_base_image() {
 	key=$( { echo "$kver"; cat "$vm_dir/build-initramfs.sh" "$vm_dir/copy-libs.sh" "$vm_dir/init" "$vm_dir/guest.sh";
-		dpkg-query -W busybox-static xfsprogs e2fsprogs 2>/dev/null; } | sha256sum | cut -c1-16)
+		dpkg-query -W busybox-static xfsprogs e2fsprogs ndctl daxctl 2>/dev/null; } | sha256sum | cut -c1-16)
 	base="$VPMEM_TEST_CACHE/base-$key.cpio.gz"
 	if [ ! -e "$base" ]; then
 		sh "$vm_dir/build-initramfs.sh" "$kroot" "$kver" "$base"
@@ -105,39 +105,65 @@ vm_dimm() {
 	echo "$f"
 }
 
-# vm_boot NAME SCRIPT DIMM...: boot with one NVDIMM per backing file, each
-# with a 128 KiB label area and placed on a 2 MiB boundary (backend align=2M);
-# "nolabel:FILE" gives one without a label area, "noalign:FILE" lets QEMU put
-# it right after the previous one. Runs SCRIPT in the guest, leaves the
-# console in $work/NAME.log, and returns the guest's result. Words in
-# $vm_extra_args are added to QEMU's command line (vpmem-host's qemu-args).
+# The e820 region the "e820:" shape asks the kernel for: 512 MiB at 1 GiB.
+VM_E820_OFFSET=1073741824
+VM_E820_SIZE=536870912
+
+# vm_boot NAME SCRIPT DEVICE...: boot with one persistent memory device per
+# backing file, and run SCRIPT in the guest. A plain FILE is an NVDIMM with a
+# 128 KiB label area, placed on a 2 MiB boundary (backend align=2M);
+# "nolabel:FILE" gives one without a label area (QEMU's default, Kata),
+# "noalign:FILE" lets QEMU put it right after the previous one,
+# "virtio:FILE" is a virtio-pmem device, and "e820:FILE" backs the guest's
+# RAM with FILE (2 GiB) and marks 512 MiB of it at 1 GiB as persistent
+# memory with memmap= (legacy e820 pmem, which then survives a reboot as the
+# file does). Leaves the console in $work/NAME.log and returns the guest's
+# result. Words in $vm_extra_args are added to QEMU's command line
+# (vpmem-host's qemu-args).
 vm_boot() {
 	name=$1 script=$2
 	shift 2
 	vm_overlay "$script"
-	args=""
-	i=0
+	args="" append="" mem=512M
+	i=0 slots=1
 	for d in "$@"; do
-		label="label-size=128K" align=",align=2M"
+		label="label-size=128K" align=",align=2M" device=nvdimm
 		case $d in
 		nolabel:*) d=${d#nolabel:}; label="" ;;
 		noalign:*) d=${d#noalign:}; align="" ;;
+		virtio:*) d=${d#virtio:}; label="" device=virtio-pmem-pci ;;
+		e820:*)
+			d=${d#e820:}
+			mem=$(($(stat -c %s "$d") / 1048576))M
+			args="$args -object memory-backend-file,id=ram,share=on,mem-path=$d,size=$mem -machine memory-backend=ram"
+			append="memmap=$VM_E820_SIZE!$VM_E820_OFFSET"
+			continue ;;
 		esac
 		size=$(stat -c %s "$d")
 		args="$args -object memory-backend-file,id=mem$i,share=on,mem-path=$d,size=$size$align"
-		args="$args -device nvdimm,id=nvdimm$i,memdev=mem$i${label:+,$label}"
-		i=$((i + 1))
+		args="$args -device $device,id=pmem$i,memdev=mem$i${label:+,$label}"
+		i=$((i + 1)) slots=$((slots + 1))
 	done
 	log="$work/$name.log"
 	echo "--- boot $name: $* ---"
 	# shellcheck disable=SC2086 # $args is a list of words built above
 	timeout 600 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp 2 \
-		-m 512M,slots=$((i + 1)),maxmem=64G -nographic -no-reboot -nodefaults -serial stdio \
+		-m "$mem,slots=$slots,maxmem=64G" -nographic -no-reboot -nodefaults -serial stdio \
 		-kernel "$vmlinuz" -initrd "$work/initrd" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init $append" \
 		$args ${vm_extra_args:-} > "$log" 2>&1 < /dev/null || true
 	tr -d '\r' < "$log" | grep -v '^\s*$' | sed "s/^/[$name] /"
 	rc=$(tr -d '\r' < "$log" | sed -n 's/^VPMEM-TEST-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
 	[ -n "$rc" ] || { echo "FAIL: $name: the VM did not finish (no exit marker)"; return 1; }
 	return "$rc"
+}
+
+# vm_sum FILE [OFFSET SIZE]: a checksum of a backing file, or of a slice of
+# it (the e820 region in a RAM file), to prove a refusal changed nothing
+vm_sum() {
+	if [ $# -eq 3 ]; then
+		dd if="$1" bs=1M skip=$(($2 / 1048576)) count=$(($3 / 1048576)) status=none | sha256sum
+	else
+		sha256sum < "$1"
+	fi
 }
