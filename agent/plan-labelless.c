@@ -109,6 +109,18 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy, long pa
 				   p->mode == NS_MODE_FSDAX ? "an" : "a", ns_mode_name(p->mode));
 	}
 
+	/* the kernel gives a mode only to a namespace that is a whole number of region alignments */
+	if (region->align && ns->size % region->align) {
+		char s[SIZE_BUF], a[SIZE_BUF];
+
+		return plan_refuse(pr,
+				   "%s (%s): %s is %s (%llu bytes), not a multiple of the region alignment (%s): the "
+				   "kernel cannot give it a mode. Size the device on the host so that it is (QEMU: the "
+				   "backing size less the label a multiple of %s); left as it is",
+				   region->devname, region_kind_describe(region), ns->devname,
+				   size_format_human(ns->size, s, sizeof(s)), (unsigned long long)ns->size,
+				   size_format(region->align, a, sizeof(a)), a);
+	}
 	pn->reconfigure = true;
 	pn->align = p->mode == NS_MODE_SECTOR ? 0 : p->align;
 	if (pn->align && !plan_align_supported(region, p->mode, pn->align)) {

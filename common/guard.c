@@ -191,7 +191,12 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 		signatures = all_signatures(fd);
 		what = strdup_printf("several signatures (%s)", signatures ? signatures : "ambiguous");
 	} else if (r < 0) {
-		what = strdup("a device libblkid cannot read");
+		/* say why, when a plain read can: a bad block, a short device */
+		r = first_mib_contents(fd, &what);
+		if (r < 0)
+			return r;
+		if (!what)
+			what = strdup("a device libblkid cannot read");
 	} else if (r == 0) {
 		if (blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0) {
 			fstype = strdup(value);

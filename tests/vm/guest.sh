@@ -41,7 +41,7 @@ agent() {
 	vpmem-agent "$@"
 }
 
-is_mounted_dax() { grep -q " $1 .*dax" /proc/mounts; }
+is_mounted_dax() { grep -q " $1 [a-z0-9]* .*dax" /proc/mounts; }
 fstype_of() { blkid -o value -s TYPE "$1" 2>/dev/null || blkid "$1" | sed -n 's/.*TYPE="\([^"]*\)".*/\1/p'; }
 mount_source() { awk -v m="$1" '$2 == m { print $1 }' /proc/mounts; }
 count_namespaces() { ls -d /sys/bus/nd/devices/namespace*.* 2>/dev/null | while read -r d; do
@@ -76,4 +76,21 @@ check_pmd_faults() {
 	echo "2 MiB DAX faults on $1: $2 (succeeded, fell back)"
 	check "all 32 of 32 2 MiB faults on $1 succeed" [ "$2" = "32 0" ]
 	rm -f "$1/pmd-probe"
+}
+
+# region_of SHAPE: the index N of regionN for nvdimm (with a label area),
+# nvdimm-nolabel, virtio or e820; fails when there is none
+region_of() {
+	for r in /sys/bus/nd/devices/region*; do
+		case "$(cat "$r/../provider")" in
+		ACPI.NFIT)
+			nmem=$(cut -d, -f1 "$r/mapping0")
+			if grep -qw set_data "/sys/bus/nd/devices/$nmem/commands"; then k=nvdimm; else k=nvdimm-nolabel; fi ;;
+		virtio-pmem) k=virtio ;;
+		e820) k=e820 ;;
+		*) k=other ;;
+		esac
+		[ "$k" = "$1" ] && { echo "${r##*/region}"; return 0; }
+	done
+	return 1
 }
