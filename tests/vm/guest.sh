@@ -94,3 +94,11 @@ region_of() {
 	done
 	return 1
 }
+
+# region_by_size BYTES: the index N of the region of that size
+region_by_size() {
+	for r in /sys/bus/nd/devices/region*; do
+		[ "$(cat "$r/size")" = "$1" ] && { echo "${r##*/region}"; return 0; }
+	done
+	return 1
+}

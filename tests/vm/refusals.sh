@@ -1,0 +1,108 @@
+#!/bin/sh
+# Data in every personality a device can have is never destroyed: a
+# label-less devdax, fsdax or sector namespace on an NVDIMM that could take
+# labels (made by hand with ndctl --no-autolabel, as image builders do),
+# stray bytes on a label-less NVDIMM, a filesystem nobody asked for on
+# virtio-pmem, and a device with an unreadable sector. The agent refuses each
+# with the reason and exits 1; every backing file is checksummed on the host
+# before and after. Policies that cannot fit a shape (two entries on a
+# label-less region, a smaller size, devdax on virtio-pmem) change nothing
+# either. Only "overwrite": true gets past the guard.
+. "$(dirname "$0")/lib.sh"
+vm_setup
+
+GIB=1073741824 MIB=1048576
+devdax=$(vm_dimm devdax $((2 * GIB + 2 * MIB)))
+fsdax=$(vm_dimm fsdax $((GIB + 2 * MIB)))
+sector=$(vm_dimm sector $((768 * MIB + 2 * MIB)))
+raw=$(vm_dimm raw $((512 * MIB)))
+virtio=$(vm_dimm virtio $((1280 * MIB)))
+bad=$(vm_dimm bad $((256 * MIB)))
+devices="$devdax $fsdax $sector nolabel:$raw virtio:$virtio nolabel:$bad"
+
+# The personalities keep their page map in RAM (--map=mem): with map=dev the
+# kernel rewrites the page map inside the namespace at every boot, whoever
+# runs, and the whole-file checksums below would prove nothing.
+cat > "$work/setup.sh" <<'GUEST'
+GIB=1073741824 MIB=1048576
+n=$(region_by_size $((2 * GIB)))
+check "devdax personality without labels" ndctl create-namespace -f -e namespace$n.0 -m devdax --map=mem --no-autolabel
+daxtool write /dev/dax$n.0 precious
+check "8 MiB of data on it" [ "$(daxtool read /dev/dax$n.0)" = precious ]
+n=$(region_by_size $GIB)
+check "fsdax personality without labels" ndctl create-namespace -f -e namespace$n.0 -m fsdax --map=mem --no-autolabel
+mkfs.ext4 -q /dev/pmem$n && mkdir -p /tmp/m && mount /dev/pmem$n /tmp/m && echo precious > /tmp/m/file && umount /tmp/m
+n=$(region_by_size $((768 * MIB)))
+check "sector personality without labels" ndctl create-namespace -f -e namespace$n.0 -m sector --no-autolabel
+mkfs.ext4 -q /dev/pmem${n}s && mount /dev/pmem${n}s /tmp/m && echo precious > /tmp/m/file && umount /tmp/m
+n=$(region_by_size $((512 * MIB)))
+dd if=/dev/urandom of=/dev/pmem$n bs=4096 seek=100 count=1 2>/dev/null
+n=$(region_by_size $((1280 * MIB)))
+mkfs.ext4 -q /dev/pmem$n
+sync
+ndctl list -RN
+finish
+GUEST
+
+cat > "$work/refuse.sh" <<'GUEST'
+GIB=1073741824 MIB=1048576
+# an unreadable sector 8 KiB into the last device
+n=$(region_by_size $((256 * MIB)))
+echo "16 8" > /sys/block/pmem$n/badblocks
+agent apply > /tmp/apply.out 2>&1
+check "the default policy is refused everywhere: exit 1" [ $? -eq 1 ]
+cat /tmp/apply.out
+check "nothing was done" sh -c '! grep -q "initialised\|created\|made\|mounted" /tmp/apply.out'
+check "devdax with data: refused" grep -q "is a devdax namespace, the policy asks for fsdax" /tmp/apply.out
+check "label-less fsdax holding ext4: refused" grep -q "holds an ext4 signature, not xfs" /tmp/apply.out
+# the kernel may or may not claim a label-less btt at boot: either way it is data
+check "sector with data: refused" grep -q "is a sector namespace, the policy asks for fsdax\|holds a sector (btt.*) info block" /tmp/apply.out
+check "stray bytes: refused" grep -q "holds non-zero bytes in its first MiB" /tmp/apply.out
+check "ext4 on virtio-pmem: refused" grep -q "(virtio-pmem): /dev/pmem[0-9]* holds an ext4 signature: left as it is" /tmp/apply.out
+check "an unreadable sector: refused" grep -q "holds a read error in its first MiB: Input/output error" /tmp/apply.out
+agent apply --dry-run > /dev/null 2>&1
+check "a dry run says the same: exit 1" [ $? -eq 1 ]
+
+# policies a shape cannot take, each on its region alone
+n=$(region_by_size $((512 * MIB)))
+echo '{"overwrite": true, "namespaces": [{"name": "a", "size": "256M", "filesystem": "ext4"},
+	{"name": "b", "size": "256M", "filesystem": "ext4"}]}' > /tmp/two.json
+agent apply --config /tmp/two.json region$n > /tmp/two.out 2>&1
+check "two entries on a label-less region: exit 1" [ $? -eq 1 ]
+check "  and why" grep -q "is label-less: one namespace over the whole region, but the policy has 2 entries" /tmp/two.out
+echo '{"overwrite": true, "namespaces": [{"name": "a", "size": "256M"}]}' > /tmp/small.json
+agent apply --config /tmp/small.json region$n > /tmp/small.out 2>&1
+check "a smaller size on a label-less region: exit 1" [ $? -eq 1 ]
+check "  and why" grep -q "one namespace over the whole region (512.00 MiB), \"a\" asks for 256.00 MiB" /tmp/small.out
+n=$(region_by_size $((1280 * MIB)))
+echo '{"overwrite": true, "namespaces": [{"name": "fast", "mode": "devdax"}]}' > /tmp/devdax.json
+agent apply --config /tmp/devdax.json region$n > /tmp/devdax.out 2>&1
+check "devdax on virtio-pmem, even with overwrite: exit 1" [ $? -eq 1 ]
+check "  and why" grep -q "is virtio-pmem, which is asynchronous" /tmp/devdax.out
+cat /tmp/two.out /tmp/small.out /tmp/devdax.out
+n=$(region_by_size $((2 * GIB)))
+check "the devdax data is still there" [ "$(daxtool read /dev/dax$n.0)" = precious ]
+finish
+GUEST
+
+cat > "$work/overwrite.sh" <<'GUEST'
+GIB=1073741824
+n=$(region_by_size $((2 * GIB)))
+echo '{"overwrite": true}' > /tmp/ow.json
+agent apply --config /tmp/ow.json region$n
+check "with overwrite, the devdax namespace is replaced as the policy asks" [ $? -eq 0 ]
+check "xfs mounted with DAX" is_mounted_dax /mnt/pmem$n
+finish
+GUEST
+
+# shellcheck disable=SC2086 # one word per device
+vm_boot setup "$work/setup.sh" $devices
+sums() { for f in "$devdax" "$fsdax" "$sector" "$raw" "$virtio" "$bad"; do echo "$f $(vm_sum "$f")"; done; }
+sums > "$work/before"
+# shellcheck disable=SC2086
+vm_boot refuse "$work/refuse.sh" $devices
+sums > "$work/after"
+diff "$work/before" "$work/after" || fail "a backing file changed although the agent refused"
+echo "PASS: all six backing files, label areas included, are unchanged"
+# shellcheck disable=SC2086
+vm_boot overwrite "$work/overwrite.sh" $devices
