@@ -184,6 +184,18 @@ static int plan_region(struct plan_region *pr, const struct policy *policy, long
 					   region->devname, region_kind_describe(region),
 					   p->system_ram ? " as system RAM" : "", p->name,
 					   p->system_ram ? "system RAM" : "devdax");
+		/*
+		 * The BTT flushes from inside its per-CPU lane, with preemption
+		 * off, and an asynchronous region's flush waits for the host:
+		 * seen here on 6.1, mkfs on such a device ends in "BUG:
+		 * scheduling while atomic" and a killed process.
+		 */
+		if (region->async && p->mode == NS_MODE_SECTOR)
+			return plan_refuse(pr,
+					   "%s is %s, which is asynchronous: the kernel's sector mode (BTT) flushes it "
+					   "where it cannot wait for the host, and crashes the writer; \"%s\" cannot be a "
+					   "sector namespace there (use fsdax): left as it is",
+					   region->devname, region_kind_describe(region), p->name);
 	}
 	if (!any)
 		return 0;

@@ -6,7 +6,7 @@
 # virtio-pmem, and a device with an unreadable sector. The agent refuses each
 # with the reason and exits 1; every backing file is checksummed on the host
 # before and after. Policies that cannot fit a shape (two entries on a
-# label-less region, a smaller size, devdax on virtio-pmem) change nothing
+# label-less region, a smaller size, devdax or sector on virtio-pmem) change nothing
 # either. Only "overwrite": true gets past the guard.
 . "$(dirname "$0")/lib.sh"
 vm_setup
@@ -79,7 +79,11 @@ echo '{"overwrite": true, "namespaces": [{"name": "fast", "mode": "devdax"}]}' >
 agent apply --config /tmp/devdax.json region$n > /tmp/devdax.out 2>&1
 check "devdax on virtio-pmem, even with overwrite: exit 1" [ $? -eq 1 ]
 check "  and why" grep -q "is virtio-pmem, which is asynchronous" /tmp/devdax.out
-cat /tmp/two.out /tmp/small.out /tmp/devdax.out
+echo '{"overwrite": true, "namespaces": [{"name": "log", "mode": "sector"}]}' > /tmp/sector.json
+agent apply --config /tmp/sector.json region$n > /tmp/sector.out 2>&1
+check "sector on virtio-pmem, even with overwrite: exit 1" [ $? -eq 1 ]
+check "  and why" grep -q "cannot be a sector namespace there" /tmp/sector.out
+cat /tmp/two.out /tmp/small.out /tmp/devdax.out /tmp/sector.out
 n=$(region_by_size $((2 * GIB)))
 check "the devdax data is still there" [ "$(daxtool read /dev/dax$n.0)" = precious ]
 finish
