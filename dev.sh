@@ -112,8 +112,8 @@ cmd_check() {
 	fi
 	echo "dev.sh: build with AddressSanitizer and UBSan, run the unit tests"
 	build build-sanitize --enable-werror --enable-asan --enable-ubsan
-	make -C "$top/build-sanitize" check TESTS=tests/unit/test-units ||
-		{ cat "$top/build-sanitize/tests/unit/test-units.log"; exit 1; }
+	make -C "$top/build-sanitize" check TESTS="tests/unit/test-units tests/unit/test-destructive" ||
+		{ cat "$top"/build-sanitize/tests/unit/test-*.log; exit 1; }
 	echo "dev.sh: make distcheck"
 	make -C "$top/build" distcheck >/dev/null 2>"$top/build/distcheck.err" || { tail -n 100 "$top/build/distcheck.err"; exit 1; }
 	echo "dev.sh: all tests passed"

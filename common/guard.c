@@ -177,7 +177,12 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 	if (!pr)
 		return -ENOMEM;
 	if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
-		what = strdup("a device libblkid cannot probe");
+		/* say why, when a plain read can */
+		r = first_mib_contents(fd, &what);
+		if (r < 0)
+			return r;
+		if (!what)
+			what = strdup("a device libblkid cannot probe");
 		goto out;
 	}
 	blkid_probe_enable_superblocks(pr, 1);

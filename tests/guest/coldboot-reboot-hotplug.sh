@@ -2,11 +2,12 @@
 # A Debian guest with vpmem baked in, two vNVDIMMs and no policy: both are
 # DAX-mounted by the time multi-user.target is reached, with nobody logging
 # in; a reboot (without cloud-init, which must not be waited for) mounts the
-# same filesystems and formats nothing; a third NVDIMM hot-added through the
-# QEMU monitor is provisioned and mounted by udev and systemd alone.
+# same filesystems and formats nothing; a third NVDIMM and then a virtio-pmem
+# device hot-added through the QEMU monitor are provisioned and mounted by
+# udev and systemd alone.
 . "$(dirname "$0")/lib.sh"
 guest_setup
-nv0=$(vm_dimm nv0 1G) nv1=$(vm_dimm nv1 1G) nv2=$(vm_dimm nv2 1G)
+nv0=$(vm_dimm nv0 1G) nv1=$(vm_dimm nv1 1G) nv2=$(vm_dimm nv2 1G) vp=$(vm_dimm vp 1G)
 guest_seed "#cloud-config
 {}"
 
@@ -55,7 +56,7 @@ journalctl -b -o cat -u vpmem-agent.service > /tmp/journal
 cat /tmp/journal
 check "this boot only mounted" sh -c '! grep -q "made \|created \|initialised" /tmp/journal && grep -q mounted /tmp/journal'
 
-echo "VPMEM-HOTPLUG-NOW"
+echo "VPMEM-HOTPLUG-NOW 1"
 i=0
 while [ $i -lt 300 ] && ! grep -q " /mnt/pmem2 " /proc/mounts; do sleep 1; i=$((i + 1)); done
 echo "waited $i s for the hot-added NVDIMM"
@@ -64,8 +65,20 @@ journalctl -b -o cat -u 'vpmem-agent@*' > /tmp/hotplug
 cat /tmp/hotplug
 systemctl list-units --all 'vpmem-agent@*' --no-legend | cat
 check_sh "by the per-device unit udev started" 'grep -q "region2: mounted" /tmp/hotplug'
+
+echo "VPMEM-HOTPLUG-NOW 2"
+i=0
+while [ $i -lt 300 ] && ! region_of virtio > /dev/null; do sleep 1; i=$((i + 1)); done
+n=$(region_of virtio)
+while [ $i -lt 300 ] && ! grep -q " /mnt/pmem$n " /proc/mounts; do sleep 1; i=$((i + 1)); done
+echo "waited $i s for the hot-added virtio-pmem device (region$n)"
+check "the hot-added virtio-pmem device is DAX-mounted at /mnt/pmem$n" is_mounted_dax /mnt/pmem$n
+journalctl -b -o cat -u "vpmem-agent@region$n.service" > /tmp/hotplug-virtio
+cat /tmp/hotplug-virtio
+check_sh "by the per-device unit udev started" "grep -q \"region$n: mounted\" /tmp/hotplug-virtio"
+vpmem-agent status
 finish
 GUEST
 
 guest_boot cold "$work/first.sh" "$nv0" "$nv1"
-guest_boot reboot "$work/second.sh" --append "cloud-init=disabled" --hotplug "$nv2" "$nv0" "$nv1"
+guest_boot reboot "$work/second.sh" --append "cloud-init=disabled" --hotplug "$nv2 virtio:$vp" "$nv0" "$nv1"

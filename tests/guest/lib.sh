@@ -92,8 +92,10 @@ guest_seed() {
 
 # guest_boot NAME SCRIPT [--append ARGS] [--hotplug FILE] DIMM...: boot the
 # image (its disk persists across boots of one test), run SCRIPT when the
-# boot is done, and return its result. With --hotplug, FILE is added as a new
-# NVDIMM through QEMU's monitor when the guest prints VPMEM-HOTPLUG-NOW.
+# boot is done, and return its result. With --hotplug "FILE..." each FILE is
+# added through QEMU's monitor, the first when the guest prints
+# VPMEM-HOTPLUG-NOW 1, the next at VPMEM-HOTPLUG-NOW 2, ...: as an NVDIMM, or
+# as a virtio-pmem device when written virtio:FILE.
 guest_boot() {
 	name=$1 script=$2
 	shift 2
@@ -130,10 +132,14 @@ guest_boot() {
 		-drive "file=$work/test.iso,if=virtio,format=raw,readonly=on" $seed \
 		$args < /dev/null > "$work/$name.qemu.out" 2>&1 &
 	qemu_pid=$!
-	if [ -n "$hotplug" ]; then
-		guest_wait_for "$log" "VPMEM-HOTPLUG-NOW" || { kill "$qemu_pid"; fail "$name: the guest never asked for the hotplug"; }
-		python3 "$guest_dir/qmp.py" "$work/qmp.sock" "$hotplug" "$i" || fail "$name: hotplug through QMP failed"
-	fi
+	k=1
+	for h in $hotplug; do
+		kind=nvdimm
+		case $h in virtio:*) h=${h#virtio:}; kind=virtio-pmem ;; esac
+		guest_wait_for "$log" "VPMEM-HOTPLUG-NOW $k" || { kill "$qemu_pid"; fail "$name: the guest never asked for hotplug $k"; }
+		python3 "$guest_dir/qmp.py" "$work/qmp.sock" "$h" "$i" "$kind" || fail "$name: hotplug through QMP failed"
+		i=$((i + 1)) k=$((k + 1))
+	done
 	wait "$qemu_pid" || true
 	qemu_pid=""
 	tr -d '\r' < "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -v '^\s*$' | sed "s/^/[$name] /"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Hot-add an NVDIMM to a running QEMU through its QMP socket.
+"""Hot-add an NVDIMM or a virtio-pmem device to a running QEMU through its QMP socket.
 
-usage: qmp.py SOCKET BACKING_FILE INDEX
+usage: qmp.py SOCKET BACKING_FILE INDEX [nvdimm|virtio-pmem]
 """
 import json
 import os
@@ -23,6 +23,7 @@ def command(f, name, **arguments):
 
 def main():
     path, backing, index = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    kind = sys.argv[4] if len(sys.argv) > 4 else "nvdimm"
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
     f = s.makefile("rw")
@@ -31,9 +32,12 @@ def main():
     command(f, "object-add", **{"qom-type": "memory-backend-file", "id": "mem%d" % index,
                                 "mem-path": backing, "size": os.path.getsize(backing),
                                 "share": True, "align": 2 * 1024 * 1024})
-    command(f, "device_add", driver="nvdimm", id="nvdimm%d" % index, memdev="mem%d" % index,
-            **{"label-size": 128 * 1024})
-    print("qmp: hot-added nvdimm%d backed by %s" % (index, backing))
+    if kind == "virtio-pmem":
+        command(f, "device_add", driver="virtio-pmem-pci", id="pmem%d" % index, memdev="mem%d" % index)
+    else:
+        command(f, "device_add", driver="nvdimm", id="pmem%d" % index, memdev="mem%d" % index,
+                **{"label-size": 128 * 1024})
+    print("qmp: hot-added %s pmem%d backed by %s" % (kind, index, backing))
 
 
 if __name__ == "__main__":

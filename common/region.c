@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Questions about a snapshot of the system (inventory.h) that need no
+ * library: what kind a region is, what is in it. Kept apart from the
+ * reading of the live system so that code which only plans or reports
+ * links without libndctl.
+ */
+#include <string.h>
+
+#include "inventory.h"
+
+const struct region_state *inventory_find_region(const struct inventory *inv, unsigned id)
+{
+	for (size_t i = 0; i < inv->n_regions; i++)
+		if (inv->regions[i].id == id)
+			return &inv->regions[i];
+	return NULL;
+}
+
+bool region_maps_pages(const struct region_state *region)
+{
+	return region->kind == REGION_VIRTIO || region->kind == REGION_E820 || region->kind == REGION_PAPR;
+}
+
+const char *region_kind_name(enum region_kind kind)
+{
+	switch (kind) {
+	case REGION_NFIT:
+		return "nfit";
+	case REGION_VIRTIO:
+		return "virtio-pmem";
+	case REGION_E820:
+		return "e820";
+	case REGION_PAPR:
+		return "papr_scm";
+	default:
+		return "other";
+	}
+}
+
+const char *region_kind_describe(const struct region_state *region)
+{
+	switch (region->kind) {
+	case REGION_NFIT:
+		if (region->labelled)
+			return "NVDIMM with labels";
+		return region->label_capable ? "NVDIMM, no labels yet" : "NVDIMM without a label area";
+	case REGION_VIRTIO:
+		return "virtio-pmem";
+	case REGION_E820:
+		return "e820 (memmap=)";
+	case REGION_PAPR:
+		return region->labelled ? "papr_scm NVDIMM with labels" : "papr_scm NVDIMM, no labels yet";
+	default:
+		return "persistent memory";
+	}
+}
+
+const char *persistence_name(enum persist_domain p)
+{
+	switch (p) {
+	case PERSIST_DOMAIN_NONE:
+		return "none";
+	case PERSIST_DOMAIN_MEMORY_CONTROLLER:
+		return "memory_controller";
+	case PERSIST_DOMAIN_CPU_CACHE:
+		return "cpu_cache";
+	default:
+		return "unspecified";
+	}
+}
+
+const struct ns_state *region_find_namespace(const struct region_state *region, const char *name)
+{
+	for (size_t i = 0; i < region->n_namespaces; i++)
+		if (region->namespaces[i].name && strcmp(region->namespaces[i].name, name) == 0)
+			return &region->namespaces[i];
+	return NULL;
+}
