@@ -6,8 +6,8 @@
 # virtio-pmem, and a device with an unreadable sector. The agent refuses each
 # with the reason and exits 1; every backing file is checksummed on the host
 # before and after. Policies that cannot fit a shape (two entries on a
-# label-less region, a smaller size, devdax or sector on virtio-pmem) change nothing
-# either. Only "overwrite": true gets past the guard.
+# label-less region, a smaller size, devdax or sector on virtio-pmem, system
+# RAM over devdax data) change nothing either. Only "overwrite": true gets past the guard.
 . "$(dirname "$0")/lib.sh"
 vm_setup
 
@@ -84,7 +84,13 @@ agent apply --config /tmp/sector.json region$n > /tmp/sector.out 2>&1
 check "sector on virtio-pmem, even with overwrite: exit 1" [ $? -eq 1 ]
 check "  and why" grep -q "cannot be a sector namespace there" /tmp/sector.out
 cat /tmp/two.out /tmp/small.out /tmp/devdax.out /tmp/sector.out
+# the policy asks for what is there, devdax, but as system RAM: that would give the data away
 n=$(region_by_size $((2 * GIB)))
+echo "{\"namespaces\": [{\"name\": \"ram\", \"region\": $n, \"mode\": \"devdax\", \"system_ram\": true}]}" > /tmp/ram.json
+agent apply --config /tmp/ram.json region$n > /tmp/ram.out 2>&1
+check "system RAM over a devdax namespace holding data: exit 1" [ $? -eq 1 ]
+cat /tmp/ram.out
+check "  and why" grep -q "/dev/dax$n.0 holds non-zero bytes in its first MiB.*not handed to the kernel as system RAM" /tmp/ram.out
 check "the devdax data is still there" [ "$(daxtool read /dev/dax$n.0)" = precious ]
 finish
 GUEST
