@@ -55,7 +55,7 @@ build() {
 	[ -x "$top/configure" ] || "$top/autogen.sh" >/dev/null
 	mkdir -p "$top/$dir"
 	if [ ! -f "$top/$dir/Makefile" ] || [ "$top/configure" -nt "$top/$dir/Makefile" ]; then
-		(cd "$top/$dir" && "$top/configure" --prefix=/usr --sysconfdir=/etc "$@" >/dev/null)
+		(cd "$top/$dir" && "$top/configure" --prefix=/usr --sysconfdir=/etc --localstatedir=/var "$@" >/dev/null)
 	fi
 	make -C "$top/$dir" -j"$(nproc)" >/dev/null
 }

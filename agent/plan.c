@@ -270,7 +270,6 @@ void plan_clear(struct plan *plan)
 		}
 		free(pr->ns);
 		free(pr->error);
-		free(pr->notice);
 	}
 	free(plan->regions);
 	memset(plan, 0, sizeof(*plan));
@@ -349,10 +348,6 @@ void plan_print(const struct plan *plan, FILE *out)
 			lines++;
 			continue;
 		}
-		if (pr->notice) {
-			fprintf(out, "%s: %s\n", pr->region->devname, pr->notice);
-			lines++;
-		}
 		if (pr->init_labels) {
 			fprintf(out, "%s: initialise namespace labels on", pr->region->devname);
 			for (char **d = pr->region->dimms; d && *d; d++)
@@ -398,7 +393,6 @@ struct json_object *plan_to_json(const struct plan *plan)
 		add_string(jr, "region", pr->region->devname);
 		json_object_object_add(jr, "init_labels", json_object_new_boolean(pr->init_labels));
 		add_string(jr, "error", pr->error);
-		add_string(jr, "notice", pr->notice);
 		for (size_t j = 0; j < pr->n_ns; j++) {
 			const struct plan_ns *pn = &pr->ns[j];
 			struct json_object *o = json_object_new_object();

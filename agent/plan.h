@@ -36,7 +36,6 @@ struct plan_region {
 	const struct region_state *region;
 	bool init_labels;
 	char *error;                  /* the region is left untouched, why */
-	char *notice;                 /* worth telling, not a failure */
 	struct plan_ns *ns;
 	size_t n_ns;
 };

@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "cleanup-libs.h"
+#include "fileio.h"
 #include "guard.h"
 #include "inventory.h"
 #include "log.h"
@@ -151,22 +151,75 @@ static struct daxctl_dev *devdax_device(struct ndctl_namespace *ndns)
 	return NULL;
 }
 
+/*
+ * Memory the agent itself handed to the kernel holds nobody's data: after a
+ * reboot its old contents are whatever the kernel left there. The agent
+ * keeps the uuid of every devdax personality it gave away, so that a policy
+ * asking for system RAM again after a reboot does not need overwrite. A
+ * personality made anew has a new uuid, and the guard applies to it.
+ */
+static const char *system_ram_record_path(void)
+{
+	return LOCALSTATEDIR "/lib/vpmem/system-ram";
+}
+
+static bool system_ram_recorded(const char *uuid)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+
+	if (read_file(system_ram_record_path(), &text, &len) < 0)
+		return false;
+	for (char *line = text, *end; line && *line; line = end ? end + 1 : NULL) {
+		end = strchr(line, '\n');
+		if (end)
+			*end = '\0';
+		if (strcmp(line, uuid) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int system_ram_record(const char *uuid)
+{
+	_cleanup_free_ char *text = NULL, *updated = NULL;
+	size_t len = 0;
+	int r;
+
+	if (system_ram_recorded(uuid))
+		return 0;
+	r = mkdir_p_nofollow(LOCALSTATEDIR "/lib/vpmem", 0755);
+	if (r < 0)
+		return r;
+	if (read_file(system_ram_record_path(), &text, &len) < 0)
+		text = NULL;
+	if (asprintf(&updated, "%s%s\n", text ? text : "", uuid) < 0)
+		return -ENOMEM;
+	return write_file_atomic(system_ram_record_path(), updated, strlen(updated), 0644);
+}
+
 static int devdax_to_system_ram(struct ndctl_namespace *ndns, bool overwrite, struct apply_log *log,
 				const char *region)
 {
+	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
 	struct daxctl_dev *dev = devdax_device(ndns);
 	struct daxctl_memory *mem;
+	char uuid[UUID_STR_LEN] = "";
 	int r;
 
-	if (!dev)
+	if (!dax || !dev)
 		return -ENXIO;
 	if (!daxctl_dev_get_memory(dev)) {
 		_cleanup_free_ char *path = NULL, *what = NULL;
+		uuid_t uu;
 
+		ndctl_dax_get_uuid(dax, uu);
+		uuid_unparse(uu, uuid);
 		if (asprintf(&path, "/dev/%s", daxctl_dev_get_devname(dev)) < 0)
 			return -ENOMEM;
 		/* the kernel will use it as memory: whatever it holds is gone */
-		r = guard_may_destroy_daxdev(path, daxctl_dev_get_align(dev), overwrite, &what);
+		r = system_ram_recorded(uuid) ? 0
+					      : guard_may_destroy_daxdev(path, daxctl_dev_get_align(dev), overwrite, &what);
 		if (r < 0) {
 			failed(log, "%s: %s: not handed to the kernel as system RAM (set \"overwrite\": true to give it "
 				    "away, destroying that)",
@@ -181,6 +234,10 @@ static int devdax_to_system_ram(struct ndctl_namespace *ndns, bool overwrite, st
 			       strerror(-r));
 			return r;
 		}
+		r = system_ram_record(uuid);
+		if (r < 0)
+			log_warning("%s: cannot record %s as system RAM in %s (after a reboot it will need \"overwrite\"): %s",
+				    region, daxctl_dev_get_devname(dev), system_ram_record_path(), strerror(-r));
 	}
 	mem = daxctl_dev_get_memory(dev);
 	if (mem && daxctl_memory_is_online(mem) <= 0) {
@@ -442,8 +499,6 @@ int provision_apply(const struct plan *plan, struct apply_log *log)
 			result = -EIO;
 			continue;
 		}
-		if (pr->notice)
-			log_notice("%s", pr->notice);
 		if (apply_region(plan, pr, log) < 0)
 			result = -EIO;
 	}

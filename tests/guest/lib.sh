@@ -44,7 +44,7 @@ guest_image() {
 	rootfs="$work/rootfs"
 	mkdir -p "$rootfs" "$work/build"
 	tar -xf "$base_tar" -C "$rootfs"
-	(cd "$work/build" && "$top_srcdir/configure" --prefix=/usr --sysconfdir=/etc \
+	(cd "$work/build" && "$top_srcdir/configure" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
 		--with-systemdsystemunitdir=/lib/systemd/system --with-udevrulesdir=/lib/udev/rules.d \
 		--with-cloudinitmoduledir=/usr/lib/python3/dist-packages/cloudinit/config \
 		>/dev/null && make -j"$(nproc)" >/dev/null && make install DESTDIR="$rootfs" >/dev/null) ||

@@ -7,6 +7,13 @@ $H setup 2>/dev/null
 snapshot() { $H list --json; }
 before=$(snapshot)
 
+# wait_port FILE: until the server started in the background wrote its port there
+wait_port() {
+	n=0
+	while [ ! -s "$1" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	[ -s "$1" ] || fail "the test server did not start"
+}
+
 # down: a port where nothing listens
 dead=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 c=$(uuid)
@@ -29,7 +36,7 @@ while time.time() < end:
     except socket.timeout: pass
 ' > "$work/slow.port" &
 slow=$!
-sleep 0.5
+wait_port "$work/slow.port"
 if $H sync --placement "http://127.0.0.1:$(cat "$work/slow.port")" --timeout 2 > "$work/slow" 2>&1; then fail "sync with a silent server succeeded"; fi
 cat "$work/slow"
 grep -qi "timed out\|timeout" "$work/slow" && pass "slow: the error says it timed out" || fail "slow: unclear error"
@@ -51,7 +58,7 @@ srv.timeout = 30
 for i in range(20): srv.handle_request()
 ' > "$work/garbage.port" &
 garbage=$!
-sleep 0.5
+wait_port "$work/garbage.port"
 c=$(uuid)
 if $H reserve --label e --consumer "$c" --placement "http://127.0.0.1:$(cat "$work/garbage.port")" > "$work/garbage" 2>&1; then fail "reserve against garbage succeeded"; fi
 cat "$work/garbage"

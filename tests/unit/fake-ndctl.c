@@ -386,6 +386,11 @@ int ndctl_dax_enable(struct ndctl_dax *dax)
 	return record("dax:enable");
 }
 
+void ndctl_dax_get_uuid(struct ndctl_dax *dax, uuid_t uu)
+{
+	memset(uu, 0, sizeof(uuid_t));
+}
+
 struct daxctl_region *ndctl_dax_get_daxctl_region(struct ndctl_dax *dax)
 {
 	return NULL;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # fsdax and devdax on one region, from the policy in /etc/vpmem/vpmem.json:
 # the devdax device gets the owner, group and permissions asked for. A second
-# region's devdax namespace is handed to the kernel as system RAM (kmem).
+# region's devdax namespace is handed to the kernel as system RAM (kmem); after
+# a reboot, whatever that memory was left holding is not mistaken for data,
+# while the same bytes on a devdax namespace the agent never gave away are.
 . "$(dirname "$0")/lib.sh"
 vm_setup
 
@@ -44,7 +46,37 @@ chmod 0600 "$dax"
 agent apply
 check "a rerun restores the permissions" [ "$(stat -c '%a' "$dax")" = 660 ]
 check "and leaves the system RAM as it is" [ "$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)" = "$mem_after" ]
+# the agent's record of what it gave away, carried to the next boot by the harness
+sed 's/^/VPMEM-RAM-RECORD /' "$(find / -xdev -path '*/lib/vpmem/system-ram' 2>/dev/null | head -n 1)"
+finish
+GUEST
+
+# after a reboot the memory holds what the kernel left in it (written here, to be sure)
+cat > "$work/reboot.sh" <<'GUEST'
+dax=$(ls /dev/dax1.* | head -n 1)
+check "after the reboot, region1's namespace is devdax again" [ -c "$dax" ]
+daxtool write "$dax" leftovers
+agent apply
+check "it is handed back to the kernel without overwrite: it was RAM" [ $? -eq 0 ]
+check "status reports it as system RAM" sh -c 'vpmem-agent status --json | grep -q "\"system_ram\": true"'
+finish
+GUEST
+
+cat > "$work/forgotten.sh" <<'GUEST'
+dax=$(ls /dev/dax1.* | head -n 1)
+daxtool write "$dax" precious
+agent apply > /tmp/apply.out 2>&1
+check "without the record, non-zero bytes there are data: exit 1" [ $? -eq 1 ]
+cat /tmp/apply.out
+check "  and why" grep -q "holds non-zero bytes in its first MiB.*not handed to the kernel as system RAM" /tmp/apply.out
+check "the bytes are still there" [ "$(daxtool read "$dax")" = precious ]
 finish
 GUEST
 
 vm_boot fsdax-devdax "$work/test.sh" "$(vm_dimm nv0 2G)" "$(vm_dimm nv1 1G)"
+record=$(tr -d '\r' < "$work/fsdax-devdax.log" | sed -n 's/^VPMEM-RAM-RECORD //p')
+[ -n "$record" ] || fail "the agent recorded no devdax namespace as system RAM"
+vm_file /var/lib/vpmem/system-ram "$record"
+vm_boot reboot "$work/reboot.sh" "$(vm_dimm nv0 2G)" "$(vm_dimm nv1 1G)"
+rm -rf "$work/files/${localstatedir:-/var}"
+vm_boot forgotten "$work/forgotten.sh" "$(vm_dimm nv0 2G)" "$(vm_dimm nv1 1G)"

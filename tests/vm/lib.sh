@@ -89,11 +89,14 @@ vm_overlay() {
 }
 
 # vm_file PATH CONTENT: put a file into the guest (e.g. /etc/vpmem/vpmem.json).
-# /etc/ stands for the sysconfdir the agent was configured with (make
-# distcheck builds with a prefix of its own).
+# /etc/ and /var/ stand for the sysconfdir and localstatedir the agent was
+# configured with (make distcheck builds with a prefix of its own).
 vm_file() {
 	path=$1
-	case $path in /etc/*) path="${sysconfdir:-/etc}/${path#/etc/}" ;; esac
+	case $path in
+	/etc/*) path="${sysconfdir:-/etc}/${path#/etc/}" ;;
+	/var/*) path="${localstatedir:-/var}/${path#/var/}" ;;
+	esac
 	mkdir -p "$work/files$(dirname "$path")"
 	printf '%s\n' "$2" > "$work/files$path"
 }
