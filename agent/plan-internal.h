@@ -5,8 +5,6 @@
 
 #include "plan.h"
 
-char *plan_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Set the region's error (a region with an error changes nothing). 0, or -ENOMEM. */
 int plan_refuse(struct plan_region *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -9,6 +9,7 @@
 
 #include "plan-internal.h"
 #include "size.h"
+#include "strutil.h"
 
 /* An existing namespace of the entry's name: keep it, or say why it cannot be used. */
 static int plan_existing(struct plan_ns *pn, const struct ns_policy *p, const struct ns_state *ns, bool overwrite)
@@ -16,16 +17,16 @@ static int plan_existing(struct plan_ns *pn, const struct ns_policy *p, const st
 	pn->existing = ns;
 	pn->size = ns->size;
 	if (ns->mode != p->mode) {
-		pn->problem = plan_format("namespace \"%s\" (%s) exists in %s mode, the policy asks for %s: left as it is",
-					  pn->name, ns->devname, ns_mode_name(ns->mode), ns_mode_name(p->mode));
+		pn->problem = strdup_printf("namespace \"%s\" (%s) exists in %s mode, the policy asks for %s: left as it is",
+					    pn->name, ns->devname, ns_mode_name(ns->mode), ns_mode_name(p->mode));
 		return pn->problem ? 0 : -ENOMEM;
 	}
 	pn->fs = plan_decide_fs(p, ns, overwrite, &pn->problem);
 	if (pn->fs == FS_ACTION_REFUSE)
 		return pn->problem ? 0 : -ENOMEM;
 	if (pn->mountpoint && ns->mountpoint && strcmp(ns->mountpoint, pn->mountpoint) != 0) {
-		pn->problem = plan_format("namespace \"%s\" is mounted at %s, the policy asks for %s: left as it is",
-					  pn->name, ns->mountpoint, pn->mountpoint);
+		pn->problem = strdup_printf("namespace \"%s\" is mounted at %s, the policy asks for %s: left as it is",
+					    pn->name, ns->mountpoint, pn->mountpoint);
 		return pn->problem ? 0 : -ENOMEM;
 	}
 	pn->mount = pn->mountpoint && !ns->mountpoint;

@@ -14,6 +14,7 @@
 
 #include "plan-internal.h"
 #include "size.h"
+#include "strutil.h"
 
 /* The one namespace of a label-less region, NULL when there is none or more than one. */
 const struct ns_state *plan_label_less_namespace(const struct region_state *region)
@@ -84,9 +85,9 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy, long pa
 		if (pn->fs == FS_ACTION_REFUSE)
 			return pn->problem ? 0 : -ENOMEM;
 		if (pn->mountpoint && ns->mountpoint && strcmp(ns->mountpoint, pn->mountpoint) != 0) {
-			pn->problem = plan_format("%s (%s) is mounted at %s, the policy asks for %s: left as it is",
-						  ns->devname, ns->blockdev ? ns->blockdev : "", ns->mountpoint,
-						  pn->mountpoint);
+			pn->problem = strdup_printf("%s (%s) is mounted at %s, the policy asks for %s: left as it is",
+						    ns->devname, ns->blockdev ? ns->blockdev : "", ns->mountpoint,
+						    pn->mountpoint);
 			return pn->problem ? 0 : -ENOMEM;
 		}
 		pn->mount = pn->mountpoint && !ns->mountpoint;

@@ -16,21 +16,10 @@
 #include "mkfs.h"
 #include "plan-internal.h"
 #include "size.h"
+#include "strutil.h"
 
 /* memremap_compat_align() on x86-64: a DAX namespace must start on it */
 #define DAX_START_ALIGN SZ_2M
-
-char *plan_format(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 int plan_refuse(struct plan_region *pr, const char *fmt, ...)
 {
@@ -38,8 +27,7 @@ int plan_refuse(struct plan_region *pr, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	s = strdup_vprintf(fmt, ap);
 	va_end(ap);
 	free(pr->error);
 	pr->error = s;
@@ -87,9 +75,9 @@ enum fs_action plan_decide_fs(const struct ns_policy *p, const struct ns_state *
 	if (ns->fstype && (strcmp(ns->fstype, want) == 0 || guard_signatures_have(ns->signatures, want)))
 		return FS_ACTION_KEEP;
 	if (ns->contents && !overwrite) {
-		*ret_problem = plan_format("%s holds %s, not %s; set \"overwrite\": true to make %s on it, destroying "
-					   "what is there",
-					   ns->blockdev ? ns->blockdev : ns->devname, ns->contents, want, want);
+		*ret_problem = strdup_printf("%s holds %s, not %s; set \"overwrite\": true to make %s on it, destroying "
+					     "what is there",
+					     ns->blockdev ? ns->blockdev : ns->devname, ns->contents, want, want);
 		return FS_ACTION_REFUSE;
 	}
 	return FS_ACTION_MKFS;

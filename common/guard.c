@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "cleanup-libs.h"
 #include "guard.h"
+#include "strutil.h"
 
 /* The kernel's info blocks: 4 KiB into a namespace, BTT 2.0 (v1.2 labels) at its start. */
 static const struct {
@@ -31,20 +31,6 @@ static const struct {
 	{ 4096, "BTT_ARENA_INFO", 15, "a sector (btt) info block" },
 	{ 0, "BTT_ARENA_INFO", 15, "a sector (btt 2.0) info block" },
 };
-
-static char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *strdup_printf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 bool guard_signatures_have(const char *signatures, const char *type)
 {

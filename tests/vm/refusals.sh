@@ -63,34 +63,30 @@ check "an unreadable sector: refused" grep -q "holds a read error in its first M
 agent apply --dry-run > /dev/null 2>&1
 check "a dry run says the same: exit 1" [ $? -eq 1 ]
 
-# policies a shape cannot take, each on its region alone
+# policies a shape cannot take, each on its region alone: refused POLICY REGION WHAT WHY
+refused() {
+	echo "$1" > /tmp/policy.json
+	agent apply --config /tmp/policy.json "region$2" > /tmp/policy.out 2>&1
+	check "$3: exit 1" [ $? -eq 1 ]
+	cat /tmp/policy.out
+	check "  and why" grep -q "$4" /tmp/policy.out
+}
 n=$(region_by_size $((512 * MIB)))
-echo '{"overwrite": true, "namespaces": [{"name": "a", "size": "256M", "filesystem": "ext4"},
-	{"name": "b", "size": "256M", "filesystem": "ext4"}]}' > /tmp/two.json
-agent apply --config /tmp/two.json region$n > /tmp/two.out 2>&1
-check "two entries on a label-less region: exit 1" [ $? -eq 1 ]
-check "  and why" grep -q "is label-less: one namespace over the whole region, but the policy has 2 entries" /tmp/two.out
-echo '{"overwrite": true, "namespaces": [{"name": "a", "size": "256M"}]}' > /tmp/small.json
-agent apply --config /tmp/small.json region$n > /tmp/small.out 2>&1
-check "a smaller size on a label-less region: exit 1" [ $? -eq 1 ]
-check "  and why" grep -q "one namespace over the whole region (512.00 MiB), \"a\" asks for 256.00 MiB" /tmp/small.out
+refused '{"overwrite": true, "namespaces": [{"name": "a", "size": "256M", "filesystem": "ext4"},
+	{"name": "b", "size": "256M", "filesystem": "ext4"}]}' $n "two entries on a label-less region" \
+	"is label-less: one namespace over the whole region, but the policy has 2 entries"
+refused '{"overwrite": true, "namespaces": [{"name": "a", "size": "256M"}]}' $n "a smaller size on a label-less region" \
+	"one namespace over the whole region (512.00 MiB), \"a\" asks for 256.00 MiB"
 n=$(region_by_size $((1280 * MIB)))
-echo '{"overwrite": true, "namespaces": [{"name": "fast", "mode": "devdax"}]}' > /tmp/devdax.json
-agent apply --config /tmp/devdax.json region$n > /tmp/devdax.out 2>&1
-check "devdax on virtio-pmem, even with overwrite: exit 1" [ $? -eq 1 ]
-check "  and why" grep -q "is virtio-pmem, which is asynchronous" /tmp/devdax.out
-echo '{"overwrite": true, "namespaces": [{"name": "log", "mode": "sector"}]}' > /tmp/sector.json
-agent apply --config /tmp/sector.json region$n > /tmp/sector.out 2>&1
-check "sector on virtio-pmem, even with overwrite: exit 1" [ $? -eq 1 ]
-check "  and why" grep -q "cannot be a sector namespace there" /tmp/sector.out
-cat /tmp/two.out /tmp/small.out /tmp/devdax.out /tmp/sector.out
+refused '{"overwrite": true, "namespaces": [{"name": "fast", "mode": "devdax"}]}' $n \
+	"devdax on virtio-pmem, even with overwrite" "is virtio-pmem, which is asynchronous"
+refused '{"overwrite": true, "namespaces": [{"name": "log", "mode": "sector"}]}' $n \
+	"sector on virtio-pmem, even with overwrite" "cannot be a sector namespace there"
 # the policy asks for what is there, devdax, but as system RAM: that would give the data away
 n=$(region_by_size $((2 * GIB)))
-echo "{\"namespaces\": [{\"name\": \"ram\", \"region\": $n, \"mode\": \"devdax\", \"system_ram\": true}]}" > /tmp/ram.json
-agent apply --config /tmp/ram.json region$n > /tmp/ram.out 2>&1
-check "system RAM over a devdax namespace holding data: exit 1" [ $? -eq 1 ]
-cat /tmp/ram.out
-check "  and why" grep -q "/dev/dax$n.0 holds non-zero bytes in its first MiB.*not handed to the kernel as system RAM" /tmp/ram.out
+refused "{\"namespaces\": [{\"name\": \"ram\", \"region\": $n, \"mode\": \"devdax\", \"system_ram\": true}]}" $n \
+	"system RAM over a devdax namespace holding data" \
+	"/dev/dax$n.0 holds non-zero bytes in its first MiB.*not handed to the kernel as system RAM"
 check "the devdax data is still there" [ "$(daxtool read /dev/dax$n.0)" = precious ]
 finish
 GUEST
