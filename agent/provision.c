@@ -320,11 +320,15 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 			return r;
 		if (found && (strcmp(found, fstype) == 0 || guard_signatures_have(signatures, fstype))) {
 			/* what the policy asks for is there: kept, also with overwrite */
-		} else if (what && !overwrite) {
-			failed(log, "%s: %s (\"%s\") holds %s: not formatted (set \"overwrite\": true to replace it)", region,
-			       blockdev, pn->name, what);
-			return -ENOTEMPTY;
 		} else {
+			_cleanup_free_ char *refused = NULL;
+
+			r = guard_may_destroy_blockdev(blockdev, overwrite, &refused);
+			if (r < 0) {
+				failed(log, "%s: %s (\"%s\"): not formatted (set \"overwrite\": true to replace it)", region,
+				       refused ? refused : strerror(-r), pn->name);
+				return r;
+			}
 			r = mkfs_run(pn->policy->filesystem, blockdev, what != NULL, &striped, &output);
 			if (r < 0) {
 				failed(log, "%s: mkfs.%s on %s failed: %s%s%s", region, fstype, blockdev, strerror(-r),

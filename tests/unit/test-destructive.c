@@ -238,7 +238,7 @@ START_TEST(test_other_filesystem_refused)
 	namespace0()->claim = FAKE_CLAIM_PFN;
 	ck_assert_int_eq(provision_apply(&plan, &log), -EIO);
 	ck_assert_uint_eq(log.n_failed, 1);
-	ck_assert(strstr(log.failed[0], "holds an ext4 signature: not formatted"));
+	ck_assert(strstr(log.failed[0], "pmem0 holds an ext4 signature (\"data\"): not formatted"));
 	apply_log_clear(&log);
 }
 END_TEST
