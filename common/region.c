@@ -48,7 +48,7 @@ const char *region_kind_describe(const struct region_state *region)
 	case REGION_VIRTIO:
 		return "virtio-pmem";
 	case REGION_E820:
-		return "e820 (memmap=)";
+		return "e820 pmem";
 	case REGION_PAPR:
 		return region->labelled ? "papr_scm NVDIMM with labels" : "papr_scm NVDIMM, no labels yet";
 	default:
