@@ -104,7 +104,7 @@ static int select_regions(const struct inventory *inv, char **targets, int n_tar
 	return 0;
 }
 
-static int read_inventory(struct ndctl_ctx **ret_ctx, bool check_dax, struct inventory *inv)
+static int read_inventory(struct ndctl_ctx **ret_ctx, bool report, struct inventory *inv)
 {
 	int r = ndctl_new(ret_ctx);
 
@@ -112,7 +112,7 @@ static int read_inventory(struct ndctl_ctx **ret_ctx, bool check_dax, struct inv
 		log_error("cannot open libndctl: %s", strerror(-r));
 		return r;
 	}
-	r = inventory_read(*ret_ctx, check_dax, inv);
+	r = inventory_read(*ret_ctx, report, inv);
 	if (r < 0)
 		log_error("cannot read the persistent memory configuration: %s", strerror(-r));
 	return r;

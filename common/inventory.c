@@ -118,7 +118,7 @@ static void fill_devdax(struct ndctl_namespace *ndns, struct ns_state *ns)
 	}
 }
 
-static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mounts, bool check_dax,
+static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mounts, bool report,
 			  struct ns_state *ns)
 {
 	const char *alt = ndctl_namespace_get_alt_name(ndns);
@@ -190,7 +190,7 @@ static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mou
 			ns->fstype = xstrdup_or_null(mnt_fs_get_fstype(fs));
 			if (asprintf(&ns->contents, "a mounted %s filesystem", ns->fstype ? ns->fstype : "") < 0)
 				return -ENOMEM;
-			if (check_dax)
+			if (report)
 				ns->dax = mount_dax_in_effect(ns->mountpoint, mnt_fs_get_fs_options(fs));
 			return 0;
 		}
@@ -231,7 +231,7 @@ static const struct {
 	{ "papr_scm", REGION_PAPR },
 };
 
-static int read_region_kind(struct ndctl_region *region, struct region_state *rs)
+static int read_region_kind(struct ndctl_region *region, bool report, struct region_state *rs)
 {
 	const char *provider = ndctl_bus_get_provider(ndctl_region_get_bus(region));
 	struct badblock *bb;
@@ -260,12 +260,14 @@ static int read_region_kind(struct ndctl_region *region, struct region_state *rs
 		rs->persistence = PERSIST_DOMAIN_UNSPECIFIED;
 		break;
 	}
-	ndctl_region_badblock_foreach(region, bb)
-		rs->badblocks += (unsigned)bb->len;
+	/* a file read per region that planning does not need: only for reports */
+	if (report)
+		ndctl_region_badblock_foreach(region, bb)
+			rs->badblocks += (unsigned)bb->len;
 	return 0;
 }
 
-static int read_region(struct ndctl_region *region, struct libmnt_table *mounts, bool check_dax,
+static int read_region(struct ndctl_region *region, struct libmnt_table *mounts, bool report,
 		       struct region_state *rs)
 {
 	struct ndctl_namespace *ndns;
@@ -280,7 +282,7 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 	if (!rs->devname)
 		return -ENOMEM;
 	rs->id = ndctl_region_get_id(region);
-	r = read_region_kind(region, rs);
+	r = read_region_kind(region, report, rs);
 	if (r < 0)
 		return r;
 	rs->resource = ndctl_region_get_resource(region);
@@ -350,7 +352,7 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 			return -ENOMEM;
 		rs->namespaces = grown;
 		memset(&rs->namespaces[rs->n_namespaces], 0, sizeof(*grown));
-		r = read_namespace(ndns, mounts, check_dax, &rs->namespaces[rs->n_namespaces++]);
+		r = read_namespace(ndns, mounts, report, &rs->namespaces[rs->n_namespaces++]);
 		if (r < 0)
 			return r;
 	}
@@ -358,7 +360,7 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 	return 0;
 }
 
-int inventory_read(struct ndctl_ctx *ctx, bool check_dax, struct inventory *ret)
+int inventory_read(struct ndctl_ctx *ctx, bool report, struct inventory *ret)
 {
 	_cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = mnt_new_table();
 	struct inventory inv = { 0 };
@@ -384,7 +386,7 @@ int inventory_read(struct ndctl_ctx *ctx, bool check_dax, struct inventory *ret)
 			}
 			inv.regions = grown;
 			memset(&inv.regions[inv.n_regions], 0, sizeof(*grown));
-			r = read_region(region, mounts, check_dax, &inv.regions[inv.n_regions++]);
+			r = read_region(region, mounts, report, &inv.regions[inv.n_regions++]);
 			if (r < 0) {
 				inventory_clear(&inv);
 				return r;

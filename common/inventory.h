@@ -100,10 +100,11 @@ struct inventory {
 
 /*
  * Read every pmem region with its namespaces, filesystems and mounts. With
- * check_dax, also ask the kernel whether DAX is in effect on each mounted
- * filesystem (a temporary file in its root): for reports, not for planning.
+ * report, also what only reports show: whether DAX is in effect on each
+ * mounted filesystem (a temporary file in its root) and the regions' bad
+ * blocks. Planning needs neither.
  */
-int inventory_read(struct ndctl_ctx *ctx, bool check_dax, struct inventory *ret);
+int inventory_read(struct ndctl_ctx *ctx, bool report, struct inventory *ret);
 void inventory_clear(struct inventory *inv);
 
 const struct region_state *inventory_find_region(const struct inventory *inv, unsigned id);
