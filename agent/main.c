@@ -292,7 +292,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: vpmem-agent [OPTIONS] COMMAND [ARGS]\n"
 		"\n"
-		"Provision virtual NVDIMMs: labels, namespaces, DAX filesystems.\n"
+		"Provision persistent memory (NVDIMMs, virtio-pmem, e820): labels, namespaces,\n"
+		"filesystems mounted with DAX, devdax and sector devices.\n"
 		"\n"
 		"Commands:\n"
 		"  apply [TARGET...]     provision regionN, nmemN or sysfs paths (default: all)\n"
