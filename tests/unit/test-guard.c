@@ -73,20 +73,23 @@ START_TEST(test_info_blocks)
 	static const char *const magic[] = { "NVDIMM_PFN_INFO", "NVDIMM_DAX_INFO", "BTT_ARENA_INFO" };
 	static const char *const want[] = { "an fsdax (pfn) info block", "a devdax info block",
 					    "a sector (btt) info block" };
+	char *what;
 
 	for (size_t i = 0; i < 3; i++) {
-		_cleanup_free_ char *what = NULL;
 		char zero[16] = { 0 };
 
 		write_at(4096, magic[i], strlen(magic[i]) + 1);
 		what = probe(NULL);
 		ck_assert_ptr_nonnull(what);
 		ck_assert_str_eq(what, want[i]);
+		free(what);
 		write_at(4096, zero, sizeof(zero));
 	}
 	/* BTT 2.0 (v1.2 labels) keeps its info block at the very start */
 	write_at(0, "BTT_ARENA_INFO", 15);
-	ck_assert_str_eq(probe(NULL), "a sector (btt 2.0) info block");
+	what = probe(NULL);
+	ck_assert_str_eq(what, "a sector (btt 2.0) info block");
+	free(what);
 }
 END_TEST
 
