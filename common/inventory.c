@@ -70,23 +70,17 @@ void inventory_clear(struct inventory *inv)
 
 static enum ns_mode mode_from_ndctl(struct ndctl_namespace *ndns)
 {
-	/* the personality that claims it; the kernel's "mode" says fsdax for an unclaimed namespace it maps */
-	if (ndctl_namespace_get_pfn(ndns))
-		return NS_MODE_FSDAX;
-	if (ndctl_namespace_get_dax(ndns))
-		return NS_MODE_DEVDAX;
-	if (ndctl_namespace_get_btt(ndns))
-		return NS_MODE_SECTOR;
+	/* the kernel's mode names the personality that claims it, when one does */
 	switch (ndctl_namespace_get_mode(ndns)) {
+	case NDCTL_NS_MODE_FSDAX:
+		/* "memory" without a pfn: a raw namespace whose pages the kernel maps (virtio-pmem, e820) */
+		if (!ndctl_namespace_get_pfn(ndns) && ndctl_namespace_get_block_device(ndns))
+			return NS_MODE_RAW;
+		return NS_MODE_FSDAX;
 	case NDCTL_NS_MODE_DEVDAX:
 		return NS_MODE_DEVDAX;
 	case NDCTL_NS_MODE_SECTOR:
 		return NS_MODE_SECTOR;
-	case NDCTL_NS_MODE_FSDAX:
-		/* "memory" without a pfn: a raw namespace whose pages the kernel maps (virtio-pmem, e820) */
-		if (ndctl_namespace_get_block_device(ndns))
-			return NS_MODE_RAW;
-		return NS_MODE_FSDAX;
 	case NDCTL_NS_MODE_RAW:
 		return NS_MODE_RAW;
 	default:
