@@ -666,6 +666,7 @@ static struct json_object *reservation_json(struct host *h, const struct ledger_
 static int cmd_reserve(struct host *h, int argc, char **argv)
 {
 	struct ledger_entry *pick = NULL;
+	bool reserved_now = false;
 	int ret;
 
 	if (!h->o->label || !is_uuid(h->o->consumer)) {
@@ -716,6 +717,7 @@ static int cmd_reserve(struct host *h, int argc, char **argv)
 		ledger_set_state(pick, BACKING_RESERVED, h->o->consumer, NULL);
 		if (save(h) < 0)
 			return EXIT_FAILED;
+		reserved_now = true;
 		log_notice("reserved %s (%s, label %s) for %s", pick->name, pick->uuid, pick->label, h->o->consumer);
 	}
 	if (h->o->placement.url) {
@@ -724,8 +726,14 @@ static int cmd_reserve(struct host *h, int argc, char **argv)
 
 		if (r == 0)
 			r = placement_update_consumer(h, rp, h->o->consumer);
+		if (r < 0 && !reserved_now) {
+			/* a reservation the consumer already had, and may be using: never undone here */
+			log_error("%s already holds %s; %s: the next sync records it", h->o->consumer, pick->name,
+				  r == -ENOSPC ? "Placement refused the allocation" : "Placement could not record it");
+			return EXIT_FAILED;
+		}
 		if (r < 0) {
-			/* Placement said no, or could not be asked: the local reservation goes too */
+			/* Placement said no, or could not be asked: the reservation this run made goes too */
 			ledger_set_state(pick, BACKING_FREE, NULL, NULL);
 			if (save(h) < 0)
 				log_error("cannot roll back the reservation of %s: the next sync repairs it", pick->uuid);

@@ -23,6 +23,18 @@ grep -q "Couldn't connect\|Connection refused\|Failed to connect" "$work/down" &
 [ "$(snapshot)" = "$before" ] && pass "down: nothing changed locally" || fail "down: local change"
 grep -q s3cret-token "$work/down" && fail "the token was printed" || pass "the token is not printed"
 
+# a consumer that already holds a backing asks again while Placement is down:
+# its reservation stays, it is not freed for the next tenant
+c=$(uuid)
+$H reserve --label e --consumer "$c" > /dev/null 2>&1 || fail "a plain reserve failed"
+held=$(snapshot)
+if $H reserve --label e --consumer "$c" --placement "http://127.0.0.1:$dead" > "$work/again" 2>&1; then fail "reserve again with Placement down succeeded"; fi
+cat "$work/again"
+[ "$(snapshot)" = "$held" ] && pass "a retried reserve with Placement down keeps the reservation" || fail "a retried reserve changed the ledger"
+grep -q "already holds" "$work/again" && pass "  and says the consumer already holds it" || fail "retried reserve: unclear error"
+$H release --consumer "$c" > /dev/null 2>&1 || fail "release after the retried reserve failed"
+[ "$(snapshot)" = "$before" ] || fail "release did not bring the ledger back"
+
 # slow: accepts, never answers
 python3 -c '
 import socket, sys, time
