@@ -6,10 +6,12 @@
  * reservation is lost and no backing is handed to two consumers.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cleanup-libs.h"
 #include "fileio.h"
@@ -76,6 +78,61 @@ struct ledger_entry *ledger_add(struct ledger *ledger, const char *uuid, const c
 	return e;
 }
 
+static bool read_boot_id(char buf[37])
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (read_file("/proc/sys/kernel/random/boot_id", &text, NULL) < 0 || strlen(text) < 36)
+		return false;
+	memcpy(buf, text, 36);
+	buf[36] = '\0';
+	return true;
+}
+
+/* Field 22 of /proc/PID/stat, the start time; *ret_state gets field 3. */
+static int process_start(int pid, uint64_t *ret_start, char *ret_state)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[64], *p;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	r = read_file(path, &text, NULL);
+	if (r < 0)
+		return r;
+	/* the command name may hold anything, spaces and parentheses too: start after its last ')' */
+	p = strrchr(text, ')');
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %" SCNu64,
+			 ret_state, ret_start) != 2)
+		return -EIO;
+	return 0;
+}
+
+int ledger_owner_self(struct ledger_owner *ret)
+{
+	char state;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->pid = (int)getpid();
+	if (!read_boot_id(ret->boot_id))
+		return -EIO;
+	r = process_start(ret->pid, &ret->start, &state);
+	return r;
+}
+
+bool ledger_owner_alive(const struct ledger_owner *owner)
+{
+	char boot_id[37], state = 0;
+	uint64_t start = 0;
+
+	if (!read_boot_id(boot_id) || strcmp(boot_id, owner->boot_id) != 0)
+		return false;
+	if (process_start(owner->pid, &start, &state) < 0)
+		return false;
+	return start == owner->start && state != 'Z' && state != 'X';
+}
+
 void ledger_set_state(struct ledger_entry *e, enum backing_state state, const char *consumer, const char *note)
 {
 	char *c = consumer ? strdup(consumer) : NULL, *n = note ? strdup(note) : NULL;
@@ -88,6 +145,72 @@ void ledger_set_state(struct ledger_entry *e, enum backing_state state, const ch
 	e->note = n;
 	e->state = state;
 	e->since = (int64_t)time(NULL);
+	e->has_owner = false;
+	memset(&e->owner, 0, sizeof(e->owner));
+}
+
+int ledger_reserve(struct ledger_entry *e, const char *consumer)
+{
+	if (e->state != BACKING_FREE)
+		return -EINVAL;
+	ledger_set_state(e, BACKING_RESERVED, consumer, NULL);
+	return 0;
+}
+
+int ledger_unreserve(struct ledger_entry *e, const char *consumer)
+{
+	if (e->state != BACKING_RESERVED || !e->consumer || strcmp(e->consumer, consumer) != 0)
+		return -EPERM;
+	ledger_set_state(e, BACKING_FREE, NULL, NULL);
+	return 0;
+}
+
+static bool owner_equal(const struct ledger_owner *a, const struct ledger_owner *b)
+{
+	return a->pid == b->pid && a->start == b->start && strcmp(a->boot_id, b->boot_id) == 0;
+}
+
+int ledger_begin_erase(struct ledger_entry *e, const struct ledger_owner *owner, const char *consumer)
+{
+	/* already this owner's */
+	if (e->state == BACKING_ERASING && e->has_owner && owner_equal(&e->owner, owner))
+		return 0;
+	switch (e->state) {
+	case BACKING_RESERVED:
+		/* erase --uuid never takes a backing from under its consumer */
+		if (!consumer || !e->consumer || strcmp(e->consumer, consumer) != 0)
+			return -EPERM;
+		break;
+	case BACKING_ERASING:
+		/* one live eraser at a time; one that died is taken over */
+		if (e->has_owner && ledger_owner_alive(&e->owner))
+			return -EBUSY;
+		if (consumer && (!e->consumer || strcmp(e->consumer, consumer) != 0))
+			return -EPERM;
+		break;
+	case BACKING_FREE:
+	case BACKING_QUARANTINED:
+		if (consumer)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	ledger_set_state(e, BACKING_ERASING, e->consumer, NULL);
+	e->has_owner = true;
+	e->owner = *owner;
+	return 0;
+}
+
+int ledger_finish_erase(struct ledger_entry *e, const struct ledger_owner *owner, bool erased, const char *reason)
+{
+	if (e->state != BACKING_ERASING || !e->has_owner || !owner_equal(&e->owner, owner))
+		return -ESTALE;
+	if (erased)
+		ledger_set_state(e, BACKING_FREE, NULL, NULL);
+	else
+		ledger_set_state(e, BACKING_QUARANTINED, NULL, reason);
+	return 0;
 }
 
 static const char *get_string(struct json_object *o, const char *key)
@@ -145,6 +268,19 @@ int ledger_load(const char *path, struct ledger *ret, char **ret_error)
 		ledger_set_state(e, (enum backing_state)s, get_string(o, "consumer"), get_string(o, "note"));
 		if (json_object_object_get_ex(o, "since", &v))
 			e->since = json_object_get_int64(v);
+		/* an erasing entry without a readable owner counts as one whose eraser died */
+		if (json_object_object_get_ex(o, "owner", &v) && json_object_is_type(v, json_type_object)) {
+			struct json_object *pid, *start;
+			const char *boot_id = get_string(v, "boot_id");
+
+			if (json_object_object_get_ex(v, "pid", &pid) && json_object_object_get_ex(v, "start", &start) &&
+			    boot_id && strlen(boot_id) == 36) {
+				e->has_owner = true;
+				e->owner.pid = json_object_get_int(pid);
+				e->owner.start = (uint64_t)json_object_get_int64(start);
+				memcpy(e->owner.boot_id, boot_id, 37);
+			}
+		}
 	}
 	*ret = ledger;
 	return 0;
@@ -171,6 +307,14 @@ int ledger_save(const char *path, const struct ledger *ledger)
 			json_object_object_add(o, "consumer", json_object_new_string(e->consumer));
 		if (e->note)
 			json_object_object_add(o, "note", json_object_new_string(e->note));
+		if (e->has_owner) {
+			struct json_object *w = json_object_new_object();
+
+			json_object_object_add(w, "pid", json_object_new_int(e->owner.pid));
+			json_object_object_add(w, "boot_id", json_object_new_string(e->owner.boot_id));
+			json_object_object_add(w, "start", json_object_new_uint64(e->owner.start));
+			json_object_object_add(o, "owner", w);
+		}
 		json_object_object_add(o, "since", json_object_new_int64(e->since));
 		json_object_array_add(arr, o);
 	}

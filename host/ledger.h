@@ -16,6 +16,23 @@ enum backing_state {
 };
 
 /*
+ * Who erases a backing: a process of one boot. One that died (another boot,
+ * no such process, or another process now under its pid) is recognised, and
+ * its work is redone by the next release or erase.
+ */
+struct ledger_owner {
+	int pid;
+	char boot_id[37];
+	uint64_t start;   /* the process's start time, clock ticks after boot (/proc/PID/stat) */
+};
+
+/* This process as an owner. 0 or a negative errno. */
+int ledger_owner_self(struct ledger_owner *ret);
+
+/* Is the owner still running? (On this boot, with the same start time, not a zombie.) */
+bool ledger_owner_alive(const struct ledger_owner *owner);
+
+/*
  * One backing the host hands out, keyed by UUID: a namespace's own UUID
  * (device names renumber, names can be reused), or one made for a file.
  */
@@ -29,6 +46,8 @@ struct ledger_entry {
 	char *consumer;   /* when reserved or erasing */
 	int64_t since;    /* when the state last changed (seconds since the epoch) */
 	char *note;       /* why quarantined */
+	bool has_owner;   /* erasing: who */
+	struct ledger_owner owner;
 };
 
 struct ledger {
@@ -48,6 +67,26 @@ struct ledger_entry *ledger_find(struct ledger *ledger, const char *uuid);
 struct ledger_entry *ledger_add(struct ledger *ledger, const char *uuid, const char *label, enum backend_kind kind,
 				const char *name, uint64_t size);
 void ledger_set_state(struct ledger_entry *e, enum backing_state state, const char *consumer, const char *note);
+
+/*
+ * The state changes, each checking the state it expects; on any other state
+ * they change nothing and return a negative errno:
+ *
+ *   free -> reserved(consumer)                      ledger_reserve
+ *   reserved(consumer) -> free                      ledger_unreserve (undoing a reservation just made)
+ *   reserved(consumer) -> erasing(owner)            ledger_begin_erase with consumer (release)
+ *   free, quarantined -> erasing(owner)             ledger_begin_erase without (erase --uuid)
+ *   erasing(dead owner) -> erasing(owner)           ledger_begin_erase: the work of one that died is redone
+ *   erasing(owner) -> free or quarantined(reason)   ledger_finish_erase, by that owner only
+ *
+ * -EBUSY: another live process is erasing it; -EPERM: it is reserved by
+ * another consumer, or reserved at all for erase --uuid; -ESTALE: the entry
+ * is no longer this owner's to finish; -EINVAL: not in a state that allows it.
+ */
+int ledger_reserve(struct ledger_entry *e, const char *consumer);
+int ledger_unreserve(struct ledger_entry *e, const char *consumer);
+int ledger_begin_erase(struct ledger_entry *e, const struct ledger_owner *owner, const char *consumer);
+int ledger_finish_erase(struct ledger_entry *e, const struct ledger_owner *owner, bool erased, const char *reason);
 
 const char *backing_state_name(enum backing_state state);
 

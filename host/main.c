@@ -714,8 +714,7 @@ static int cmd_reserve(struct host *h, int argc, char **argv)
 				  h->o->label, h->o->config);
 			return EXIT_FAILED;
 		}
-		ledger_set_state(pick, BACKING_RESERVED, h->o->consumer, NULL);
-		if (save(h) < 0)
+		if (ledger_reserve(pick, h->o->consumer) < 0 || save(h) < 0)
 			return EXIT_FAILED;
 		reserved_now = true;
 		log_notice("reserved %s (%s, label %s) for %s", pick->name, pick->uuid, pick->label, h->o->consumer);
@@ -734,8 +733,7 @@ static int cmd_reserve(struct host *h, int argc, char **argv)
 		}
 		if (r < 0) {
 			/* Placement said no, or could not be asked: the reservation this run made goes too */
-			ledger_set_state(pick, BACKING_FREE, NULL, NULL);
-			if (save(h) < 0)
+			if (ledger_unreserve(pick, h->o->consumer) < 0 || save(h) < 0)
 				log_error("cannot roll back the reservation of %s: the next sync repairs it", pick->uuid);
 			log_error("reservation of %s for %s rolled back: %s", pick->name, h->o->consumer,
 				  r == -ENOSPC ? "Placement refused the allocation" : "Placement could not record it");
@@ -787,8 +785,13 @@ static int cmd_reserve(struct host *h, int argc, char **argv)
 	return 0;
 }
 
-/* Erase one entry already marked "erasing" (lock not held), then record the outcome under the lock. */
-static int erase_and_record(struct host *h, const char *uuid)
+/*
+ * Erase one entry this process marked "erasing" (lock not held), then record
+ * the outcome under the lock, if the entry is still this process's: one that
+ * was taken over meanwhile (this process was stopped so long that it was
+ * thought dead) is left to the one that took it.
+ */
+static int erase_and_record(struct host *h, const char *uuid, const struct ledger_owner *self)
 {
 	_cleanup_free_ char *reason = NULL, *path = NULL;
 	struct ledger_entry *e = ledger_find(&h->ledger, uuid);
@@ -820,14 +823,18 @@ static int erase_and_record(struct host *h, const char *uuid)
 			ledger_clear(&fresh);
 			return -EIO;
 		}
-		if (r == 0) {
-			ledger_set_state(e, BACKING_FREE, NULL, NULL);
+		if (ledger_finish_erase(e, self, r == 0, reason ? reason : strerror(-r)) < 0) {
+			log_error("%s (%s) was taken over by another eraser meanwhile: this outcome is not recorded",
+				  e->name, uuid);
+			close(fd);
+			ledger_clear(&fresh);
+			return -ESTALE;
+		}
+		if (r == 0)
 			log_notice("erased %s (%s), verified: free again", e->name, uuid);
-		} else {
-			ledger_set_state(e, BACKING_QUARANTINED, NULL, reason ? reason : strerror(-r));
+		else
 			log_error("erasing %s (%s) failed: %s; quarantined until \"vpmem-host erase --uuid %s\" succeeds",
 				  e->name, uuid, reason ? reason : strerror(-r), uuid);
-		}
 		ledger_clear(&h->ledger);
 		h->ledger = fresh;
 		saved = ledger_save(h->ledger_path, &h->ledger);
@@ -836,21 +843,47 @@ static int erase_and_record(struct host *h, const char *uuid)
 	}
 }
 
-/* mark the chosen entries "erasing" under the lock, then erase them without it */
-static int erase_entries(struct host *h, bool (*want)(const struct ledger_entry *, const struct options *))
+/*
+ * Under the lock, mark the chosen entries "erasing" with this process as
+ * their owner (consumer: release's, NULL for erase --uuid); then erase them
+ * without it. An entry another live process is erasing is left to it.
+ */
+static int erase_entries(struct host *h, bool (*want)(const struct ledger_entry *, const struct options *),
+			 const char *consumer)
 {
 	char (*uuids)[37] = calloc(h->ledger.n ? h->ledger.n : 1, 37);
-	size_t n = 0;
-	int failed = 0;
+	struct ledger_owner self;
+	size_t n = 0, left = 0;
+	int failed = 0, r;
 
 	if (!uuids)
 		return EXIT_FAILED;
+	r = ledger_owner_self(&self);
+	if (r < 0) {
+		log_error("cannot tell who this process is (/proc): %s", strerror(-r));
+		free(uuids);
+		return EXIT_FAILED;
+	}
 	for (size_t i = 0; i < h->ledger.n; i++) {
 		struct ledger_entry *e = &h->ledger.entries[i];
 
 		if (!want(e, h->o))
 			continue;
-		ledger_set_state(e, BACKING_ERASING, e->consumer, NULL);
+		r = ledger_begin_erase(e, &self, consumer);
+		if (r == -EBUSY) {
+			log_notice("%s (%s) is being erased by process %d: left to it", e->name, e->uuid, e->owner.pid);
+			/* a release is done when someone erases; erase --uuid asked for this process to */
+			if (consumer)
+				left++;
+			else
+				failed++;
+			continue;
+		}
+		if (r < 0) {
+			log_error("%s (%s) is %s: not erased", e->name, e->uuid, backing_state_name(e->state));
+			failed++;
+			continue;
+		}
 		memcpy(uuids[n++], e->uuid, 37);
 	}
 	if (n && save(h) < 0) {
@@ -860,10 +893,10 @@ static int erase_entries(struct host *h, bool (*want)(const struct ledger_entry 
 	close(h->lock_fd);
 	h->lock_fd = -EBADF;
 	for (size_t i = 0; i < n; i++)
-		if (erase_and_record(h, uuids[i]) < 0)
+		if (erase_and_record(h, uuids[i], &self) < 0)
 			failed++;
 	free(uuids);
-	if (!n)
+	if (!n && !failed && !left)
 		log_info("nothing to erase");
 	return failed ? EXIT_FAILED : 0;
 }
@@ -894,10 +927,14 @@ static int cmd_release(struct host *h, int argc, char **argv)
 		char rp[37] = "";
 		int r;
 
-		/* what the consumer keeps of ours after this release: nothing */
+		struct ledger_owner self;
+
+		/* what the consumer keeps of ours after this release: nothing (erased below, by this process) */
+		if (ledger_owner_self(&self) < 0)
+			return EXIT_FAILED;
 		for (size_t i = 0; i < h->ledger.n; i++)
 			if (held_by_consumer(&h->ledger.entries[i], h->o))
-				ledger_set_state(&h->ledger.entries[i], BACKING_ERASING, h->o->consumer, NULL);
+				ledger_begin_erase(&h->ledger.entries[i], &self, h->o->consumer);
 		if (save(h) < 0)
 			return EXIT_FAILED;
 		/* only the provider: the inventory is not shrunk for backings being erased */
@@ -907,10 +944,10 @@ static int cmd_release(struct host *h, int argc, char **argv)
 		if (r < 0)
 			log_error("the allocation of %s stays in Placement for now: the next sync removes it",
 				  h->o->consumer);
-		ret = erase_entries(h, held_by_consumer);
+		ret = erase_entries(h, held_by_consumer, h->o->consumer);
 		return r < 0 ? EXIT_FAILED : ret;
 	}
-	return erase_entries(h, held_by_consumer);
+	return erase_entries(h, held_by_consumer, h->o->consumer);
 }
 
 static int cmd_erase(struct host *h, int argc, char **argv)
@@ -934,7 +971,7 @@ static int cmd_erase(struct host *h, int argc, char **argv)
 		log_error("%s is reserved by %s: release it instead", e->uuid, e->consumer);
 		return EXIT_FAILED;
 	}
-	return erase_entries(h, chosen_for_erase);
+	return erase_entries(h, chosen_for_erase, NULL);
 }
 
 /* ---- list, libvirt-xml, qemu-args ---- */

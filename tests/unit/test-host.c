@@ -244,6 +244,111 @@ START_TEST(test_ledger_roundtrip)
 }
 END_TEST
 
+#define A "11111111-2222-3333-4444-555555555555"
+#define B "22222222-3333-4444-5555-666666666666"
+
+/* Every state change, from every state: what is allowed happens, anything else changes nothing. */
+START_TEST(test_ledger_transitions)
+{
+	struct ledger l = { 0 };
+	struct ledger_entry *e = ledger_add(&l, "8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11", "6GB", BACKEND_DEVDAX, "ns0", 1);
+	struct ledger_owner self, dead, other_boot;
+
+	ck_assert_int_eq(ledger_owner_self(&self), 0);
+	ck_assert(ledger_owner_alive(&self));
+	/* the same pid with another start time is another process: the recorded one is gone */
+	dead = self;
+	dead.start = self.start + 1;
+	ck_assert(!ledger_owner_alive(&dead));
+	other_boot = self;
+	other_boot.boot_id[0] = other_boot.boot_id[0] == '0' ? '1' : '0';
+	ck_assert(!ledger_owner_alive(&other_boot));
+
+	/* free: reserved by one consumer, never by a second */
+	ck_assert_int_eq(ledger_reserve(e, A), 0);
+	ck_assert_int_eq(e->state, BACKING_RESERVED);
+	ck_assert_int_eq(ledger_reserve(e, B), -EINVAL);
+	ck_assert_str_eq(e->consumer, A);
+	/* only the holder undoes it, and erase --uuid never takes it */
+	ck_assert_int_eq(ledger_unreserve(e, B), -EPERM);
+	ck_assert_int_eq(ledger_begin_erase(e, &self, NULL), -EPERM);
+	ck_assert_int_eq(ledger_begin_erase(e, &self, B), -EPERM);
+	ck_assert_int_eq(e->state, BACKING_RESERVED);
+	ck_assert_int_eq(ledger_unreserve(e, A), 0);
+	ck_assert_int_eq(e->state, BACKING_FREE);
+	ck_assert_int_eq(ledger_unreserve(e, A), -EPERM);
+
+	/* released: erasing, owned by the releasing process */
+	ck_assert_int_eq(ledger_reserve(e, A), 0);
+	ck_assert_int_eq(ledger_begin_erase(e, &self, A), 0);
+	ck_assert_int_eq(e->state, BACKING_ERASING);
+	ck_assert(e->has_owner);
+	ck_assert_int_eq(ledger_reserve(e, B), -EINVAL);
+	/* again by the same process: still its own */
+	ck_assert_int_eq(ledger_begin_erase(e, &self, A), 0);
+	/* nobody else finishes it */
+	ck_assert_int_eq(ledger_finish_erase(e, &dead, true, NULL), -ESTALE);
+	ck_assert_int_eq(e->state, BACKING_ERASING);
+	ck_assert_int_eq(ledger_finish_erase(e, &self, true, NULL), 0);
+	ck_assert_int_eq(e->state, BACKING_FREE);
+	ck_assert(!e->has_owner);
+	/* finished once: a second finish (a retried release's) is refused and frees nothing twice */
+	ck_assert_int_eq(ledger_reserve(e, B), 0);
+	ck_assert_int_eq(ledger_finish_erase(e, &self, true, NULL), -ESTALE);
+	ck_assert_int_eq(e->state, BACKING_RESERVED);
+	ck_assert_str_eq(e->consumer, B);
+
+	/* an eraser that died: its work is taken over by the next release, or by erase --uuid */
+	ck_assert_int_eq(ledger_begin_erase(e, &dead, B), 0);
+	ck_assert_int_eq(ledger_begin_erase(e, &self, A), -EPERM);
+	ck_assert_int_eq(ledger_begin_erase(e, &self, B), 0);
+	ck_assert_int_eq(e->owner.start, self.start);
+	ck_assert_int_eq(ledger_finish_erase(e, &dead, true, NULL), -ESTALE);
+	/* a live one is never taken over */
+	ck_assert_int_eq(ledger_begin_erase(e, &dead, NULL), -EBUSY);
+	ck_assert_int_eq(ledger_finish_erase(e, &self, false, "read back non-zero"), 0);
+	ck_assert_int_eq(e->state, BACKING_QUARANTINED);
+	ck_assert_str_eq(e->note, "read back non-zero");
+	ck_assert_int_eq(ledger_reserve(e, A), -EINVAL);
+	ck_assert_int_eq(ledger_begin_erase(e, &self, A), -EINVAL);
+	ck_assert_int_eq(ledger_begin_erase(e, &other_boot, NULL), 0);
+	ck_assert_int_eq(ledger_begin_erase(e, &self, NULL), 0);
+	ck_assert_int_eq(ledger_finish_erase(e, &self, true, NULL), 0);
+	ck_assert_int_eq(e->state, BACKING_FREE);
+	ledger_clear(&l);
+}
+END_TEST
+
+/* The owner of an erase survives a save and a load, and a missing one counts as dead. */
+START_TEST(test_ledger_owner_roundtrip)
+{
+	char dir[] = "/tmp/vpmem-ledger-XXXXXX", path[64];
+	struct ledger l = { 0 }, back = { 0 };
+	struct ledger_owner self;
+	struct ledger_entry *e;
+	char *err = NULL;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ledger.json", dir);
+	ck_assert_int_eq(ledger_owner_self(&self), 0);
+	e = ledger_add(&l, "8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11", "6GB", BACKEND_DEVDAX, "ns0", 1);
+	ck_assert_int_eq(ledger_reserve(e, A), 0);
+	ck_assert_int_eq(ledger_begin_erase(e, &self, A), 0);
+	ck_assert_int_eq(ledger_save(path, &l), 0);
+	ck_assert_int_eq(ledger_load(path, &back, &err), 0);
+	e = &back.entries[0];
+	ck_assert_int_eq(e->state, BACKING_ERASING);
+	ck_assert(e->has_owner);
+	ck_assert_int_eq(e->owner.pid, self.pid);
+	ck_assert_str_eq(e->owner.boot_id, self.boot_id);
+	ck_assert_int_eq(ledger_finish_erase(e, &self, true, NULL), 0);
+	ledger_clear(&back);
+	ledger_clear(&l);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *host_suite(void)
 {
 	Suite *s = suite_create("host");
@@ -257,6 +362,8 @@ Suite *host_suite(void)
 	tcase_add_test(tc, test_guest_size);
 	tcase_add_test(tc, test_output);
 	tcase_add_test(tc, test_ledger_roundtrip);
+	tcase_add_test(tc, test_ledger_transitions);
+	tcase_add_test(tc, test_ledger_owner_roundtrip);
 	suite_add_tcase(s, tc);
 	return s;
 }
