@@ -764,7 +764,7 @@ static int cmd_reserve(struct host *h, int argc, char **argv)
 				json_object_object_add(o, "qemu_args", a);
 			}
 			if (f) {
-				libvirt_xml_write(f, &d, 1);
+				libvirt_xml_write(f, NULL, &d, 1);
 				fclose(f);
 				json_object_object_add(o, "libvirt_xml", json_object_new_string(xml));
 				free(xml);
@@ -1062,7 +1062,9 @@ static int cmd_hypervisor(struct host *h, bool xml)
 		log_error("%s holds no reservation", h->o->consumer);
 		return EXIT_FAILED;
 	}
-	return (xml ? libvirt_xml_write(stdout, d, n) : qemu_args_write(stdout, d, n)) < 0 ? EXIT_FAILED : 0;
+	/* stdout is what the hypervisor reads; what it needs besides goes to stderr */
+	return (xml ? libvirt_xml_write(stdout, stderr, d, n) : qemu_args_write(stdout, stderr, d, n)) < 0 ? EXIT_FAILED
+													     : 0;
 }
 
 static int cmd_libvirt_xml(struct host *h, int argc, char **argv)

@@ -26,17 +26,18 @@ static void xml_escaped(FILE *out, const char *s)
 	}
 }
 
-int libvirt_xml_write(FILE *out, const struct vnvdimm *dimms, size_t n)
+int libvirt_xml_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n)
 {
 	uint64_t total = 0;
 
 	for (size_t i = 0; i < n; i++)
 		total += dimms[i].sizes.target;
-	fprintf(out,
-		"<!-- vpmem: %zu nvdimm module(s), %llu KiB in all. The domain also needs\n"
-		"     <maxMemory slots='N' unit='KiB'>M</maxMemory> with N >= %zu free slots and M >= memory + %llu,\n"
-		"     and a guest NUMA cell (<cpu><numa><cell id='0' .../></numa></cpu>) for each <node>. -->\n",
-		n, kib(total), n, kib(total));
+	if (notes)
+		fprintf(notes,
+			"vpmem-host: %zu nvdimm module(s), %llu KiB in all. The domain also needs "
+			"<maxMemory slots='N' unit='KiB'>M</maxMemory> with N >= %zu free slots and M >= memory + %llu, "
+			"and a guest NUMA cell (<cpu><numa><cell id='0' .../></numa></cpu>) for each <node>.\n",
+			n, kib(total), n, kib(total));
 	for (size_t i = 0; i < n; i++) {
 		const struct vnvdimm *d = &dimms[i];
 
@@ -91,21 +92,45 @@ char **qemu_args_for(const struct vnvdimm *d)
 	return argv;
 }
 
-int qemu_args_write(FILE *out, const struct vnvdimm *dimms, size_t n)
+/* A word as the shell reads it back: as it is when that is safe, else in single quotes. */
+static void shell_quoted(FILE *out, const char *word)
+{
+	if (*word && strspn(word, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789,._+:@%/=-") ==
+			     strlen(word)) {
+		fputs(word, out);
+		return;
+	}
+	fputc('\'', out);
+	for (; *word; word++) {
+		if (*word == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*word, out);
+	}
+	fputc('\'', out);
+}
+
+int qemu_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n)
 {
 	uint64_t total = 0;
+	bool first = true;
 
 	for (size_t i = 0; i < n; i++)
 		total += dimms[i].sizes.target;
-	fprintf(out, "# needs: -machine <type>,nvdimm=on -m <ram>,slots=%zu,maxmem=<ram + %llu>\n", n,
-		(unsigned long long)total);
+	if (notes)
+		fprintf(notes, "vpmem-host: QEMU also needs -machine <type>,nvdimm=on -m <ram>,slots=%zu,maxmem=<ram + %llu>\n",
+			n, (unsigned long long)total);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_strv_free_ char **argv = qemu_args_for(&dimms[i]);
 
 		if (!argv)
 			return -ENOMEM;
-		for (char **a = argv; *a; a += 2)
-			fprintf(out, "%s %s\n", a[0], a[1]);
+		for (char **a = argv; *a; a++, first = false) {
+			if (!first)
+				fputc(' ', out);
+			shell_quoted(out, *a);
+		}
 	}
+	fputc('\n', out);
 	return ferror(out) ? -EIO : 0;
 }

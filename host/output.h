@@ -17,17 +17,18 @@ struct vnvdimm {
 };
 
 /*
- * libvirt's <memory model='nvdimm'> elements, the shape Nova writes, with a
- * comment that states what the domain must also have (<maxMemory slots=...>,
- * a NUMA cell for node). Returns 0 or -errno from the stream.
+ * libvirt's <memory model='nvdimm'> elements, the shape Nova writes, on out;
+ * on notes (may be NULL) what the domain must also have (<maxMemory
+ * slots=...>, a NUMA cell for node). Returns 0 or -errno from the stream.
  */
-int libvirt_xml_write(FILE *out, const struct vnvdimm *dimms, size_t n);
+int libvirt_xml_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n);
 
 /*
- * QEMU's arguments, one per line: a memory-backend-file and an nvdimm device
- * per module, and the machine/memory options they need as comment lines.
+ * QEMU's arguments on one line, each shell-quoted where it needs to be (for
+ * eval): a memory-backend-file and an nvdimm device per module. On notes
+ * (may be NULL), the machine and memory options they need.
  */
-int qemu_args_write(FILE *out, const struct vnvdimm *dimms, size_t n);
+int qemu_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n);
 
 /* The QEMU argument words (NULL-terminated) for one module: for tests and execs. */
 char **qemu_args_for(const struct vnvdimm *d);

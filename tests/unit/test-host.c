@@ -165,21 +165,26 @@ START_TEST(test_output)
 	struct vnvdimm d = {
 		.id = "vpmem0", .path = "/dev/dax0.0", .real_pmem = true, .guest_node = 0,
 	};
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *buf = NULL, *notes = NULL;
+	size_t len = 0, notes_len = 0;
+	FILE *f, *n;
 	_cleanup_strv_free_ char **argv = NULL;
 
 	ck_assert_int_eq(guest_size_compute(UINT64_C(4292870144), 128 << 10, SZ_2M, &d.sizes), 0);
 	f = open_memstream(&buf, &len);
-	ck_assert_int_eq(libvirt_xml_write(f, &d, 1), 0);
+	n = open_memstream(&notes, &notes_len);
+	ck_assert_int_eq(libvirt_xml_write(f, n, &d, 1), 0);
 	fclose(f);
+	fclose(n);
+	/* the XML alone on stdout, starting with the element; what the domain also needs on the side */
+	ck_assert(strncmp(buf, "<memory model='nvdimm'", 22) == 0);
 	ck_assert(strstr(buf, "<memory model='nvdimm' access='shared'>\n  <source>\n    <path>/dev/dax0.0</path>\n"
 			      "    <alignsize unit='KiB'>2048</alignsize>\n    <pmem/>\n  </source>\n  <target>\n"
 			      "    <size unit='KiB'>4192256</size>\n    <node>0</node>\n    <label>\n"
 			      "      <size unit='KiB'>128</size>\n    </label>\n  </target>\n</memory>\n"));
-	ck_assert(strstr(buf, "<maxMemory slots='N' unit='KiB'>"));
+	ck_assert(strstr(notes, "<maxMemory slots='N' unit='KiB'>"));
 	free(buf);
+	free(notes);
 
 	argv = qemu_args_for(&d);
 	ck_assert_str_eq(argv[1], "memory-backend-file,id=vpmem0,share=on,mem-path=/dev/dax0.0,size=4292870144,"
@@ -195,10 +200,25 @@ START_TEST(test_output)
 	ck_assert(!strstr(argv[1], "pmem=on"));
 	buf = NULL;
 	f = open_memstream(&buf, &len);
-	libvirt_xml_write(f, &d, 1);
+	libvirt_xml_write(f, NULL, &d, 1);
 	fclose(f);
 	ck_assert(!strstr(buf, "<pmem/>"));
 	free(buf);
+
+	/* QEMU's arguments: one line a shell reads back word for word, notes apart */
+	d.path = "/srv/it's a,b.img";
+	buf = notes = NULL;
+	f = open_memstream(&buf, &len);
+	n = open_memstream(&notes, &notes_len);
+	ck_assert_int_eq(qemu_args_write(f, n, &d, 1), 0);
+	fclose(f);
+	fclose(n);
+	ck_assert_str_eq(buf, "-object 'memory-backend-file,id=vpmem0,share=on,mem-path=/srv/it'\\''s a,,b.img,"
+			      "size=4292870144,align=2097152' -device nvdimm,id=vpmem0-dimm,memdev=vpmem0,"
+			      "label-size=131072,node=0\n");
+	ck_assert(strstr(notes, "-machine <type>,nvdimm=on -m <ram>,slots=1,maxmem=<ram + 4292870144>"));
+	free(buf);
+	free(notes);
 }
 END_TEST
 

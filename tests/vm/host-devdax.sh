@@ -68,7 +68,9 @@ check "counted again (4 in all, 3 of them reserved)" sh -c "$H inventory --json 
 x=$(cat /proc/sys/kernel/random/uuid)
 $H release --consumer "$c" >/dev/null 2>&1
 $H reserve --label small --consumer "$x" >/dev/null 2>&1
-echo "XML-BEGIN"; $H libvirt-xml --consumer "$x"; echo "XML-END"
+# stdout is the XML alone; what the domain needs besides comes on stderr
+echo "XML-BEGIN"; $H libvirt-xml --consumer "$x" 2>/tmp/xml-notes; echo "XML-END"
+check "the notes say what the domain needs besides" grep -q "maxMemory slots" /tmp/xml-notes
 
 echo '{"pmem_namespaces": "6GB:nosuchns"}' > /tmp/nova.json
 vpmem-host -c /tmp/nova.json -s /tmp/state2 inventory; check "a namespace that isn't on the host: exit 2" [ $? -eq 2 ]

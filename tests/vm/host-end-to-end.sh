@@ -22,7 +22,9 @@ grep -q '"guest_size": 1071644672' "$work/reservation.json" || fail "vpmem-host'
 backing=$(sed -n 's/.*"path": "\(.*\)",*/\1/p' "$work/reservation.json")
 [ -f "$backing" ] || fail "the reservation names no backing file"
 $H qemu-args --consumer "$consumer" | tee "$work/qemu-args"
-vm_extra_args=$(grep -v '^#' "$work/qemu-args" | tr '\n' ' ')
+# stdout is the arguments alone, as the shell reads them back
+eval "set -- $(cat "$work/qemu-args")"
+vm_extra_args="$*"
 
 cat > "$work/first.sh" <<'GUEST'
 cat /sys/bus/nd/devices/region0/size
