@@ -473,8 +473,8 @@ static char *default_provider(void)
 	return s;
 }
 
-/* sync this host to Placement: 0, or a negative errno (logged) */
-static int placement_run(struct host *h, bool inventory, bool reconcile, char *ret_rp)
+/* sync this host to Placement (only sync creates the provider): 0, or a negative errno (logged) */
+static int placement_run(struct host *h, bool create, bool inventory, bool reconcile, char *ret_rp)
 {
 	_cleanup_json_ struct json_object *inv = inventory_json(h), *held = held_json(h);
 	_cleanup_free_ char *fallback = default_provider();
@@ -482,6 +482,7 @@ static int placement_run(struct host *h, bool inventory, bool reconcile, char *r
 	struct sync_target t = {
 		.provider = h->o->provider ? h->o->provider : fallback,
 		.parent = h->o->parent,
+		.create_provider = create,
 		.inventory = inv,
 		.held = held,
 		.project_id = h->o->project_id,
@@ -540,7 +541,7 @@ static int cmd_sync(struct host *h, int argc, char **argv)
 
 		if (ret)
 			return ret;
-		r = placement_run(h, true, true, rp);
+		r = placement_run(h, true, true, true, rp);
 		if (r == 0)
 			log_info("in step with Placement (provider %s)", rp);
 		if (h->o->interval <= 0)
@@ -721,7 +722,7 @@ static int cmd_reserve(struct host *h, int argc, char **argv)
 	}
 	if (h->o->placement.url) {
 		char rp[37] = "";
-		int r = placement_run(h, true, false, rp);
+		int r = placement_run(h, false, true, false, rp);
 
 		if (r == 0)
 			r = placement_update_consumer(h, rp, h->o->consumer);
@@ -938,7 +939,7 @@ static int cmd_release(struct host *h, int argc, char **argv)
 		if (save(h) < 0)
 			return EXIT_FAILED;
 		/* only the provider: the inventory is not shrunk for backings being erased */
-		r = placement_run(h, false, false, rp);
+		r = placement_run(h, false, false, false, rp);
 		if (r == 0)
 			r = placement_update_consumer(h, rp, h->o->consumer);
 		if (r < 0)

@@ -56,7 +56,8 @@ static int bad_answer(const char *what, long status, struct json_object *answer)
 	return status >= 500 ? -EIO : -EPROTO;
 }
 
-static int resolve_provider(struct placement *p, const struct sync_target *t, FILE *out, char *ret_uuid)
+/* The provider's UUID in ret_uuid: looked up by UUID or name, created by name only when create is set. */
+static int resolve_provider(struct placement *p, const struct sync_target *t, bool create, FILE *out, char *ret_uuid)
 {
 	_cleanup_json_ struct json_object *answer = NULL;
 	_cleanup_free_ char *path = NULL, *escaped = NULL;
@@ -101,6 +102,13 @@ static int resolve_provider(struct placement *p, const struct sync_target *t, FI
 				  strcmp(json_object_get_string(get(rp, "parent_provider_uuid")), t->parent)))
 			log_warning("Placement: provider %s is not a child of %s; left as it is", t->provider, t->parent);
 		return 0;
+	}
+	if (!create) {
+		/* a reserve or release never makes a second provider that nobody publishes inventory on */
+		log_error("Placement has no resource provider %s: run \"vpmem-host sync\" with the same --placement "
+			  "and --provider first, which creates it and publishes the inventory",
+			  t->provider);
+		return -ENOENT;
 	}
 	{
 		_cleanup_json_ struct json_object *body = json_object_new_object(), *created = NULL;
@@ -454,7 +462,7 @@ int placement_sync(struct placement *p, const struct sync_target *target, bool i
 {
 	int r;
 
-	r = resolve_provider(p, target, out, ret_provider_uuid);
+	r = resolve_provider(p, target, target->create_provider, out, ret_provider_uuid);
 	if (r < 0 || !inventory)
 		return r;
 	{

@@ -14,6 +14,7 @@ struct json_object;
 struct sync_target {
 	const char *provider;        /* name or UUID of the resource provider */
 	const char *parent;          /* UUID of the compute node provider, or NULL */
+	bool create_provider;        /* create it by name when missing (sync), or fail (reserve, release) */
 	struct json_object *inventory; /* {"CUSTOM_PMEM_NAMESPACE_X": {total, ...}, ...} */
 	struct json_object *held;    /* {"<consumer>": {"CUSTOM_...": n}} from the ledger */
 	const char *project_id;      /* for consumers Placement does not know yet */
@@ -22,12 +23,13 @@ struct sync_target {
 
 /*
  * Make Placement match target: the provider (created by name if missing, as a
- * child of parent), the custom resource classes, the inventories (PUT with the
+ * child of parent, when create_provider says so; -ENOENT, logged, otherwise:
+ * reserve and release need the one sync made), the custom resource classes, the inventories (PUT with the
  * provider generation, retried on placement.concurrent_update; a class in use
  * is never shrunk below its usage or removed: that is reported), the traits
  * CUSTOM_PMEM and one per class (added, never dropping others'), and, with
  * reconcile, every consumer's allocation of our classes. Without inventory,
- * only the provider is looked up (and created). Each change is
+ * only the provider is looked up. Each change is
  * printed to out. 0, or a negative errno with the reason logged.
  */
 int placement_sync(struct placement *p, const struct sync_target *target, bool inventory, bool reconcile,

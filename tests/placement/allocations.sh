@@ -9,6 +9,16 @@ $H setup 2>/dev/null
 $H sync --placement "$url" --provider host-b >/dev/null
 rp=$(pl GET "/resource_providers?name=host-b" | json 'd["resource_providers"][0]["uuid"]')
 
+# a reserve naming no provider (or another one) never makes a second provider
+before=$($H list --json)
+if $H reserve --label big --consumer "$(uuid)" --placement "$url" > "$work/noprovider" 2>&1; then fail "reserve on a provider sync never made succeeded"; fi
+cat "$work/noprovider"
+grep -q "Placement has no resource provider .*run \"vpmem-host sync\"" "$work/noprovider" &&
+	pass "a reserve whose provider does not exist says to run sync" || fail "no provider: unclear error"
+[ "$(pl GET /resource_providers | json 'len(d["resource_providers"])')" = 1 ] && pass "  and creates no second provider" ||
+	fail "a second provider was created"
+[ "$($H list --json)" = "$before" ] && pass "  and the local reservation is rolled back" || fail "no provider: local change"
+
 pl GET "/allocation_candidates?resources=CUSTOM_PMEM_NAMESPACE_BIG:1" | json 'len(d["allocation_requests"])' | grep -qx 1 &&
 	pass "allocation candidates for CUSTOM_PMEM_NAMESPACE_BIG:1 find the host" || fail "allocation candidates"
 

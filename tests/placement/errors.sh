@@ -78,5 +78,6 @@ grep -q "not JSON" "$work/garbage" && pass "garbage: the error says the answer i
 kill "$garbage" 2>/dev/null || true
 [ "$(snapshot)" = "$before" ] && pass "garbage: nothing changed locally" || fail "garbage: local change"
 
-# and the real one still works
+# and the real one still works, once sync has made the provider
+$H sync --placement "$url" >/dev/null || fail "sync with the real Placement"
 $H reserve --label e --consumer "$c" --placement "$url" >/dev/null && pass "the real Placement takes the same reserve" || fail "real reserve"
