@@ -163,36 +163,36 @@ static const char *system_ram_record_path(void)
 	return LOCALSTATEDIR "/lib/vpmem/system-ram";
 }
 
-static bool system_ram_recorded(const char *uuid)
+/* Is uuid in the record? The record's text, when there is one, goes to *ret_text. */
+static bool system_ram_recorded(const char *uuid, char **ret_text)
 {
 	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
+	bool found = false;
 
-	if (read_file(system_ram_record_path(), &text, &len) < 0)
-		return false;
-	for (char *line = text, *end; line && *line; line = end ? end + 1 : NULL) {
-		end = strchr(line, '\n');
-		if (end)
-			*end = '\0';
-		if (strcmp(line, uuid) == 0)
-			return true;
+	if (read_file(system_ram_record_path(), &text, NULL) < 0)
+		text = NULL;
+	for (const char *line = text; line && *line && !found;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		found = len == strlen(uuid) && strncmp(line, uuid, len) == 0;
+		line = end ? end + 1 : NULL;
 	}
-	return false;
+	if (ret_text)
+		*ret_text = TAKE_PTR(text);
+	return found;
 }
 
 static int system_ram_record(const char *uuid)
 {
 	_cleanup_free_ char *text = NULL, *updated = NULL;
-	size_t len = 0;
 	int r;
 
-	if (system_ram_recorded(uuid))
+	if (system_ram_recorded(uuid, &text))
 		return 0;
 	r = mkdir_p_nofollow(LOCALSTATEDIR "/lib/vpmem", 0755);
 	if (r < 0)
 		return r;
-	if (read_file(system_ram_record_path(), &text, &len) < 0)
-		text = NULL;
 	if (asprintf(&updated, "%s%s\n", text ? text : "", uuid) < 0)
 		return -ENOMEM;
 	return write_file_atomic(system_ram_record_path(), updated, strlen(updated), 0644);
@@ -218,7 +218,7 @@ static int devdax_to_system_ram(struct ndctl_namespace *ndns, bool overwrite, st
 		if (asprintf(&path, "/dev/%s", daxctl_dev_get_devname(dev)) < 0)
 			return -ENOMEM;
 		/* the kernel will use it as memory: whatever it holds is gone */
-		r = system_ram_recorded(uuid) ? 0
+		r = system_ram_recorded(uuid, NULL) ? 0
 					      : guard_may_destroy_daxdev(path, daxctl_dev_get_align(dev), overwrite, &what);
 		if (r < 0) {
 			failed(log, "%s: %s: not handed to the kernel as system RAM (set \"overwrite\": true to give it "

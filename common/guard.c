@@ -47,6 +47,15 @@ bool guard_signatures_have(const char *signatures, const char *type)
 	return false;
 }
 
+/* Look for filesystems, RAID and swap superblocks, and partition tables. */
+static void probe_everything(blkid_probe pr)
+{
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+}
+
 /* Every signature libblkid knows on the device, comma separated (several: "ambiguous"). */
 static char *all_signatures(int fd)
 {
@@ -55,10 +64,7 @@ static char *all_signatures(int fd)
 
 	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0)
 		return NULL;
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
-	blkid_probe_enable_partitions(pr, 1);
-	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	probe_everything(pr);
 	while (blkid_do_probe(pr) == 0) {
 		const char *type = NULL;
 		char *grown;
@@ -171,10 +177,7 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 			what = strdup("a device libblkid cannot probe");
 		goto out;
 	}
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
-	blkid_probe_enable_partitions(pr, 1);
-	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	probe_everything(pr);
 
 	r = blkid_do_safeprobe(pr);
 	if (r == -2) {
