@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "hostconf.h"
 #include "errlist.h"
 #include "inventory.h"
 #include "ledger.h"

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "hostconf.h"
 
 /*
  * Zero a backing through its device (or file) and read it back to prove it:

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "hostconf.h"
 
 enum backing_state {
 	BACKING_FREE,

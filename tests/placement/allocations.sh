@@ -73,3 +73,35 @@ $H sync --placement "$url" --provider host-b >/dev/null
 held=$(pl GET "/resource_providers/$rp/allocations" | json 'len(d["allocations"])')
 [ "$held" = 0 ] && [ "$($H list --json | grep -c '"state": "free"')" -eq 2 ] &&
 	pass "after 15 reserves killed at random and a sync, ledger and Placement agree (nothing held)" || fail "after kills: $held in Placement"
+
+# the settings in host.json's "placement" section serve sync, reserve and release alike
+printf 'admin\n' > "$work/token"
+cat > "$work/host.json" <<JSON
+{"layout": [{"label": "big", "backend": "file", "directory": "$work/files", "size": "16M", "count": 2}],
+ "placement": {"url": "$url", "provider": "host-b", "token_file": "$work/token"}}
+JSON
+c=$(uuid)
+OS_AUTH_TOKEN= $H reserve --label big --consumer "$c" >/dev/null || fail "reserve with the settings in host.json"
+pl GET "/allocations/$c" | grep -q "\"$rp\"" && pass "host.json's placement section: the reserve is recorded on host-b" ||
+	fail "the reserve did not reach host-b: $(pl GET "/allocations/$c")"
+[ "$(pl GET /resource_providers | json 'len(d["resource_providers"])')" = 2 ] && pass "  on the one provider sync made (beside cn)" ||
+	fail "another provider appeared"
+c2=$(uuid)
+$H reserve --label big --consumer "$c2" --no-placement >/dev/null || fail "reserve --no-placement"
+pl GET "/allocations/$c2" | grep -q "$rp" && fail "--no-placement told Placement" || pass "--no-placement keeps Placement out of it"
+$H release --consumer "$c2" --no-placement >/dev/null || fail "release --no-placement"
+OS_AUTH_TOKEN= $H release --consumer "$c" --json > "$work/released" || fail "release with the settings in host.json"
+json '[e["state"] for e in d]' < "$work/released" | grep -qx "\['free'\]" && pass "release --json: the backing, free again" ||
+	fail "release --json: $(cat "$work/released")"
+pl GET "/allocations/$c" | grep -q "$rp" && fail "release left the allocation" || pass "  and its allocation is gone from Placement"
+cat > "$work/bad.json" <<JSON
+{"placement": {"url": "placement.example:8778", "parent": "compute-1", "colour": "blue"}}
+JSON
+before=$($H list --json)
+rc=0
+"$top_builddir/host/vpmem-host" -c "$work/bad.json" -s "$work/state" reserve --label big --consumer "$(uuid)" > "$work/badconf" 2>&1 || rc=$?
+cat "$work/badconf"
+[ $rc -eq 2 ] && grep -q '\$.placement.url' "$work/badconf" && grep -q '\$.placement.parent' "$work/badconf" &&
+	grep -q '$.placement.colour: unknown key' "$work/badconf" && pass "a bad placement section: exit 2, each problem named by its path" ||
+	fail "bad placement section: exit $rc"
+[ "$($H list --json)" = "$before" ] && pass "  and nothing changed" || fail "a bad configuration changed the ledger"

@@ -65,4 +65,6 @@ host_config() {
 {"layout": [{"label": "$1", "backend": "file", "directory": "$work/files", "size": "16M", "count": $2}]}
 JSON
 }
-H="$top_builddir/host/vpmem-host -c $work/host.json -s $work/state --token admin"
+# the admin token, as an operator passes it to every command
+export OS_AUTH_TOKEN=admin
+H="$top_builddir/host/vpmem-host -c $work/host.json -s $work/state"

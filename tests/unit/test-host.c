@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "config.h"
+#include "hostconf.h"
 #include "ledger.h"
 #include "output.h"
 #include "size.h"

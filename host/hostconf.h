@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#ifndef VPMEM_HOST_CONFIG_H
-#define VPMEM_HOST_CONFIG_H
+#ifndef VPMEM_HOST_HOSTCONF_H
+#define VPMEM_HOST_HOSTCONF_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,7 +29,20 @@ struct layout_entry {
 	char *directory;  /* file: where the files live */
 };
 
+/* Where and as whom to publish to OpenStack Placement (host.json "placement"). */
+struct placement_config {
+	char *url;
+	char *provider;   /* name or UUID of our resource provider */
+	char *parent;     /* UUID of the compute node's provider */
+	char *cacert;
+	char *token_file;
+	long timeout;     /* seconds, 0 for the default */
+	char *project_id;
+	char *user_id;
+};
+
 struct host_config {
+	struct placement_config placement;
 	struct nova_binding *nova;
 	size_t n_nova;
 	struct layout_entry *layout;
@@ -48,7 +61,7 @@ int nova_pmem_namespaces_parse(const char *value, const char *file, const char *
 			       struct errlist *errors);
 
 /*
- * Parse host.json text: "pmem_namespaces" and "layout". Every problem is added
+ * Parse host.json text: "pmem_namespaces", "layout" and "placement". Every problem is added
  * to errors with its JSON path. 0, -EINVAL or -ENOMEM; on error *config is
  * left empty.
  */

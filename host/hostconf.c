@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uuid/uuid.h>
 
 #include "cleanup-libs.h"
-#include "config.h"
+#include "hostconf.h"
 #include "fileio.h"
 #include "size.h"
 
@@ -58,6 +59,13 @@ void host_config_clear(struct host_config *config)
 	}
 	free(config->nova);
 	free(config->layout);
+	free(config->placement.url);
+	free(config->placement.provider);
+	free(config->placement.parent);
+	free(config->placement.cacert);
+	free(config->placement.token_file);
+	free(config->placement.project_id);
+	free(config->placement.user_id);
 	memset(config, 0, sizeof(*config));
 }
 
@@ -150,6 +158,24 @@ int nova_pmem_namespaces_parse(const char *value, const char *file, const char *
 	return errors->count == before ? 0 : -EINVAL;
 }
 
+/* every key of object o not in keys, as "PREFIX.key: unknown key" */
+static void check_keys(struct json_object *o, const char *const *keys, size_t n_keys, const char *file,
+		       const char *prefix, struct errlist *errors)
+{
+	json_object_object_foreach(o, key, val) {
+		bool known = false;
+		char path[96];
+
+		(void)val;
+		for (size_t k = 0; k < n_keys; k++)
+			known = known || strcmp(key, keys[k]) == 0;
+		if (known)
+			continue;
+		snprintf(path, sizeof(path), "%s.%s", prefix, key);
+		errlist_add(errors, file, path, "unknown key");
+	}
+}
+
 static bool label_is_valid(const char *s)
 {
 	size_t len = strlen(s);
@@ -182,17 +208,8 @@ static void parse_layout_entry(struct json_object *o, size_t i, const char *file
 		LAYOUT_ERROR(NULL, "must be an object");
 		return;
 	}
-	{
-		json_object_object_foreach(o, key, val) {
-			bool known = false;
-
-			(void)val;
-			for (size_t k = 0; k < ELEMENTSOF(keys); k++)
-				known = known || strcmp(key, keys[k]) == 0;
-			if (!known)
-				LAYOUT_ERROR(key, "unknown key");
-		}
-	}
+	snprintf(path, sizeof(path), "$.layout[%zu]", i);
+	check_keys(o, keys, ELEMENTSOF(keys), file, path, errors);
 	if (!json_object_object_get_ex(o, "label", &v) || !json_object_is_type(v, json_type_string) ||
 	    !label_is_valid(json_object_get_string(v)))
 		LAYOUT_ERROR("label", "is required: 1 to %d characters of A-Z a-z 0-9 . _ -", LABEL_MAX);
@@ -251,9 +268,83 @@ static void parse_layout_entry(struct json_object *o, size_t i, const char *file
 #undef LAYOUT_ERROR
 }
 
+/* one string of the "placement" section; check says what a value must be, or NULL when it is fine */
+static int placement_string(struct json_object *section, const char *key, char **ret, const char *(*check)(const char *),
+			    const char *file, struct errlist *errors)
+{
+	struct json_object *v;
+	const char *problem;
+	char path[48];
+
+	if (!json_object_object_get_ex(section, key, &v))
+		return 0;
+	snprintf(path, sizeof(path), "$.placement.%s", key);
+	if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v)) {
+		errlist_add(errors, file, path, "must be a non-empty string");
+		return 0;
+	}
+	if (check && (problem = check(json_object_get_string(v)))) {
+		errlist_add(errors, file, path, "%s", problem);
+		return 0;
+	}
+	*ret = strdup(json_object_get_string(v));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static const char *check_url(const char *s)
+{
+	if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8))
+		return "must be an http:// or https:// URL";
+	if (s[strlen(s) - 1] == '/')
+		return "must not end with \"/\"";
+	return NULL;
+}
+
+static const char *check_uuid(const char *s)
+{
+	uuid_t uu;
+
+	return strlen(s) == 36 && uuid_parse(s, uu) == 0 ? NULL : "must be the UUID of a resource provider";
+}
+
+static const char *check_absolute(const char *s)
+{
+	return s[0] == '/' ? NULL : "must be an absolute path";
+}
+
+static int parse_placement(struct json_object *o, const char *file, struct placement_config *pc, struct errlist *errors)
+{
+	static const char *const keys[] = { "url", "provider", "parent", "cacert", "token_file", "timeout",
+					    "project_id", "user_id" };
+	struct json_object *v;
+	int r = 0;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		errlist_add(errors, file, "$.placement", "must be an object");
+		return 0;
+	}
+	check_keys(o, keys, ELEMENTSOF(keys), file, "$.placement", errors);
+	if (placement_string(o, "url", &pc->url, check_url, file, errors) < 0 ||
+	    placement_string(o, "provider", &pc->provider, NULL, file, errors) < 0 ||
+	    placement_string(o, "parent", &pc->parent, check_uuid, file, errors) < 0 ||
+	    placement_string(o, "cacert", &pc->cacert, check_absolute, file, errors) < 0 ||
+	    placement_string(o, "token_file", &pc->token_file, check_absolute, file, errors) < 0 ||
+	    placement_string(o, "project_id", &pc->project_id, NULL, file, errors) < 0 ||
+	    placement_string(o, "user_id", &pc->user_id, NULL, file, errors) < 0)
+		r = -ENOMEM;
+	if (json_object_object_get_ex(o, "timeout", &v)) {
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
+		    json_object_get_int64(v) > 3600)
+			errlist_add(errors, file, "$.placement.timeout", "must be a number of seconds from 1 to 3600");
+		else
+			pc->timeout = (long)json_object_get_int64(v);
+	}
+	return r;
+}
+
 int host_config_parse(const char *file, const char *text, struct host_config *config, struct errlist *errors)
 {
-	static const char *const keys[] = { "pmem_namespaces", "layout" };
+	static const char *const keys[] = { "pmem_namespaces", "layout", "placement" };
 	_cleanup_(json_tokener_freep) struct json_tokener *tok = json_tokener_new();
 	_cleanup_json_ struct json_object *root = NULL;
 	struct host_config c = { 0 };
@@ -271,7 +362,7 @@ int host_config_parse(const char *file, const char *text, struct host_config *co
 	{
 		json_object_object_foreach(root, key, val) {
 			(void)val;
-			if (strcmp(key, keys[0]) && strcmp(key, keys[1]))
+			if (strcmp(key, keys[0]) && strcmp(key, keys[1]) && strcmp(key, keys[2]))
 				errlist_add(errors, file, "$", "unknown key \"%s\"", key);
 		}
 	}
@@ -281,6 +372,10 @@ int host_config_parse(const char *file, const char *text, struct host_config *co
 		else if (nova_pmem_namespaces_parse(json_object_get_string(v), file, "$.pmem_namespaces", &c, errors) ==
 			 -ENOMEM)
 			return -ENOMEM;
+	}
+	if (json_object_object_get_ex(root, "placement", &v) && parse_placement(v, file, &c.placement, errors) < 0) {
+		host_config_clear(&c);
+		return -ENOMEM;
 	}
 	if (json_object_object_get_ex(root, "layout", &v)) {
 		size_t n;

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vpmem-host libvirt-xml and qemu-args: what the hypervisor needs to give a
+ * consumer its backings.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "cleanup-libs.h"
+#include "erase.h"
+#include "fileio.h"
+#include "host.h"
+#include "log.h"
+#include "ndops.h"
+#include "output.h"
+#include "size.h"
+#include "sizes.h"
+#include "sync.h"
+
+static int consumer_modules(struct host *h, struct vnvdimm **ret, size_t *ret_n, char ***ret_ids)
+{
+	struct vnvdimm *d = calloc(h->ledger.n ? h->ledger.n : 1, sizeof(*d));
+	char **ids = calloc(h->ledger.n + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (!d || !ids) {
+		free(d);
+		free(ids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < h->ledger.n; i++) {
+		const struct ledger_entry *e = &h->ledger.entries[i];
+		struct backing *b;
+
+		if (e->state != BACKING_RESERVED || !e->consumer || strcmp(e->consumer, h->o->consumer))
+			continue;
+		b = backings_find_uuid(&h->set, e->uuid);
+		if (!b || !b->path || ledger_entry_problem(e, &h->set)) {
+			log_error("%s (%s) reserved by %s is not usable: %s", e->name, e->uuid, e->consumer,
+				  ledger_entry_problem(e, &h->set) ? ledger_entry_problem(e, &h->set) : "no device");
+			free(d);
+			strv_free(ids);
+			return -ENODEV;
+		}
+		if (asprintf(&ids[n], "vpmem%zu", n) < 0 || backing_guest_sizes(b, &d[n].sizes) < 0) {
+			free(d);
+			strv_free(ids);
+			return -EINVAL;
+		}
+		d[n].id = ids[n];
+		d[n].path = b->path;
+		d[n].real_pmem = b->kind == BACKEND_DEVDAX;
+		d[n].guest_node = (unsigned)h->o->guest_node;
+		n++;
+	}
+	*ret = d;
+	*ret_n = n;
+	*ret_ids = ids;
+	return 0;
+}
+
+static int cmd_hypervisor(struct host *h, bool xml)
+{
+	_cleanup_free_ struct vnvdimm *d = NULL;
+	_cleanup_strv_free_ char **ids = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (!is_uuid(h->o->consumer)) {
+		log_error("needs --consumer UUID");
+		return EXIT_USAGE;
+	}
+	ret = host_open(h, false);
+	if (ret)
+		return ret;
+	if (consumer_modules(h, &d, &n, &ids) < 0)
+		return EXIT_FAILED;
+	if (!n) {
+		log_error("%s holds no reservation", h->o->consumer);
+		return EXIT_FAILED;
+	}
+	/* stdout is what the hypervisor reads; what it needs besides goes to stderr */
+	return (xml ? libvirt_xml_write(stdout, stderr, d, n) : qemu_args_write(stdout, stderr, d, n)) < 0 ? EXIT_FAILED
+													     : 0;
+}
+
+static int cmd_libvirt_xml_run(struct host *h)
+{
+	return cmd_hypervisor(h, true);
+}
+
+static int cmd_qemu_args_run(struct host *h)
+{
+	return cmd_hypervisor(h, false);
+}
+
+const struct command cmd_libvirt_xml = {
+	"libvirt-xml", cmd_libvirt_xml_run, (const enum host_option[]){ OPT_CONSUMER, OPT_GUEST_NODE, OPT_END },
+	"--consumer UUID [--guest-node N]",
+	"The <memory model='nvdimm'> elements of the consumer's backings on stdout; what the\n"
+	"domain needs besides (maxMemory slots, a NUMA cell) on stderr.",
+};
+
+const struct command cmd_qemu_args = {
+	"qemu-args", cmd_qemu_args_run, (const enum host_option[]){ OPT_CONSUMER, OPT_GUEST_NODE, OPT_END },
+	"--consumer UUID [--guest-node N]",
+	"QEMU's arguments for the consumer's backings, shell-quoted on one line on stdout; what\n"
+	"QEMU needs besides (-machine nvdimm=on, -m slots) on stderr.",
+};

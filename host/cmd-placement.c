@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vpmem-host sync and inventory: publishing the backings to OpenStack
+ * Placement, and the calls reserve and release make to it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "cleanup-libs.h"
+#include "erase.h"
+#include "fileio.h"
+#include "host.h"
+#include "log.h"
+#include "ndops.h"
+#include "output.h"
+#include "size.h"
+#include "sizes.h"
+#include "sync.h"
+
+/* {"<consumer>": {"CUSTOM_...": n}} for every consumer holding reserved backings */
+static struct json_object *held_json(struct host *h)
+{
+	struct json_object *held = json_object_new_object();
+
+	for (size_t i = 0; i < h->ledger.n; i++) {
+		const struct ledger_entry *e = &h->ledger.entries[i];
+		_cleanup_free_ char *rc = NULL;
+		struct json_object *c, *n;
+
+		if (e->state != BACKING_RESERVED || !e->consumer || !(rc = resource_class_for_label(e->label)))
+			continue;
+		if (!json_object_object_get_ex(held, e->consumer, &c)) {
+			c = json_object_new_object();
+			json_object_object_add(held, e->consumer, c);
+		}
+		n = json_object_object_get_ex(c, rc, &n) ? n : NULL;
+		json_object_object_add(c, rc, json_object_new_int(n ? json_object_get_int(n) + 1 : 1));
+	}
+	return held;
+}
+
+static char *default_provider(void)
+{
+	char host[HOST_NAME_MAX + 1] = "localhost", *s = NULL;
+
+	gethostname(host, sizeof(host) - 1);
+	if (asprintf(&s, "%s-vpmem", host) < 0)
+		return NULL;
+	return s;
+}
+
+/*
+ * sync this host to Placement (only sync creates the provider): 0, or a
+ * negative errno (logged). What changed is reported on stdout by sync, on
+ * stderr by reserve and release, whose stdout is for programs.
+ */
+int host_placement_run(struct host *h, bool create, bool inventory, bool reconcile, char *ret_rp)
+{
+	_cleanup_json_ struct json_object *inv = host_inventory_json(h), *held = held_json(h);
+	_cleanup_free_ char *fallback = default_provider();
+	struct placement *p = NULL;
+	struct sync_target t = {
+		.provider = h->o->provider ? h->o->provider : fallback,
+		.parent = h->o->parent,
+		.create_provider = create,
+		.inventory = inv,
+		.held = held,
+		.project_id = h->o->project_id,
+		.user_id = h->o->user_id,
+	};
+	int r;
+
+	if (!t.provider)
+		return -ENOMEM;
+	r = placement_open(&h->o->placement, &p);
+	if (r < 0)
+		return r;
+	r = placement_sync(p, &t, inventory, reconcile, create ? stdout : stderr, ret_rp);
+	placement_close(p);
+	return r;
+}
+
+/* the consumer's count of each of our classes, from the ledger */
+int host_placement_update_consumer(struct host *h, const char *rp, const char *consumer)
+{
+	_cleanup_json_ struct json_object *held = held_json(h);
+	struct json_object *mine = NULL;
+	struct placement *p = NULL;
+	int r;
+
+	json_object_object_get_ex(held, consumer, &mine);
+	r = placement_open(&h->o->placement, &p);
+	if (r < 0)
+		return r;
+	r = placement_set_allocation(p, rp, consumer, mine, h->o->project_id, h->o->user_id);
+	placement_close(p);
+	return r;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int cmd_sync_run(struct host *h)
+{
+	bool enabled;
+
+	if (h->o->interval > 0) {
+		signal(SIGTERM, on_stop);
+		signal(SIGINT, on_stop);
+	}
+	for (;;) {
+		char rp[37] = "";
+		int ret = host_open(h, true), r;
+
+		if (ret)
+			return ret;
+		ret = host_placement_settings(h, &enabled);
+		if (ret)
+			return ret;
+		if (!enabled) {
+			log_error("sync needs Placement: --placement URL, or \"url\" in the \"placement\" section of %s",
+				  h->o->config);
+			return EXIT_USAGE;
+		}
+		r = host_placement_run(h, true, true, true, rp);
+		if (r == 0)
+			log_info("in step with Placement (provider %s)", rp);
+		if (h->o->interval <= 0)
+			return r < 0 ? EXIT_FAILED : 0;
+		host_clear(h);
+		for (long s = 0; s < h->o->interval && !stop_requested; s++)
+			sleep(1);
+		if (stop_requested)
+			return 0;
+	}
+}
+
+struct label_count {
+	const char *label;
+	unsigned usable;
+};
+
+struct json_object *host_inventory_json(struct host *h)
+{
+	struct json_object *root = json_object_new_object();
+	struct label_count counts[256];
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->set.n; i++) {
+		const struct backing *b = &h->set.items[i];
+		struct ledger_entry *e;
+		size_t k;
+
+		for (k = 0; k < n && strcmp(counts[k].label, b->label); k++)
+			;
+		if (k == n && n < ELEMENTSOF(counts))
+			counts[n++] = (struct label_count){ .label = b->label };
+		if (k == ELEMENTSOF(counts) || !b->present || !b->healthy)
+			continue;
+		e = ledger_find(&h->ledger, b->uuid);
+		/* quarantined and half-erased backings are not capacity */
+		if (e && (e->state == BACKING_QUARANTINED || e->state == BACKING_ERASING))
+			continue;
+		if (e && ledger_entry_problem(e, &h->set))
+			continue;
+		counts[k].usable++;
+	}
+	for (size_t k = 0; k < n; k++) {
+		_cleanup_free_ char *rc = resource_class_for_label(counts[k].label);
+		struct json_object *o;
+
+		/* Placement rejects total=0 (Nova bugs 1901120, 1906494): leave the label out */
+		if (!counts[k].usable || !rc)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "total", json_object_new_int(counts[k].usable));
+		json_object_object_add(o, "reserved", json_object_new_int(0));
+		json_object_object_add(o, "min_unit", json_object_new_int(1));
+		json_object_object_add(o, "max_unit", json_object_new_int(counts[k].usable));
+		json_object_object_add(o, "step_size", json_object_new_int(1));
+		json_object_object_add(o, "allocation_ratio", json_object_new_double(1.0));
+		json_object_object_add(root, rc, o);
+	}
+	return root;
+}
+
+static int cmd_inventory_run(struct host *h)
+{
+	_cleanup_json_ struct json_object *inv = NULL;
+	int ret = host_open(h, false);
+
+	if (ret)
+		return ret;
+	inv = host_inventory_json(h);
+	if (h->o->json) {
+		print_json(inv);
+		return 0;
+	}
+	printf("%-40s %6s %8s\n", "RESOURCE CLASS", "TOTAL", "MAX_UNIT");
+	{
+		json_object_object_foreach(inv, rc, o) {
+			struct json_object *t;
+
+			json_object_object_get_ex(o, "total", &t);
+			printf("%-40s %6d %8d\n", rc, json_object_get_int(t), json_object_get_int(t));
+		}
+	}
+	return 0;
+}
+
+
+const struct command cmd_sync = {
+	"sync", cmd_sync_run,
+	(const enum host_option[]){ OPTS_PLACEMENT, OPT_INTERVAL, OPT_END },
+	"[--placement URL] [--provider NAME|UUID] [--parent UUID] [--interval S]",
+	"Publish the inventory, traits and allocations to OpenStack Placement, creating the\n"
+	"provider the first time. Settings come from host.json's \"placement\" section; the\n"
+	"options override them. With --interval, again every S seconds until stopped.",
+};
+
+const struct command cmd_inventory = {
+	"inventory", cmd_inventory_run, (const enum host_option[]){ OPT_JSON, OPT_END }, "[--json]",
+	"The Placement inventory of this host: usable backings per resource class.",
+};

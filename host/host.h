@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What vpmem-host's commands share: their options, the loaded state of the
+ * host (configuration, ledger, backings) and the helpers around it. Each
+ * group of commands lives in its own cmd-*.c; main.c dispatches.
+ */
+#ifndef VPMEM_HOST_HOST_H
+#define VPMEM_HOST_HOST_H
+
+#include <stdbool.h>
+
+#include "backing.h"
+#include "hostconf.h"
+#include "inventory.h"
+#include "ledger.h"
+#include "placement.h"
+#include "sizes.h"
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+/* Every option a command may take; each command lists the ones it accepts. */
+enum host_option {
+	OPT_END = 0,
+	OPT_JSON = 'j',
+	OPT_LABEL = 0x100,
+	OPT_CONSUMER,
+	OPT_UUID,
+	OPT_NUMA_NODE,
+	OPT_GUEST_NODE,
+	OPT_PLACEMENT,
+	OPT_NO_PLACEMENT,
+	OPT_PROVIDER,
+	OPT_PARENT,
+	OPT_TOKEN,
+	OPT_TOKEN_FILE,
+	OPT_CACERT,
+	OPT_TIMEOUT,
+	OPT_PROJECT_ID,
+	OPT_USER_ID,
+	OPT_INTERVAL,
+	OPT_DOMAIN,
+	OPT_CONNECT,
+};
+
+/* The Placement options, as a group */
+#define OPTS_PLACEMENT                                                                                           \
+	OPT_PLACEMENT, OPT_NO_PLACEMENT, OPT_PROVIDER, OPT_PARENT, OPT_TOKEN, OPT_TOKEN_FILE, OPT_CACERT, OPT_TIMEOUT, \
+		OPT_PROJECT_ID, OPT_USER_ID
+
+struct options {
+	const char *config;
+	const char *state_dir;
+	bool json;
+	const char *label;
+	const char *consumer;
+	const char *uuid;
+	int numa_node;
+	int guest_node;
+	const char *domain;
+	const char *connect; /* libvirt URI */
+	/* Placement: given on the command line, else from host.json */
+	struct placement_options placement;
+	bool no_placement;
+	const char *provider;
+	const char *parent;
+	const char *project_id;
+	const char *user_id;
+	const char *token_file;
+	char *token;         /* owned */
+	long interval;
+};
+
+/* Everything a command works on, loaded under the lock when it changes things. */
+struct host {
+	struct options *o;
+	struct host_config config;
+	struct ndctl_ctx *ctx;
+	struct inventory inv;
+	struct ledger ledger;
+	struct backing_set set;
+	int lock_fd;
+	char *ledger_path;
+	char *lock_path;
+};
+
+struct command {
+	const char *name;
+	int (*fn)(struct host *h);
+	const enum host_option *options; /* what it takes besides -c, -s, -v, -h; OPT_END-terminated */
+	const char *synopsis;            /* its options, for usage */
+	const char *summary;
+};
+
+/*
+ * Parse a command's own options (argv[0] is its name). Options it does not
+ * take are refused by name, as are arguments. Returns -1 to go on, or an exit
+ * code (help printed: 0; a usage error: EXIT_USAGE).
+ */
+int host_parse_command(const struct command *cmd, int argc, char **argv, struct options *o);
+
+/* Load configuration, system and ledger (under the lock with lock). Returns an exit code. */
+int host_open(struct host *h, bool lock);
+/* Release everything loaded; h can be opened again afterwards. */
+void host_clear(struct host *h);
+/* Write the ledger; logs on failure. 0 or a negative errno. */
+int host_save(struct host *h);
+/* libndctl and the inventory only (discover needs no configuration). */
+int host_read_inventory(struct host *h);
+
+/*
+ * Whether Placement is to be told, from the command line or host.json
+ * "placement" (the command line wins; --no-placement turns it off). Fills
+ * h->o->placement and the provider settings. Call after host_open. Returns
+ * an exit code.
+ */
+int host_placement_settings(struct host *h, bool *ret_enabled);
+
+void print_json(struct json_object *o);
+bool is_uuid(const char *s);
+
+/* What the guest gets from a backing: QEMU's minimum label, at least 2 MiB alignment. */
+int backing_guest_sizes(const struct backing *b, struct guest_sizes *ret);
+/* One ledger entry, with its backing and the sizes a guest gets, as the JSON list and reserve print. */
+struct json_object *reservation_json(struct host *h, const struct ledger_entry *e);
+
+/* cmd-placement.c: what sync publishes, and the calls reserve and release make */
+struct json_object *host_inventory_json(struct host *h);
+int host_placement_run(struct host *h, bool create, bool inventory, bool reconcile, char *ret_rp);
+int host_placement_update_consumer(struct host *h, const char *rp, const char *consumer);
+
+/*
+ * cmd-backings.c: reserve a backing of label for consumer, or find the one it
+ * holds, and tell Placement when asked to (a reservation Placement refuses is
+ * rolled back). h is open under the lock. Returns an exit code; the entry in
+ * *ret.
+ */
+int host_reserve(struct host *h, const char *label, const char *consumer, int numa_node, struct ledger_entry **ret);
+
+extern const struct command cmd_discover, cmd_setup, cmd_inventory, cmd_sync, cmd_reserve, cmd_release, cmd_erase,
+	cmd_list, cmd_libvirt_xml, cmd_qemu_args, cmd_nova_conf, cmd_attach, cmd_detach;
+
+#endif

@@ -1,0 +1,45 @@
+#!/bin/sh
+# vpmem-host's commands each take their own options: one a command does not
+# take, an argument, or a missing value is refused by name with exit 2 and
+# changes nothing; each command's --help lists what it takes.
+set -eu
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+fail() { echo "FAIL: $*"; exit 1; }
+pass() { echo "PASS: $*"; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-cli.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cat > "$work/host.json" <<JSON
+{"layout": [{"label": "F", "backend": "file", "directory": "$work/files", "size": "16M", "count": 1}]}
+JSON
+H="$top_builddir/host/vpmem-host -c $work/host.json -s $work/state"
+$H setup 2>/dev/null
+before=$($H list --json)
+
+# refused: COMMAND ARGS... | what the message must say
+while IFS='|' read -r args message; do
+	rc=0
+	# shellcheck disable=SC2086 # the words of each case
+	$H $args > "$work/out" 2>&1 || rc=$?
+	[ $rc -eq 2 ] || fail "vpmem-host $args: exit $rc, not 2"
+	grep -qF -- "$message" "$work/out" || fail "vpmem-host $args: says \"$(cat "$work/out")\", not \"$message\""
+	pass "vpmem-host $args: exit 2, \"$message\""
+done <<'CASES'
+list --label F|list does not take --label
+setup --consumer 0c2c4d0e-0f5b-4b0e-9f37-6c4a5a1f2b10|setup does not take --consumer
+erase --uuid|erase: --uuid needs a value
+inventory extra|inventory takes no arguments, only options: "extra"
+qemu-args --json --consumer 0c2c4d0e-0f5b-4b0e-9f37-6c4a5a1f2b10|qemu-args does not take --json
+reserve --label F --consumer not-a-uuid|reserve needs --label LABEL and --consumer UUID
+reserve --label F --consumer 0c2c4d0e-0f5b-4b0e-9f37-6c4a5a1f2b10 --numa-node x|--numa-node takes a number
+release --consumer 0c2c4d0e-0f5b-4b0e-9f37-6c4a5a1f2b10 --parent p|--parent takes the UUID of a resource provider
+sync --interval 0|--interval takes a number from 1 to 86400
+no-such-command|unknown command "no-such-command"
+CASES
+[ "$($H list --json)" = "$before" ] && pass "none of them changed the ledger" || fail "a refused command changed the ledger"
+
+for c in discover setup inventory sync reserve release erase list libvirt-xml qemu-args; do
+	$H "$c" --help > "$work/help" || fail "$c --help"
+	head -n 1 "$work/help" | grep -q "^Usage: vpmem-host .* $c" || fail "$c --help: $(head -n 1 "$work/help")"
+done
+grep -q -- "--consumer UUID" "$work/help" && pass "every command has its own --help, with its options" || fail "qemu-args --help lists no --consumer"
