@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <uuid/uuid.h>
 
 #include "backing.h"
 #include "cleanup.h"
@@ -162,7 +163,8 @@ int backings_collect(const struct host_config *config, const struct inventory *i
 						if (ledger->entries[k].kind == BACKEND_FILE &&
 						    strcmp(ledger->entries[k].name, b->name) == 0)
 							snprintf(b->uuid, sizeof(b->uuid), "%s", ledger->entries[k].uuid);
-					b->present = b->uuid[0] != '\0';
+					/* one the ledger does not know gets a UUID, unverified, when ledger_sync records it */
+					b->present = true;
 				}
 			}
 		}
@@ -178,15 +180,21 @@ nomem:
 	return -ENOMEM;
 }
 
-int ledger_sync(struct ledger *ledger, const struct backing_set *set)
+int ledger_sync(struct ledger *ledger, struct backing_set *set)
 {
 	int added = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
-		const struct backing *b = &set->items[i];
+		struct backing *b = &set->items[i];
 
-		if (!b->present || ledger_find(ledger, b->uuid))
+		if (!b->present || (b->uuid[0] && ledger_find(ledger, b->uuid)))
 			continue;
+		if (!b->uuid[0]) {
+			uuid_t uu;
+
+			uuid_generate(uu);
+			uuid_unparse(uu, b->uuid);
+		}
 		if (!ledger_add(ledger, b->uuid, b->label, b->kind, b->name, b->size))
 			return -ENOMEM;
 		added++;

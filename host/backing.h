@@ -46,10 +46,12 @@ void backings_clear(struct backing_set *set);
 struct backing *backings_find_uuid(struct backing_set *set, const char *uuid);
 
 /*
- * Bring the ledger up to date with the present backings (new ones are added
- * as free). Returns how many entries were added, or -ENOMEM.
+ * Bring the ledger up to date with the present backings. New ones are added
+ * unverified (nothing proves them empty); a file the ledger does not know
+ * gets a new UUID, in the set too. Returns how many entries were added, or
+ * -ENOMEM.
  */
-int ledger_sync(struct ledger *ledger, const struct backing_set *set);
+int ledger_sync(struct ledger *ledger, struct backing_set *set);
 
 /* Why a ledger entry cannot be used now ("vanished", "size changed"...), or NULL. */
 const char *ledger_entry_problem(const struct ledger_entry *e, const struct backing_set *set);

@@ -226,8 +226,8 @@ static int erase_and_record(struct host *h, const char *uuid, const struct ledge
  * without it. An entry another live process is erasing is left to it.
  * With --json, prints each entry touched as it is afterwards.
  */
-static int erase_entries(struct host *h, bool (*want)(const struct ledger_entry *, const struct options *),
-			 const char *consumer)
+int host_erase_entries(struct host *h, bool (*want)(const struct ledger_entry *, const void *), const void *arg,
+		       const char *consumer)
 {
 	char (*uuids)[37] = calloc(h->ledger.n ? h->ledger.n : 1, 37), (*others)[37] = NULL;
 	struct ledger_owner self;
@@ -249,7 +249,7 @@ static int erase_entries(struct host *h, bool (*want)(const struct ledger_entry 
 	for (size_t i = 0; i < h->ledger.n; i++) {
 		struct ledger_entry *e = &h->ledger.entries[i];
 
-		if (!want(e, h->o))
+		if (!want(e, arg))
 			continue;
 		r = ledger_begin_erase(e, &self, consumer);
 		if (r == -EBUSY) {
@@ -296,15 +296,21 @@ static int erase_entries(struct host *h, bool (*want)(const struct ledger_entry 
 	return failed ? EXIT_FAILED : 0;
 }
 
-static bool held_by_consumer(const struct ledger_entry *e, const struct options *o)
+static bool held_by_consumer(const struct ledger_entry *e, const void *consumer)
 {
 	return (e->state == BACKING_RESERVED || e->state == BACKING_ERASING) && e->consumer &&
-	       strcmp(e->consumer, o->consumer) == 0;
+	       strcmp(e->consumer, consumer) == 0;
 }
 
-static bool chosen_for_erase(const struct ledger_entry *e, const struct options *o)
+static bool chosen_for_erase(const struct ledger_entry *e, const void *uuid)
 {
-	return strcmp(e->uuid, o->uuid) == 0 && e->state != BACKING_RESERVED;
+	return strcmp(e->uuid, uuid) == 0 && e->state != BACKING_RESERVED;
+}
+
+static bool unverified(const struct ledger_entry *e, const void *unused)
+{
+	(void)unused;
+	return e->state == BACKING_UNVERIFIED;
 }
 
 static int cmd_release_run(struct host *h)
@@ -331,7 +337,7 @@ static int cmd_release_run(struct host *h)
 		if (ledger_owner_self(&self) < 0)
 			return EXIT_FAILED;
 		for (size_t i = 0; i < h->ledger.n; i++)
-			if (held_by_consumer(&h->ledger.entries[i], h->o))
+			if (held_by_consumer(&h->ledger.entries[i], h->o->consumer))
 				ledger_begin_erase(&h->ledger.entries[i], &self, h->o->consumer);
 		if (host_save(h) < 0)
 			return EXIT_FAILED;
@@ -342,10 +348,10 @@ static int cmd_release_run(struct host *h)
 		if (r < 0)
 			log_error("the allocation of %s stays in Placement for now: the next sync removes it",
 				  h->o->consumer);
-		ret = erase_entries(h, held_by_consumer, h->o->consumer);
+		ret = host_erase_entries(h, held_by_consumer, h->o->consumer, h->o->consumer);
 		return r < 0 ? EXIT_FAILED : ret;
 	}
-	return erase_entries(h, held_by_consumer, h->o->consumer);
+	return host_erase_entries(h, held_by_consumer, h->o->consumer, h->o->consumer);
 }
 
 static int cmd_erase_run(struct host *h)
@@ -353,13 +359,15 @@ static int cmd_erase_run(struct host *h)
 	struct ledger_entry *e;
 	int ret;
 
-	if (!is_uuid(h->o->uuid)) {
-		log_error("erase needs --uuid UUID of a backing");
+	if (!!h->o->uuid == h->o->unverified || (h->o->uuid && !is_uuid(h->o->uuid))) {
+		log_error("erase needs --uuid UUID of a backing, or --unverified");
 		return EXIT_USAGE;
 	}
 	ret = host_open(h, true);
 	if (ret)
 		return ret;
+	if (h->o->unverified)
+		return host_erase_entries(h, unverified, NULL, NULL);
 	e = ledger_find(&h->ledger, h->o->uuid);
 	if (!e) {
 		log_error("no backing %s in the ledger", h->o->uuid);
@@ -369,7 +377,29 @@ static int cmd_erase_run(struct host *h)
 		log_error("%s is reserved by %s: release it instead", e->uuid, e->consumer);
 		return EXIT_FAILED;
 	}
-	return erase_entries(h, chosen_for_erase, NULL);
+	return host_erase_entries(h, chosen_for_erase, h->o->uuid, NULL);
+}
+
+/* a backing on the system the ledger has not recorded yet (the next command under the lock does) */
+static struct json_object *unrecorded_json(const struct backing *b)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "uuid", b->uuid[0] ? json_object_new_string(b->uuid) : NULL);
+	json_object_object_add(o, "label", json_object_new_string(b->label));
+	json_object_object_add(o, "backend", json_object_new_string(b->kind == BACKEND_FILE ? "file" : "devdax"));
+	json_object_object_add(o, "state", json_object_new_string(backing_state_name(BACKING_UNVERIFIED)));
+	json_object_object_add(o, "consumer", NULL);
+	json_object_object_add(o, "name", json_object_new_string(b->name));
+	json_object_object_add(o, "path", b->path ? json_object_new_string(b->path) : NULL);
+	json_object_object_add(o, "backing_size", json_object_new_uint64(b->size));
+	json_object_object_add(o, "note", json_object_new_string("not in the ledger: nothing proves it empty"));
+	return o;
+}
+
+static bool recorded(struct host *h, const struct backing *b)
+{
+	return b->uuid[0] && ledger_find(&h->ledger, b->uuid);
 }
 
 static int cmd_list_run(struct host *h)
@@ -381,6 +411,9 @@ static int cmd_list_run(struct host *h)
 		return ret;
 	for (size_t i = 0; i < h->ledger.n; i++)
 		json_object_array_add(arr, reservation_json(h, &h->ledger.entries[i]));
+	for (size_t i = 0; i < h->set.n; i++)
+		if (h->set.items[i].present && !recorded(h, &h->set.items[i]))
+			json_object_array_add(arr, unrecorded_json(&h->set.items[i]));
 	if (h->o->json) {
 		print_json(arr);
 		return 0;
@@ -393,9 +426,15 @@ static int cmd_list_run(struct host *h)
 		printf("%-36s  %-10s %-12s %-36s  %s%s%s\n", e->uuid, e->label, backing_state_name(e->state),
 		       e->consumer ? e->consumer : "-", e->name, problem ? "  PROBLEM: " : "", problem ? problem : "");
 	}
+	for (size_t i = 0; i < h->set.n; i++) {
+		const struct backing *b = &h->set.items[i];
+
+		if (b->present && !recorded(h, b))
+			printf("%-36s  %-10s %-12s %-36s  %s  (not in the ledger yet)\n", b->uuid[0] ? b->uuid : "-",
+			       b->label, backing_state_name(BACKING_UNVERIFIED), "-", b->name);
+	}
 	return 0;
 }
-
 
 const struct command cmd_reserve = {
 	"reserve", cmd_reserve_run,
@@ -412,8 +451,10 @@ const struct command cmd_release = {
 };
 
 const struct command cmd_erase = {
-	"erase", cmd_erase_run, (const enum host_option[]){ OPT_UUID, OPT_JSON, OPT_END }, "--uuid UUID [--json]",
-	"Erase a backing nobody holds (quarantined, unverified or free) and verify it.",
+	"erase", cmd_erase_run, (const enum host_option[]){ OPT_UUID, OPT_UNVERIFIED, OPT_JSON, OPT_END },
+	"--uuid UUID | --unverified [--json]",
+	"Erase a backing nobody holds (quarantined, unverified or free), or every unverified\n"
+	"one, and verify the erase: free again, or quarantined with the reason.",
 };
 
 const struct command cmd_list = {

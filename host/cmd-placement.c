@@ -170,8 +170,8 @@ struct json_object *host_inventory_json(struct host *h)
 		if (k == ELEMENTSOF(counts) || !b->present || !b->healthy)
 			continue;
 		e = ledger_find(&h->ledger, b->uuid);
-		/* quarantined and half-erased backings are not capacity */
-		if (e && (e->state == BACKING_QUARANTINED || e->state == BACKING_ERASING))
+		/* quarantined, half-erased and unverified backings are not capacity */
+		if (e && (e->state == BACKING_QUARANTINED || e->state == BACKING_ERASING || e->state == BACKING_UNVERIFIED))
 			continue;
 		if (e && ledger_entry_problem(e, &h->set))
 			continue;

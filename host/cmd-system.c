@@ -22,6 +22,7 @@
 #include "output.h"
 #include "size.h"
 #include "sizes.h"
+#include "strutil.h"
 #include "sync.h"
 
 /* ---- discover ---- */
@@ -118,6 +119,7 @@ static int setup_file(struct host *h, struct backing *b)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *dir = strdup(b->path);
+	struct ledger_entry *e;
 	char uuid[37];
 	uuid_t uu;
 	int r;
@@ -147,8 +149,11 @@ static int setup_file(struct host *h, struct backing *b)
 	}
 	uuid_generate(uu);
 	uuid_unparse(uu, uuid);
-	if (!ledger_add(&h->ledger, uuid, b->label, BACKEND_FILE, b->path, b->layout->size))
+	e = ledger_add(&h->ledger, uuid, b->label, BACKEND_FILE, b->path, b->layout->size);
+	if (!e)
 		return -ENOMEM;
+	/* made here with O_EXCL and allocated, never written: it reads as zeros */
+	ledger_proven_empty(e);
 	snprintf(b->uuid, sizeof(b->uuid), "%s", uuid);
 	b->present = true;
 	b->size = b->layout->size;
@@ -156,9 +161,16 @@ static int setup_file(struct host *h, struct backing *b)
 	return host_save(h);
 }
 
+/* an unverified entry for one of the namespaces this run created */
+static bool created_now(const struct ledger_entry *e, const void *names)
+{
+	return e->state == BACKING_UNVERIFIED && strv_contains((char *const *)names, e->name);
+}
+
 static int cmd_setup_run(struct host *h)
 {
 	int r, ret = host_open(h, true), failed = 0;
+	_cleanup_strv_free_ char **made = NULL;
 	unsigned created = 0;
 
 	if (ret)
@@ -258,6 +270,8 @@ static int cmd_setup_run(struct host *h)
 				continue;
 			}
 			log_notice("%s: created devdax namespace %s (%s)", rs->devname, b->name, devname);
+			if (strv_push(&made, b->name) < 0)
+				return EXIT_FAILED;
 			created++;
 		}
 	}
@@ -266,15 +280,28 @@ static int cmd_setup_run(struct host *h)
 	if (created) {
 		struct errlist errors = { 0 };
 
+		/* a new libndctl context: the old one does not see the namespaces made since */
 		inventory_clear(&h->inv);
 		backings_clear(&h->set);
-		if (inventory_read(h->ctx, false, &h->inv) < 0 ||
+		ndctl_unref(h->ctx);
+		h->ctx = NULL;
+		if (host_read_inventory(h) < 0 ||
 		    backings_collect(&h->config, &h->inv, &h->ledger, &h->set, &errors) < 0) {
 			errlist_clear(&errors);
 			return EXIT_FAILED;
 		}
 		if (ledger_sync(&h->ledger, &h->set) < 0 || host_save(h) < 0)
 			return EXIT_FAILED;
+	}
+	/*
+	 * device-dax is not zeroed when a namespace is created: what an earlier
+	 * namespace on that capacity held is still there. What this run made is
+	 * erased (and verified) before anyone can reserve it.
+	 */
+	if (made) {
+		ret = host_erase_entries(h, created_now, made, NULL);
+		if (ret)
+			return ret;
 	}
 	if (!created && !failed)
 		log_info("nothing to do: the layout is in place");

@@ -42,6 +42,7 @@ static const struct {
 	{ OPT_INTERVAL, "interval", true, "S" },
 	{ OPT_DOMAIN, "domain", true, "NAME" },
 	{ OPT_CONNECT, "connect", true, "URI" },
+	{ OPT_UNVERIFIED, "unverified", false, NULL },
 };
 
 static bool takes(const struct command *cmd, enum host_option id)
@@ -127,6 +128,7 @@ static int set_option(enum host_option id, const char *arg, struct options *o)
 		return 0;
 	case OPT_DOMAIN: o->domain = arg; return 0;
 	case OPT_CONNECT: o->connect = arg; return 0;
+	case OPT_UNVERIFIED: o->unverified = true; return 0;
 	case OPT_END: break;
 	}
 	return -EINVAL;

@@ -41,6 +41,7 @@ enum host_option {
 	OPT_INTERVAL,
 	OPT_DOMAIN,
 	OPT_CONNECT,
+	OPT_UNVERIFIED,
 };
 
 /* The Placement options, as a group */
@@ -55,6 +56,7 @@ struct options {
 	const char *label;
 	const char *consumer;
 	const char *uuid;
+	bool unverified;
 	int numa_node;
 	int guest_node;
 	const char *domain;
@@ -136,6 +138,15 @@ int host_placement_update_consumer(struct host *h, const char *rp, const char *c
  * *ret.
  */
 int host_reserve(struct host *h, const char *label, const char *consumer, int numa_node, struct ledger_entry **ret);
+
+/*
+ * cmd-backings.c: under the lock, mark the entries want(e, arg) chooses
+ * "erasing" with this process as their owner (consumer: a release's, NULL
+ * otherwise); then erase them without the lock and record each outcome.
+ * Returns an exit code.
+ */
+int host_erase_entries(struct host *h, bool (*want)(const struct ledger_entry *, const void *), const void *arg,
+		       const char *consumer);
 
 extern const struct command cmd_discover, cmd_setup, cmd_inventory, cmd_sync, cmd_reserve, cmd_release, cmd_erase,
 	cmd_list, cmd_libvirt_xml, cmd_qemu_args, cmd_nova_conf, cmd_attach, cmd_detach;

@@ -22,6 +22,7 @@ static const char *const state_names[] = {
 	[BACKING_RESERVED] = "reserved",
 	[BACKING_ERASING] = "erasing",
 	[BACKING_QUARANTINED] = "quarantined",
+	[BACKING_UNVERIFIED] = "unverified",
 };
 
 const char *backing_state_name(enum backing_state state)
@@ -72,7 +73,7 @@ struct ledger_entry *ledger_add(struct ledger *ledger, const char *uuid, const c
 	}
 	e->kind = kind;
 	e->size = size;
-	e->state = BACKING_FREE;
+	e->state = BACKING_UNVERIFIED;
 	e->since = (int64_t)time(NULL);
 	ledger->n++;
 	return e;
@@ -149,6 +150,14 @@ void ledger_set_state(struct ledger_entry *e, enum backing_state state, const ch
 	memset(&e->owner, 0, sizeof(e->owner));
 }
 
+int ledger_proven_empty(struct ledger_entry *e)
+{
+	if (e->state != BACKING_UNVERIFIED)
+		return -EINVAL;
+	ledger_set_state(e, BACKING_FREE, NULL, NULL);
+	return 0;
+}
+
 int ledger_reserve(struct ledger_entry *e, const char *consumer)
 {
 	if (e->state != BACKING_FREE)
@@ -190,6 +199,7 @@ int ledger_begin_erase(struct ledger_entry *e, const struct ledger_owner *owner,
 		break;
 	case BACKING_FREE:
 	case BACKING_QUARANTINED:
+	case BACKING_UNVERIFIED:
 		if (consumer)
 			return -EINVAL;
 		break;
@@ -250,7 +260,7 @@ int ledger_load(const char *path, struct ledger *ret, char **ret_error)
 		struct ledger_entry *e;
 		int s = -1;
 
-		for (int k = 0; state && k <= BACKING_QUARANTINED; k++)
+		for (int k = 0; state && k < BACKING__MAX; k++)
 			if (strcmp(state, state_names[k]) == 0)
 				s = k;
 		if (!uuid || strlen(uuid) != 36 || !label || !name || !kind || s < 0 || ledger_find(&ledger, uuid)) {

@@ -13,6 +13,8 @@ enum backing_state {
 	BACKING_RESERVED,
 	BACKING_ERASING,     /* released, erase not yet confirmed: never handed out */
 	BACKING_QUARANTINED, /* the erase failed: never handed out until erased */
+	BACKING_UNVERIFIED,  /* found, not made empty by us: erased before first use */
+	BACKING__MAX,
 };
 
 /*
@@ -64,6 +66,7 @@ int ledger_save(const char *path, const struct ledger *ledger);
 void ledger_clear(struct ledger *ledger);
 
 struct ledger_entry *ledger_find(struct ledger *ledger, const char *uuid);
+/* A backing new to the ledger: unverified (nothing proves it empty yet). */
 struct ledger_entry *ledger_add(struct ledger *ledger, const char *uuid, const char *label, enum backend_kind kind,
 				const char *name, uint64_t size);
 void ledger_set_state(struct ledger_entry *e, enum backing_state state, const char *consumer, const char *note);
@@ -72,10 +75,12 @@ void ledger_set_state(struct ledger_entry *e, enum backing_state state, const ch
  * The state changes, each checking the state it expects; on any other state
  * they change nothing and return a negative errno:
  *
+ *   (new) -> unverified                             ledger_add
+ *   unverified -> free                              ledger_proven_empty (a file setup just made)
  *   free -> reserved(consumer)                      ledger_reserve
  *   reserved(consumer) -> free                      ledger_unreserve (undoing a reservation just made)
  *   reserved(consumer) -> erasing(owner)            ledger_begin_erase with consumer (release)
- *   free, quarantined -> erasing(owner)             ledger_begin_erase without (erase --uuid)
+ *   free, quarantined, unverified -> erasing(owner) ledger_begin_erase without (erase --uuid)
  *   erasing(dead owner) -> erasing(owner)           ledger_begin_erase: the work of one that died is redone
  *   erasing(owner) -> free or quarantined(reason)   ledger_finish_erase, by that owner only
  *
@@ -83,6 +88,7 @@ void ledger_set_state(struct ledger_entry *e, enum backing_state state, const ch
  * another consumer, or reserved at all for erase --uuid; -ESTALE: the entry
  * is no longer this owner's to finish; -EINVAL: not in a state that allows it.
  */
+int ledger_proven_empty(struct ledger_entry *e);
 int ledger_reserve(struct ledger_entry *e, const char *consumer);
 int ledger_unreserve(struct ledger_entry *e, const char *consumer);
 int ledger_begin_erase(struct ledger_entry *e, const struct ledger_owner *owner, const char *consumer);

@@ -238,9 +238,11 @@ START_TEST(test_ledger_roundtrip)
 	ledger_set_state(e, BACKING_RESERVED, "11111111-2222-3333-4444-555555555555", NULL);
 	e = ledger_add(&l, "9a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11", "F", BACKEND_FILE, "/srv/f.img", 1 << 30);
 	ledger_set_state(e, BACKING_QUARANTINED, NULL, "cannot open /srv/f.img");
+	ck_assert_ptr_nonnull(ledger_add(&l, "7a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11", "F", BACKEND_FILE, "/srv/g.img", 1));
 	ck_assert_int_eq(ledger_save(path, &l), 0);
 	ck_assert_int_eq(ledger_load(path, &back, &err), 0);
-	ck_assert_uint_eq(back.n, 2);
+	ck_assert_uint_eq(back.n, 3);
+	ck_assert_int_eq(back.entries[2].state, BACKING_UNVERIFIED);
 	ck_assert_int_eq(back.entries[0].state, BACKING_RESERVED);
 	ck_assert_str_eq(back.entries[0].consumer, "11111111-2222-3333-4444-555555555555");
 	ck_assert_uint_eq(back.entries[0].size, 6442450944);
@@ -283,6 +285,26 @@ START_TEST(test_ledger_transitions)
 	other_boot = self;
 	other_boot.boot_id[0] = other_boot.boot_id[0] == '0' ? '1' : '0';
 	ck_assert(!ledger_owner_alive(&other_boot));
+
+	/* new to the ledger: unverified, never handed out, erased (or proven empty) first */
+	ck_assert_int_eq(e->state, BACKING_UNVERIFIED);
+	ck_assert_int_eq(ledger_reserve(e, A), -EINVAL);
+	ck_assert_int_eq(ledger_unreserve(e, A), -EPERM);
+	ck_assert_int_eq(ledger_begin_erase(e, &self, A), -EINVAL);
+	ck_assert_int_eq(e->state, BACKING_UNVERIFIED);
+	ck_assert_int_eq(ledger_begin_erase(e, &self, NULL), 0);
+	ck_assert_int_eq(e->state, BACKING_ERASING);
+	ck_assert_int_eq(ledger_proven_empty(e), -EINVAL);
+	ck_assert_int_eq(ledger_finish_erase(e, &self, true, NULL), 0);
+	ck_assert_int_eq(e->state, BACKING_FREE);
+	ck_assert_int_eq(ledger_proven_empty(e), -EINVAL);
+	{
+		struct ledger_entry *f = ledger_add(&l, "9a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11", "F", BACKEND_FILE, "/f", 1);
+
+		e = &l.entries[0]; /* the array moved */
+		ck_assert_int_eq(ledger_proven_empty(f), 0);
+		ck_assert_int_eq(f->state, BACKING_FREE);
+	}
 
 	/* free: reserved by one consumer, never by a second */
 	ck_assert_int_eq(ledger_reserve(e, A), 0);
@@ -352,6 +374,7 @@ START_TEST(test_ledger_owner_roundtrip)
 	snprintf(path, sizeof(path), "%s/ledger.json", dir);
 	ck_assert_int_eq(ledger_owner_self(&self), 0);
 	e = ledger_add(&l, "8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11", "6GB", BACKEND_DEVDAX, "ns0", 1);
+	ck_assert_int_eq(ledger_proven_empty(e), 0);
 	ck_assert_int_eq(ledger_reserve(e, A), 0);
 	ck_assert_int_eq(ledger_begin_erase(e, &self, A), 0);
 	ck_assert_int_eq(ledger_save(path, &l), 0);

@@ -3,7 +3,10 @@
 # devdax namespaces, reports them as Placement inventory, hands them to eight
 # concurrent clients without ever giving one namespace to two, erases them on
 # release (checked with an independent reader), and quarantines a namespace
-# whose erase fails until an erase succeeds.
+# whose erase fails until an erase succeeds. device-dax is not zeroed when a
+# namespace is made: namespaces setup makes on capacity that held data are
+# erased before anyone can have them, and ones the ledger does not know are
+# "unverified" until erased.
 . "$(dirname "$0")/lib.sh"
 vm_setup
 [ -x "$top_builddir/tests/vm/daxtool" ] || fail "build tests/vm/daxtool first (make check does)"
@@ -12,7 +15,15 @@ vm_file /etc/vpmem/host.json '{"layout": [{"label": "small", "count": 4, "size":
 
 cat > "$work/test.sh" <<'GUEST'
 H="vpmem-host -s /tmp/state"
+# a tenant's data on the capacity, in namespaces that are then destroyed
+$H setup >/dev/null 2>&1
+for d in /dev/dax0.*; do daxtool write "$d" old-tenant; done
+ndctl destroy-namespace --force all >/dev/null 2>&1
+check "the old namespaces are gone" [ -z "$(ls /dev/dax0.* 2>/dev/null)" ]
+rm -rf /tmp/state
 $H setup; check "setup creates the layout" [ $? -eq 0 ]
+for d in /dev/dax0.*; do check "$d, new on capacity that held data, was erased by setup" daxtool zero "$d"; done
+check "and setup's namespaces are free (their erase verified)" [ "$(vpmem-host -s /tmp/state list --json | grep -c '"state": "free"')" -eq 4 ]
 check "four devdax namespaces named vpmem-small-N" [ "$(cat /sys/bus/nd/devices/namespace0.*/alt_name 2>/dev/null | grep -c '^vpmem-small-[0-3]$')" -eq 4 ]
 $H setup > /tmp/again 2>&1; cat /tmp/again
 check "a second setup has nothing to do" grep -q "nothing to do" /tmp/again
@@ -45,6 +56,18 @@ check "every release succeeded" sh -c '! grep -q "RELEASE FAILED" /tmp/client.*'
 $H list
 check "all free again" [ "$($H list --json | grep -c '"state": "free"')" -eq 4 ]
 for d in /dev/dax0.*; do check "$d reads back all zeros" daxtool zero "$d"; done
+
+# the ledger lost: the namespaces are unverified, not free, until erased
+mv /tmp/state/ledger.json /tmp/ledger.saved
+daxtool write /dev/dax0.0 someone-s-data
+$H list
+check "ledger lost: all four unverified" [ "$($H list --json | grep -c '"state": "unverified"')" -eq 4 ]
+$H reserve --label small --consumer "$(cat /proc/sys/kernel/random/uuid)"; check "  none is handed out" [ $? -eq 1 ]
+check "  none counts as capacity" sh -c "! $H inventory --json | grep -q CUSTOM_PMEM_NAMESPACE_SMALL"
+check "  and nothing was touched" [ "$(daxtool read /dev/dax0.0)" = someone-s-data ]
+$H erase --unverified; check "erase --unverified" [ $? -eq 0 ]
+check "  frees them" [ "$($H list --json | grep -c '"state": "free"')" -eq 4 ]
+check "  erased" daxtool zero /dev/dax0.0
 
 # quarantine: the erase fails when the device node is gone
 c=$(cat /proc/sys/kernel/random/uuid)
