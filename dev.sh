@@ -12,7 +12,8 @@ top=$(pwd)
 packages="build-essential autoconf automake pkg-config libndctl-dev libdaxctl-dev libblkid-dev
 libmount-dev libjson-c-dev uuid-dev check qemu-system-x86 busybox-static xfsprogs e2fsprogs kmod
 ndctl daxctl cpio xz-utils mmdebstrap qemu-utils genisoimage python3 systemd
-libvirt-clients libcurl4-openssl-dev placement-api curl"
+libvirt-clients libcurl4-openssl-dev placement-api curl
+libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu"
 
 ensure_packages() {
 	# shellcheck disable=SC2086 # word splitting of the package list is wanted

@@ -313,6 +313,33 @@ static bool unverified(const struct ledger_entry *e, const void *unused)
 	return e->state == BACKING_UNVERIFIED;
 }
 
+/*
+ * Entries want() chooses whose backing a process still has open or mapped (a
+ * guest still running): each is named. Erasing ones are left out: their
+ * eraser has them open. Returns how many.
+ */
+static unsigned in_use(struct host *h, bool (*want)(const struct ledger_entry *, const void *), const void *arg)
+{
+	unsigned busy = 0;
+
+	for (size_t i = 0; i < h->ledger.n; i++) {
+		const struct ledger_entry *e = &h->ledger.entries[i];
+		struct backing *b;
+		char comm[16];
+		int pid;
+
+		if (e->state == BACKING_ERASING || !want(e, arg) || !(b = backings_find_uuid(&h->set, e->uuid)) || !b->path)
+			continue;
+		if (backing_user(b->path, &pid, comm) > 0) {
+			log_error("%s (%s) is in use by process %d (%s): a guest still running keeps its NVDIMM; stop it "
+				  "first. Nothing was erased.",
+				  b->path, e->uuid, pid, comm);
+			busy++;
+		}
+	}
+	return busy;
+}
+
 static int cmd_release_run(struct host *h)
 {
 	bool placement;
@@ -328,6 +355,8 @@ static int cmd_release_run(struct host *h)
 	ret = host_placement_settings(h, &placement);
 	if (ret)
 		return ret;
+	if (in_use(h, held_by_consumer, h->o->consumer))
+		return EXIT_FAILED;
 	if (placement) {
 		struct ledger_owner self;
 		char rp[37] = "";
@@ -367,7 +396,7 @@ static int cmd_erase_run(struct host *h)
 	if (ret)
 		return ret;
 	if (h->o->unverified)
-		return host_erase_entries(h, unverified, NULL, NULL);
+		return in_use(h, unverified, NULL) ? EXIT_FAILED : host_erase_entries(h, unverified, NULL, NULL);
 	e = ledger_find(&h->ledger, h->o->uuid);
 	if (!e) {
 		log_error("no backing %s in the ledger", h->o->uuid);
@@ -377,6 +406,8 @@ static int cmd_erase_run(struct host *h)
 		log_error("%s is reserved by %s: release it instead", e->uuid, e->consumer);
 		return EXIT_FAILED;
 	}
+	if (in_use(h, chosen_for_erase, h->o->uuid))
+		return EXIT_FAILED;
 	return host_erase_entries(h, chosen_for_erase, h->o->uuid, NULL);
 }
 

@@ -22,6 +22,7 @@
 #include "output.h"
 #include "size.h"
 #include "sizes.h"
+#include "strutil.h"
 #include "sync.h"
 
 static int consumer_modules(struct host *h, struct vnvdimm **ret, size_t *ret_n, char ***ret_ids)
@@ -100,6 +101,64 @@ static int cmd_qemu_args_run(struct host *h)
 {
 	return cmd_hypervisor(h, false);
 }
+
+/*
+ * Nova's [libvirt] pmem_namespaces for the devdax namespaces setup made:
+ * "LABEL:name|name,LABEL2:name". Nova finds namespaces by name and
+ * publishes CUSTOM_PMEM_NAMESPACE_<LABEL> itself.
+ */
+static int cmd_nova_conf_run(struct host *h)
+{
+	_cleanup_strv_free_ char **labels = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret = host_open(h, false);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < h->set.n; i++) {
+		const struct backing *b = &h->set.items[i];
+
+		if (b->layout && b->kind == BACKEND_DEVDAX && b->present && !strv_contains(labels, b->label) &&
+		    strv_push(&labels, b->label) < 0)
+			return EXIT_FAILED;
+	}
+	if (!labels) {
+		log_error("host.json's layout has no devdax namespaces on this host: run \"vpmem-host setup\" first "
+			  "(Nova takes devdax namespaces only)");
+		return EXIT_FAILED;
+	}
+	f = open_memstream(&line, &len);
+	if (!f)
+		return EXIT_FAILED;
+	for (char **l = labels; *l; l++) {
+		const char *sep = ":";
+
+		fprintf(f, "%s%s", l == labels ? "" : ",", *l);
+		for (size_t i = 0; i < h->set.n; i++) {
+			const struct backing *b = &h->set.items[i];
+
+			if (b->layout && b->kind == BACKEND_DEVDAX && b->present && strcmp(b->label, *l) == 0) {
+				fprintf(f, "%s%s", sep, b->name);
+				sep = "|";
+			}
+		}
+	}
+	fclose(f);
+	printf("[libvirt]\npmem_namespaces = %s\n", line);
+	fprintf(stderr,
+		"vpmem-host: Nova then reports these namespaces to Placement and assigns them itself: do not also "
+		"reserve or attach them with vpmem-host, and do not \"vpmem-host sync\" these labels (it refuses "
+		"when the compute node's provider has them).\n");
+	return 0;
+}
+
+const struct command cmd_nova_conf = {
+	"nova-conf", cmd_nova_conf_run, (const enum host_option[]){ OPT_END }, "",
+	"The [libvirt] pmem_namespaces line of nova.conf for the devdax namespaces setup made,\n"
+	"for Nova to schedule and bind them instead of vpmem-host.",
+};
 
 const struct command cmd_libvirt_xml = {
 	"libvirt-xml", cmd_libvirt_xml_run, (const enum host_option[]){ OPT_CONSUMER, OPT_GUEST_NODE, OPT_END },

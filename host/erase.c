@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -132,4 +134,89 @@ int backing_erase(enum backend_kind kind, const char *path, uint64_t size, char 
 	if (!S_ISREG(st.st_mode))
 		return fail(ret_reason, -EINVAL, "not a regular file:", path);
 	return erase_file(fd, path, (uint64_t)st.st_size, ret_reason);
+}
+
+/* does /proc/PID/maps map the inode (dev, ino)? */
+static bool maps_inode(int pid, dev_t dev, ino_t ino)
+{
+	char path[64], line[4096];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		unsigned long long inode;
+
+		/* start-end perms offset major:minor inode [path] */
+		if (sscanf(line, "%*s %*s %*s %x:%x %llu", &maj, &min, &inode) == 3 && inode == (unsigned long long)ino &&
+		    makedev(maj, min) == dev)
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* does a file descriptor of PID refer to the inode (dev, ino)? */
+static bool opens_inode(int pid, dev_t dev, ino_t ino)
+{
+	char path[64];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		struct stat st;
+
+		if (d->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(dir), d->d_name, &st, 0) == 0 && st.st_dev == dev && st.st_ino == ino)
+			found = true;
+	}
+	closedir(dir);
+	return found;
+}
+
+int backing_user(const char *path, int *ret_pid, char ret_comm[16])
+{
+	struct dirent *d;
+	struct stat st;
+	int self = getpid();
+	DIR *proc;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while ((d = readdir(proc))) {
+		char *end, comm_path[64];
+		long pid = strtol(d->d_name, &end, 10);
+		FILE *f;
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		if (!maps_inode((int)pid, st.st_dev, st.st_ino) && !opens_inode((int)pid, st.st_dev, st.st_ino))
+			continue;
+		*ret_pid = (int)pid;
+		snprintf(ret_comm, 16, "?");
+		snprintf(comm_path, sizeof(comm_path), "/proc/%ld/comm", pid);
+		f = fopen(comm_path, "re");
+		if (f) {
+			if (fgets(ret_comm, 16, f))
+				ret_comm[strcspn(ret_comm, "\n")] = '\0';
+			fclose(f);
+		}
+		closedir(proc);
+		return 1;
+	}
+	closedir(proc);
+	return 0;
 }

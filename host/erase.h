@@ -15,4 +15,12 @@
  */
 int backing_erase(enum backend_kind kind, const char *path, uint64_t size, char **ret_reason);
 
+/*
+ * Is path open or mapped by a process (a running QEMU)? Compares device and
+ * inode with every process's open files and mappings in /proc. Returns 1 with
+ * the first such process's pid and command name, 0 if none, or a negative
+ * errno when path cannot be examined.
+ */
+int backing_user(const char *path, int *ret_pid, char ret_comm[16]);
+
 #endif

@@ -18,6 +18,7 @@
 static const struct command *const commands[] = {
 	&cmd_discover, &cmd_setup,	 &cmd_inventory,   &cmd_sync,	   &cmd_reserve,
 	&cmd_release,  &cmd_erase,	 &cmd_list,	   &cmd_libvirt_xml, &cmd_qemu_args,
+	&cmd_attach,   &cmd_detach,   &cmd_nova_conf,
 };
 
 static void usage(FILE *out)

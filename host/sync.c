@@ -457,6 +457,46 @@ static int reconcile(struct placement *p, const char *rp, const struct sync_targ
 	return failed ? -EIO : 0;
 }
 
+/*
+ * A compute node whose Nova reports persistent memory (pmem_namespaces) has
+ * our resource classes on its own provider: publishing them again on ours
+ * would count the same namespaces twice. -EEXIST (logged) when it has one.
+ */
+static int parent_has_ours(struct placement *p, const struct sync_target *t)
+{
+	_cleanup_json_ struct json_object *answer = NULL;
+	_cleanup_free_ char *path = NULL;
+	struct json_object *inv;
+	int clash = 0;
+	long st;
+
+	if (asprintf(&path, "/resource_providers/%s/inventories", t->parent) < 0)
+		return -ENOMEM;
+	st = call(p, "GET", path, NULL, &answer);
+	if (st < 0)
+		return (int)st;
+	if (st == 404) {
+		log_error("Placement: no resource provider %s (--parent)", t->parent);
+		return -ENOENT;
+	}
+	inv = get(answer, "inventories");
+	if (st != 200 || !inv || !json_object_is_type(inv, json_type_object))
+		return bad_answer("reading the parent's inventories", st, answer);
+	{
+		json_object_object_foreach(t->inventory, rc, want) {
+			(void)want;
+			if (!get(inv, rc))
+				continue;
+			log_error("Placement: the compute node's provider %s already has %s (Nova reports it from "
+				  "[libvirt] pmem_namespaces): publishing it here too would count the same namespaces "
+				  "twice. Leave that label to Nova, or take it out of its pmem_namespaces.",
+				  t->parent, rc);
+			clash++;
+		}
+	}
+	return clash ? -EEXIST : 0;
+}
+
 int placement_sync(struct placement *p, const struct sync_target *target, bool inventory, bool do_reconcile,
 		   FILE *out, char *ret_provider_uuid)
 {
@@ -465,6 +505,11 @@ int placement_sync(struct placement *p, const struct sync_target *target, bool i
 	r = resolve_provider(p, target, target->create_provider, out, ret_provider_uuid);
 	if (r < 0 || !inventory)
 		return r;
+	if (target->parent) {
+		r = parent_has_ours(p, target);
+		if (r < 0)
+			return r;
+	}
 	{
 		json_object_object_foreach(target->inventory, rc, want) {
 			(void)want;

@@ -38,8 +38,13 @@ no-such-command|unknown command "no-such-command"
 CASES
 [ "$($H list --json)" = "$before" ] && pass "none of them changed the ledger" || fail "a refused command changed the ledger"
 
-for c in discover setup inventory sync reserve release erase list libvirt-xml qemu-args; do
+rc=0
+$H nova-conf > "$work/out" 2>&1 || rc=$?
+[ $rc -eq 1 ] && grep -q "no devdax namespaces" "$work/out" && pass "nova-conf with file backings only: exit 1, says why" ||
+	fail "nova-conf without devdax: exit $rc: $(cat "$work/out")"
+
+for c in discover setup inventory sync reserve release erase list libvirt-xml qemu-args attach detach nova-conf; do
 	$H "$c" --help > "$work/help" || fail "$c --help"
 	head -n 1 "$work/help" | grep -q "^Usage: vpmem-host .* $c" || fail "$c --help: $(head -n 1 "$work/help")"
 done
-grep -q -- "--consumer UUID" "$work/help" && pass "every command has its own --help, with its options" || fail "qemu-args --help lists no --consumer"
+$H qemu-args --help | grep -q -- "--consumer UUID" && pass "every command has its own --help, with its options" || fail "qemu-args --help lists no --consumer"

@@ -53,3 +53,18 @@ pl POST /resource_providers "{\"name\": \"compute-1\", \"uuid\": \"$cn\"}" >/dev
 $H sync --placement "$url" --provider compute-1-pmem --parent "$cn" >/dev/null
 [ "$(pl GET "/resource_providers?name=compute-1-pmem" | json 'd["resource_providers"][0]["parent_provider_uuid"]')" = "$cn" ] &&
 	pass "--parent makes the provider a child of the compute node" || fail "parent"
+
+# a compute node whose Nova reports the same class itself (pmem_namespaces): sync refuses to double it
+gen=$(pl GET "/resource_providers/$cn" | json 'd["generation"]')
+pl PUT "/resource_providers/$cn/inventories" "{\"resource_provider_generation\": $gen, \"inventories\": {\"CUSTOM_PMEM_NAMESPACE_SMALL_1\": {\"total\": 3}}}" >/dev/null ||
+	fail "giving the compute node a PMEM inventory"
+pl GET "/resource_providers/$cn/inventories" | grep -q CUSTOM_PMEM_NAMESPACE_SMALL_1 || fail "the compute node has no PMEM inventory"
+prp=$(pl GET "/resource_providers?name=compute-1-pmem" | json 'd["resource_providers"][0]["uuid"]')
+before=$(pl GET "/resource_providers/$prp/inventories")
+rc=0
+$H sync --placement "$url" --provider compute-1-pmem --parent "$cn" > "$work/double" 2>&1 || rc=$?
+cat "$work/double"
+[ $rc -eq 1 ] && grep -q "already has CUSTOM_PMEM_NAMESPACE_SMALL_1 (Nova reports it" "$work/double" &&
+	pass "sync refuses a class the compute node's provider has already (Nova's)" || fail "double publication: exit $rc"
+[ "$(pl GET "/resource_providers/$prp/inventories")" = "$before" ] && pass "  and changes nothing in Placement" ||
+	fail "the refused sync changed the inventory"

@@ -127,6 +127,34 @@ START_TEST(test_layout_errors)
 }
 END_TEST
 
+START_TEST(test_placement_section)
+{
+	struct host_config c = { 0 };
+	struct errlist errors = { 0 };
+
+	ck_assert_int_eq(host_config_parse("t", "{\"placement\": {\"url\": \"https://p:8778\", \"provider\": \"cn-pmem\", "
+					   "\"parent\": \"8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11\", \"timeout\": 5, "
+					   "\"token_file\": \"/etc/vpmem/token\"}}", &c, &errors), 0);
+	ck_assert_str_eq(c.placement.url, "https://p:8778");
+	ck_assert_str_eq(c.placement.provider, "cn-pmem");
+	ck_assert_str_eq(c.placement.parent, "8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11");
+	ck_assert_int_eq(c.placement.timeout, 5);
+	ck_assert_str_eq(c.placement.token_file, "/etc/vpmem/token");
+	ck_assert_ptr_null(c.placement.cacert);
+	host_config_clear(&c);
+	errlist_clear(&errors);
+
+	ck_assert_uint_eq(parse_errors("{\"placement\": {\"url\": \"p:8778\"}}", "$.placement.url"), 1);
+	ck_assert_uint_eq(parse_errors("{\"placement\": {\"url\": \"http://p/\"}}", "$.placement.url"), 1);
+	ck_assert_uint_eq(parse_errors("{\"placement\": {\"parent\": \"cn\"}}", "$.placement.parent"), 1);
+	ck_assert_uint_eq(parse_errors("{\"placement\": {\"timeout\": 0}}", "$.placement.timeout"), 1);
+	ck_assert_uint_eq(parse_errors("{\"placement\": {\"cacert\": \"ca.pem\"}}", "$.placement.cacert"), 1);
+	ck_assert_uint_eq(parse_errors("{\"placement\": {\"provider\": 3}}", "$.placement.provider"), 1);
+	ck_assert_uint_eq(parse_errors("{\"placement\": {\"colour\": 3}}", "$.placement.colour: unknown key"), 1);
+	ck_assert_uint_eq(parse_errors("{\"placement\": []}", "$.placement"), 1);
+}
+END_TEST
+
 START_TEST(test_guest_size)
 {
 	struct guest_sizes s;
@@ -402,6 +430,7 @@ Suite *host_suite(void)
 	tcase_add_test(tc, test_normalise);
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_layout_errors);
+	tcase_add_test(tc, test_placement_section);
 	tcase_add_test(tc, test_guest_size);
 	tcase_add_test(tc, test_output);
 	tcase_add_test(tc, test_ledger_roundtrip);

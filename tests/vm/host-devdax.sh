@@ -25,6 +25,8 @@ $H setup; check "setup creates the layout" [ $? -eq 0 ]
 for d in /dev/dax0.*; do check "$d, new on capacity that held data, was erased by setup" daxtool zero "$d"; done
 check "and setup's namespaces are free (their erase verified)" [ "$(vpmem-host -s /tmp/state list --json | grep -c '"state": "free"')" -eq 4 ]
 check "four devdax namespaces named vpmem-small-N" [ "$(cat /sys/bus/nd/devices/namespace0.*/alt_name 2>/dev/null | grep -c '^vpmem-small-[0-3]$')" -eq 4 ]
+$H nova-conf > /tmp/nova.conf; cat /tmp/nova.conf
+check "nova-conf: the pmem_namespaces line for setup's namespaces, as Nova reads it" grep -qx "pmem_namespaces = small:vpmem-small-0|vpmem-small-1|vpmem-small-2|vpmem-small-3" /tmp/nova.conf
 $H setup > /tmp/again 2>&1; cat /tmp/again
 check "a second setup has nothing to do" grep -q "nothing to do" /tmp/again
 $H discover

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vpmem-host attach and detach: a backing into a libvirt domain's definition
+ * (and into the running guest, as an NVDIMM hotplug), and out of the
+ * definition again, through libvirt's C API. The domain's UUID is the
+ * consumer. Erasing stays release's job.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "cleanup-libs.h"
+#include "host.h"
+#include "log.h"
+#include "output.h"
+#include "size.h"
+
+/* A domain's XML, parsed. */
+struct domain_xml {
+	xmlDocPtr doc;
+	xmlXPathContextPtr xpath;
+};
+
+static void xml_freep(xmlChar **p)
+{
+	xmlFree(*p);
+}
+
+static void domain_xml_clear(struct domain_xml *d)
+{
+	if (d->xpath)
+		xmlXPathFreeContext(d->xpath);
+	if (d->doc)
+		xmlFreeDoc(d->doc);
+	*d = (struct domain_xml){ 0 };
+}
+
+/* libvirt's own message for the last error (its default handler is silenced) */
+static const char *libvirt_error(void)
+{
+	const char *m = virGetLastErrorMessage();
+
+	return m ? m : "unknown libvirt error";
+}
+
+static void no_print(void *data, virErrorPtr err)
+{
+	(void)data;
+	(void)err;
+}
+
+static int domain_xml_get(virDomainPtr dom, bool inactive, struct domain_xml *ret)
+{
+	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+
+	if (!xml) {
+		log_error("cannot read the domain's %s definition: %s", inactive ? "persistent" : "live", libvirt_error());
+		return -EIO;
+	}
+	ret->doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+				 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	ret->xpath = ret->doc ? xmlXPathNewContext(ret->doc) : NULL;
+	if (!ret->xpath) {
+		log_error("libvirt returned a domain definition that is not XML");
+		domain_xml_clear(ret);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* a number from an XPath expression; -1 when it is not there */
+static double xpath_number(struct domain_xml *d, const char *expr)
+{
+	xmlXPathObjectPtr r = xmlXPathEvalExpression((const xmlChar *)expr, d->xpath);
+	double v = -1;
+
+	if (r && r->type == XPATH_NUMBER && r->floatval == r->floatval)
+		v = r->floatval;
+	xmlXPathFreeObject(r);
+	return v;
+}
+
+/* a size element in KiB (libvirt's default unit), or 0 */
+static uint64_t size_kib(xmlNodePtr node)
+{
+	_cleanup_(xml_freep) xmlChar *unit = node ? xmlGetProp(node, (const xmlChar *)"unit") : NULL;
+	_cleanup_(xml_freep) xmlChar *text = node ? xmlNodeGetContent(node) : NULL;
+	uint64_t v;
+
+	if (!text || size_parse((const char *)text, &v) < 0)
+		return 0;
+	/* a bare number in a libvirt size is KiB; size_parse read it as bytes */
+	if (!unit || !xmlStrcasecmp(unit, (const xmlChar *)"KiB") || !xmlStrcasecmp(unit, (const xmlChar *)"k"))
+		return v;
+	if (!xmlStrcasecmp(unit, (const xmlChar *)"MiB") || !xmlStrcasecmp(unit, (const xmlChar *)"M"))
+		return v << 10;
+	if (!xmlStrcasecmp(unit, (const xmlChar *)"GiB") || !xmlStrcasecmp(unit, (const xmlChar *)"G"))
+		return v << 20;
+	if (!xmlStrcasecmp(unit, (const xmlChar *)"bytes") || !xmlStrcasecmp(unit, (const xmlChar *)"b"))
+		return v >> 10;
+	return 0;
+}
+
+static xmlNodePtr xpath_node(struct domain_xml *d, const char *expr)
+{
+	xmlXPathObjectPtr r = xmlXPathEvalExpression((const xmlChar *)expr, d->xpath);
+	xmlNodePtr n = NULL;
+
+	if (r && r->type == XPATH_NODESET && r->nodesetval && r->nodesetval->nodeNr > 0)
+		n = r->nodesetval->nodeTab[0];
+	xmlXPathFreeObject(r);
+	return n;
+}
+
+/* The <memory model='nvdimm'> element whose source is path, or NULL. */
+static xmlNodePtr find_nvdimm(struct domain_xml *d, const char *path)
+{
+	xmlXPathObjectPtr r = xmlXPathEvalExpression(
+		(const xmlChar *)"/domain/devices/memory[@model='nvdimm']/source/path", d->xpath);
+	xmlNodePtr found = NULL;
+
+	for (int i = 0; r && r->type == XPATH_NODESET && r->nodesetval && i < r->nodesetval->nodeNr && !found; i++) {
+		xmlNodePtr p = r->nodesetval->nodeTab[i];
+		xmlChar *text = xmlNodeGetContent(p);
+
+		if (text && strcmp((const char *)text, path) == 0)
+			found = p->parent->parent;
+		xmlFree(text);
+	}
+	xmlXPathFreeObject(r);
+	return found;
+}
+
+/*
+ * What the domain lacks to take one more NVDIMM of target bytes on guest
+ * node: each missing piece, said as the XML that would supply it. NULL when
+ * nothing is missing.
+ */
+static char *domain_lacks(struct domain_xml *d, uint64_t target, unsigned node)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	double slots = xpath_number(d, "number(/domain/maxMemory/@slots)");
+	double used = xpath_number(d, "count(/domain/devices/memory)");
+	double cells = xpath_number(d, "count(/domain/cpu/numa/cell)");
+	uint64_t max = size_kib(xpath_node(d, "/domain/maxMemory"));
+	uint64_t memory = size_kib(xpath_node(d, "/domain/memory"));
+	xmlXPathObjectPtr sizes;
+
+	if (!f)
+		return NULL;
+	if (slots < 1) {
+		fprintf(f, "; no <maxMemory slots='N' unit='KiB'>SIZE</maxMemory> (memory hotplug slots, which NVDIMMs use)");
+	} else if (used >= slots) {
+		fprintf(f, "; all %.0f slots of <maxMemory> are taken: raise slots", slots);
+	} else {
+		/* the modules there already, counted as libvirt does: every memory device's target size */
+		sizes = xmlXPathEvalExpression((const xmlChar *)"/domain/devices/memory/target/size", d->xpath);
+		for (int i = 0; sizes && sizes->nodesetval && i < sizes->nodesetval->nodeNr; i++)
+			memory += size_kib(sizes->nodesetval->nodeTab[i]);
+		xmlXPathFreeObject(sizes);
+		if (memory + (target >> 10) > max)
+			fprintf(f, "; <maxMemory> is %llu KiB, less than <memory> and the modules with this one, %llu KiB",
+				(unsigned long long)max, (unsigned long long)(memory + (target >> 10)));
+	}
+	if (cells < 1)
+		fprintf(f, "; no guest NUMA cell (<cpu><numa><cell id='0' cpus='...' memory='...'/></numa></cpu>)");
+	if (cells >= 1 && (double)node >= cells)
+		fprintf(f, "; no guest NUMA cell %u (--guest-node): it has %.0f", node, cells);
+	fclose(f);
+	if (!text || !*text)
+		return NULL;
+	return strdup(text + 2);
+}
+
+/* A domain, looked up by name, with both of its definitions read. */
+struct domain {
+	virConnectPtr conn;
+	virDomainPtr dom;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	bool active;
+	struct domain_xml persistent;
+	struct domain_xml live; /* when active */
+};
+
+static void domain_close(struct domain *d)
+{
+	domain_xml_clear(&d->persistent);
+	domain_xml_clear(&d->live);
+	if (d->dom)
+		virDomainFree(d->dom);
+	if (d->conn)
+		virConnectClose(d->conn);
+}
+
+static int domain_open(const char *uri, const char *name, struct domain *d)
+{
+	*d = (struct domain){ 0 };
+	virSetErrorFunc(NULL, no_print);
+	d->conn = virConnectOpen(uri);
+	if (!d->conn) {
+		log_error("cannot connect to libvirt%s%s: %s", uri ? " at " : "", uri ? uri : "", libvirt_error());
+		return -EIO;
+	}
+	d->dom = virDomainLookupByName(d->conn, name);
+	if (!d->dom) {
+		log_error("libvirt has no domain %s: %s", name, libvirt_error());
+		domain_close(d);
+		return -ENOENT;
+	}
+	d->active = virDomainIsActive(d->dom) == 1;
+	if (virDomainGetUUIDString(d->dom, d->uuid) < 0) {
+		log_error("cannot read the UUID of domain %s: %s", name, libvirt_error());
+		domain_close(d);
+		return -EIO;
+	}
+	if (domain_xml_get(d->dom, true, &d->persistent) < 0 || (d->active && domain_xml_get(d->dom, false, &d->live) < 0)) {
+		domain_close(d);
+		return -EIO;
+	}
+	return 0;
+}
+
+static char *nvdimm_xml(const struct backing *b, unsigned node)
+{
+	struct vnvdimm d = { .id = "vpmem0", .path = b->path, .real_pmem = b->kind == BACKEND_DEVDAX, .guest_node = node };
+	char *xml = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (backing_guest_sizes(b, &d.sizes) < 0)
+		return NULL;
+	f = open_memstream(&xml, &len);
+	if (!f)
+		return NULL;
+	if (libvirt_xml_write(f, NULL, &d, 1) < 0) {
+		fclose(f);
+		free(xml);
+		return NULL;
+	}
+	fclose(f);
+	return xml;
+}
+
+static int cmd_attach_run(struct host *h)
+{
+	_cleanup_free_ char *lacks = NULL, *xml = NULL;
+	struct domain d;
+	const char *uuid = d.uuid;
+	struct ledger_entry *e = NULL;
+	struct backing *b = NULL;
+	struct guest_sizes sz;
+	bool in_config, in_live = false, live_possible = false;
+	unsigned flags = 0;
+	int ret = EXIT_FAILED;
+
+	if (!h->o->domain || !h->o->label) {
+		log_error("attach needs --domain NAME and --label LABEL");
+		return EXIT_USAGE;
+	}
+	if (domain_open(h->o->connect, h->o->domain, &d) < 0)
+		return EXIT_FAILED;
+
+	ret = host_open(h, true);
+	if (ret)
+		goto out;
+	ret = EXIT_FAILED;
+	/* what the domain holds already: a retried attach finds it */
+	for (size_t i = 0; i < h->ledger.n && !e; i++) {
+		struct ledger_entry *x = &h->ledger.entries[i];
+
+		if (x->state == BACKING_RESERVED && x->consumer && strcmp(x->consumer, uuid) == 0 &&
+		    strcmp(x->label, h->o->label) == 0)
+			e = x;
+	}
+	/* a domain that cannot take the device gets no reservation */
+	if (!e) {
+		uint64_t target = 0;
+
+		for (size_t i = 0; i < h->set.n && !target; i++) {
+			const struct backing *c = &h->set.items[i];
+
+			if (c->present && strcmp(c->label, h->o->label) == 0 && backing_guest_sizes(c, &sz) == 0)
+				target = sz.target;
+		}
+		lacks = domain_lacks(&d.persistent, target, (unsigned)h->o->guest_node);
+		if (lacks) {
+			log_error("domain %s cannot take an NVDIMM: %s. Nothing was reserved.", h->o->domain, lacks);
+			goto out;
+		}
+	}
+	ret = host_reserve(h, h->o->label, uuid, h->o->numa_node, &e);
+	if (ret)
+		goto out;
+	ret = EXIT_FAILED;
+	b = backings_find_uuid(&h->set, e->uuid);
+	if (!b || !b->path || !(xml = nvdimm_xml(b, (unsigned)h->o->guest_node))) {
+		log_error("%s (%s) reserved for %s has no usable device", e->name, e->uuid, h->o->domain);
+		goto out;
+	}
+
+	in_config = find_nvdimm(&d.persistent, b->path) != NULL;
+	if (d.active) {
+		in_live = find_nvdimm(&d.live, b->path) != NULL;
+		/* hotplug needs QEMU started with nvdimm=on, which libvirt sets when the domain had an NVDIMM */
+		live_possible = xpath_number(&d.live, "count(/domain/devices/memory[@model='nvdimm'])") > 0;
+	}
+	if (!in_config)
+		flags |= VIR_DOMAIN_AFFECT_CONFIG;
+	if (d.active && !in_live && live_possible)
+		flags |= VIR_DOMAIN_AFFECT_LIVE;
+	if (flags && virDomainAttachDeviceFlags(d.dom, xml, flags) < 0) {
+		log_error("libvirt did not attach %s to %s: %s. %s stays reserved for it: run attach again, or "
+			  "\"vpmem-host release --consumer %s\"",
+			  b->path, h->o->domain, libvirt_error(), e->name, uuid);
+		goto out;
+	}
+	if (flags & VIR_DOMAIN_AFFECT_CONFIG)
+		log_notice("%s: added %s (label %s) to the persistent definition", h->o->domain, b->path, e->label);
+	if (flags & VIR_DOMAIN_AFFECT_LIVE)
+		log_notice("%s: hot-plugged %s into the running guest", h->o->domain, b->path);
+	if (d.active && !in_live && !live_possible)
+		log_notice("%s is running without NVDIMMs (QEMU has no nvdimm=on): the guest gets %s at its next start",
+			   h->o->domain, b->path);
+	if (!flags)
+		log_info("%s already has %s", h->o->domain, b->path);
+
+	if (h->o->json) {
+		_cleanup_json_ struct json_object *o = reservation_json(h, e);
+
+		json_object_object_add(o, "domain", json_object_new_string(h->o->domain));
+		json_object_object_add(o, "in_definition", json_object_new_boolean(true));
+		json_object_object_add(o, "in_running_guest",
+				       json_object_new_boolean(in_live || (flags & VIR_DOMAIN_AFFECT_LIVE)));
+		print_json(o);
+	} else if (backing_guest_sizes(b, &sz) == 0) {
+		printf("%s\t%s\t%s\tguest %llu bytes\n", uuid, e->label, b->path, (unsigned long long)sz.guest);
+	}
+	ret = 0;
+out:
+	domain_close(&d);
+	return ret;
+}
+
+/* the element as XML text, to name it to libvirt */
+static char *node_text(xmlDocPtr doc, xmlNodePtr node)
+{
+	xmlBufferPtr buf = xmlBufferCreate();
+	char *s = NULL;
+
+	if (buf && xmlNodeDump(buf, doc, node, 0, 0) >= 0)
+		s = strdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	return s;
+}
+
+static int cmd_detach_run(struct host *h)
+{
+	struct domain d;
+	const char *uuid = d.uuid;
+	unsigned detached = 0, still_live = 0;
+	int ret = EXIT_FAILED;
+
+	if (!h->o->domain) {
+		log_error("detach needs --domain NAME");
+		return EXIT_USAGE;
+	}
+	if (domain_open(h->o->connect, h->o->domain, &d) < 0)
+		return EXIT_FAILED;
+	ret = host_open(h, false);
+	if (ret)
+		goto out;
+	ret = EXIT_FAILED;
+	for (size_t i = 0; i < h->ledger.n; i++) {
+		const struct ledger_entry *e = &h->ledger.entries[i];
+		struct backing *b;
+		xmlNodePtr node;
+		_cleanup_free_ char *xml = NULL;
+
+		if (e->state != BACKING_RESERVED || !e->consumer || strcmp(e->consumer, uuid) != 0 ||
+		    (h->o->label && strcmp(e->label, h->o->label) != 0))
+			continue;
+		b = backings_find_uuid(&h->set, e->uuid);
+		if (!b || !b->path)
+			continue;
+		if (d.active && find_nvdimm(&d.live, b->path)) {
+			log_notice("%s: the running guest keeps %s until it stops (QEMU cannot unplug an NVDIMM); "
+				   "release it only after that",
+				   h->o->domain, b->path);
+			still_live++;
+		}
+		node = find_nvdimm(&d.persistent, b->path);
+		if (!node)
+			continue;
+		xml = node_text(d.persistent.doc, node);
+		if (!xml || virDomainDetachDeviceFlags(d.dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+			log_error("libvirt did not remove %s from %s's definition: %s", b->path, h->o->domain,
+				  xml ? libvirt_error() : strerror(ENOMEM));
+			goto out;
+		}
+		log_notice("%s: removed %s (label %s) from the persistent definition; it stays reserved until "
+			   "\"vpmem-host release --consumer %s\"",
+			   h->o->domain, b->path, e->label, uuid);
+		detached++;
+	}
+	if (!detached && !still_live)
+		log_info("%s has no NVDIMM of vpmem-host's%s%s in its definition", h->o->domain,
+			 h->o->label ? " with label " : "", h->o->label ? h->o->label : "");
+	ret = 0;
+out:
+	domain_close(&d);
+	return ret;
+}
+
+const struct command cmd_attach = {
+	"attach", cmd_attach_run,
+	(const enum host_option[]){ OPT_DOMAIN, OPT_LABEL, OPT_GUEST_NODE, OPT_NUMA_NODE, OPT_CONNECT, OPT_JSON,
+				    OPTS_PLACEMENT, OPT_END },
+	"--domain NAME --label LABEL [--guest-node N] [--connect URI] [--json]",
+	"Reserve a backing of LABEL for a libvirt domain (its UUID is the consumer), or find the\n"
+	"one it holds, and add it as an NVDIMM to the domain's definition, and to the running\n"
+	"guest too when it runs with NVDIMMs already (hotplug). The domain needs <maxMemory\n"
+	"slots=...> and a guest NUMA cell; what it lacks is named and nothing is reserved.",
+};
+
+const struct command cmd_detach = {
+	"detach", cmd_detach_run, (const enum host_option[]){ OPT_DOMAIN, OPT_LABEL, OPT_CONNECT, OPT_END },
+	"--domain NAME [--label LABEL] [--connect URI]",
+	"Remove the domain's vpmem-host NVDIMMs from its definition. A running guest keeps them\n"
+	"until it stops (QEMU cannot unplug an NVDIMM). The backings stay reserved: \"release\"\n"
+	"erases them, once the domain has stopped.",
+};
