@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "exec.h"
+#include "entropy.h"
 #include "mkfs.h"
 
 struct argv_builder {
@@ -123,6 +124,8 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 	_cleanup_strv_free_ char **argv = NULL;
 	int r;
 
+	/* mkfs makes a UUID first of all: without the kernel's CRNG that costs seconds */
+	crng_wait();
 	/* 2 MiB stripe units need a page size that divides 2 MiB (all of 4K..64K do) */
 	if (page_size <= 0 || DAX_ALIGN_BYTES % (unsigned long long)page_size)
 		layout = MKFS_PLAIN;

@@ -14,6 +14,7 @@
 
 #include "cleanup-libs.h"
 #include "guard.h"
+#include "entropy.h"
 #include "ndops.h"
 
 /*
@@ -123,6 +124,7 @@ static int setup_personality(struct ndctl_region *region, struct ndctl_namespace
 	uuid_t uu;
 	int r;
 
+	crng_wait();
 	uuid_generate(uu);
 	if (spec->mode == NS_MODE_SECTOR) {
 		struct ndctl_btt *btt = ndctl_region_get_btt_seed(region);
@@ -198,6 +200,7 @@ int nd_namespace_create(struct ndctl_region *region, const struct nd_namespace_s
 
 	if (!ndns)
 		return -EAGAIN;
+	crng_wait();
 	uuid_generate(uu);
 	if ((r = ndctl_namespace_set_uuid(ndns, uu)) < 0 || (r = ndctl_namespace_set_alt_name(ndns, spec->name)) < 0 ||
 	    (r = ndctl_namespace_set_size(ndns, spec->size)) < 0)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <uuid/uuid.h>
 
+#include "entropy.h"
 #include "backing.h"
 #include "cleanup.h"
 
@@ -192,6 +193,7 @@ int ledger_sync(struct ledger *ledger, struct backing_set *set)
 		if (!b->uuid[0]) {
 			uuid_t uu;
 
+			crng_wait();
 			uuid_generate(uu);
 			uuid_unparse(uu, b->uuid);
 		}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "entropy.h"
 #include "cleanup-libs.h"
 #include "erase.h"
 #include "fileio.h"
@@ -147,6 +148,7 @@ static int setup_file(struct host *h, struct backing *b)
 		unlink(b->path);
 		return -(r ? r : errno);
 	}
+	crng_wait();
 	uuid_generate(uu);
 	uuid_unparse(uu, uuid);
 	e = ledger_add(&h->ledger, uuid, b->label, BACKEND_FILE, b->path, b->layout->size);
