@@ -158,8 +158,8 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 		goto out;
 	}
 
-	/* planning needs no DAX check: that is for the report below */
-	if (read_inventory(&ctx, false, &inv) < 0)
+	/* read once, with what the report needs too: on a boot with nothing to do it is all there is */
+	if (read_inventory(&ctx, !o->dry_run, &inv) < 0)
 		goto out;
 	selected = calloc(inv.n_regions ? inv.n_regions : 1, sizeof(bool));
 	if (!selected)
@@ -194,12 +194,14 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	r = provision_apply(&plan, &log);
 	ret = r < 0 ? EXIT_FAILED : EXIT_SUCCESS;
 
-	/* report the system as it is now, not as it was planned */
-	inventory_clear(&inv);
-	ndctl_unref(ctx);
-	ctx = NULL;
-	if (read_inventory(&ctx, true, &inv) < 0)
-		ret = EXIT_FAILED;
+	/* report the system as it is now, not as it was planned: read again if anything was done */
+	if (log.n_done || log.n_failed) {
+		inventory_clear(&inv);
+		ndctl_unref(ctx);
+		ctx = NULL;
+		if (read_inventory(&ctx, true, &inv) < 0)
+			ret = EXIT_FAILED;
+	}
 	r = status_write_file(status_path, &inv, &log);
 	if (r < 0)
 		log_warning("cannot write %s: %s", status_path, strerror(-r));

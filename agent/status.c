@@ -135,10 +135,20 @@ int status_write_file(const char *path, const struct inventory *inv, const struc
 		json_object_array_add(done, json_object_new_string(log->done[i]));
 	for (size_t i = 0; i < log->n_failed; i++)
 		json_object_array_add(failed, json_object_new_string(log->failed[i]));
-	json_object_object_add(root, "time", json_object_new_int64((int64_t)time(NULL)));
 	json_object_object_add(root, "result", json_object_new_string(log->n_failed ? "failed" : "ok"));
 	json_object_object_add(root, "done", done);
 	json_object_object_add(root, "failed", failed);
+	/* a boot with nothing to do writes nothing: the file changes (with its time) only when the status does */
+	if (!log->n_done && !log->n_failed) {
+		_cleanup_json_ struct json_object *old = json_object_from_file(path);
+
+		if (old && json_object_is_type(old, json_type_object)) {
+			json_object_object_del(old, "time");
+			if (json_object_equal(old, root))
+				return 0;
+		}
+	}
+	json_object_object_add(root, "time", json_object_new_int64((int64_t)time(NULL)));
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	return write_file_atomic(path, text, strlen(text), 0644);
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,4 +47,23 @@ int mount_dax_in_effect(const char *mountpoint, const char *fs_options)
 	if (!fs_options)
 		return -1;
 	return mount_options_have_dax(fs_options) ? 1 : 0;
+}
+
+int mount_dax_expected(const char *blockdev, const char *fs_options)
+{
+	const char *name = blockdev ? strrchr(blockdev, '/') : NULL;
+	char path[128], flag = '0';
+	int fd, r;
+
+	if (!mount_options_have_dax(fs_options))
+		return fs_options && strstr(fs_options, "dax=inode") ? -1 : 0;
+	if (!name)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/class/block/%s/queue/dax", name + 1);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = (int)read(fd, &flag, 1);
+	close(fd);
+	return r == 1 ? flag == '1' : -1;
 }

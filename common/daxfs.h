@@ -12,6 +12,16 @@
  */
 int mount_dax_in_effect(const char *mountpoint, const char *fs_options);
 
+/*
+ * Is DAX in effect on a filesystem mounted from blockdev (/dev/pmemN) with
+ * fs_options, judged without touching the filesystem: the options ask for
+ * DAX on every file (dax, dax=always) and the block device can do DAX
+ * (/sys/class/block/NAME/queue/dax). 1 yes, 0 no, -1 unknown (dax=inode:
+ * per file). For reports on every boot; after a mount that changed
+ * something, mount_dax_in_effect() proves it on a file.
+ */
+int mount_dax_expected(const char *blockdev, const char *fs_options);
+
 /* Does fs_options (comma separated) switch DAX on? */
 bool mount_options_have_dax(const char *fs_options);
 

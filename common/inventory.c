@@ -185,7 +185,7 @@ static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mou
 			if (asprintf(&ns->contents, "a mounted %s filesystem", ns->fstype ? ns->fstype : "") < 0)
 				return -ENOMEM;
 			if (report)
-				ns->dax = mount_dax_in_effect(ns->mountpoint, mnt_fs_get_fs_options(fs));
+				ns->dax = mount_dax_expected(ns->blockdev, mnt_fs_get_fs_options(fs));
 			return 0;
 		}
 	}

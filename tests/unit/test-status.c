@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup-libs.h"
@@ -130,6 +131,30 @@ START_TEST(test_status_file)
 }
 END_TEST
 
+/* A run with nothing to do writes the file only when the status differs. */
+START_TEST(test_status_file_unchanged)
+{
+	struct inventory inv = { .regions = &region, .n_regions = 1 }, none = { 0 };
+	struct apply_log noop = { 0 };
+	char dir[] = "/tmp/vpmem-status-XXXXXX", path[64];
+	struct stat first, again, changed;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/status.json", dir);
+	ck_assert_int_eq(status_write_file(path, &inv, &noop), 0);
+	ck_assert_int_eq(stat(path, &first), 0);
+	ck_assert_int_eq(status_write_file(path, &inv, &noop), 0);
+	ck_assert_int_eq(stat(path, &again), 0);
+	/* the same file, not a new one renamed over it */
+	ck_assert_uint_eq(first.st_ino, again.st_ino);
+	ck_assert_int_eq(status_write_file(path, &none, &noop), 0);
+	ck_assert_int_eq(stat(path, &changed), 0);
+	ck_assert_uint_ne(first.st_ino, changed.st_ino);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 Suite *status_suite(void)
 {
 	Suite *s = suite_create("status");
@@ -138,6 +163,7 @@ Suite *status_suite(void)
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_table);
 	tcase_add_test(tc, test_virtio_sector);
+	tcase_add_test(tc, test_status_file_unchanged);
 	tcase_add_test(tc, test_status_file);
 	suite_add_tcase(s, tc);
 	return s;

@@ -22,6 +22,18 @@ check "a rerun has nothing to do" grep -q "nothing to do" /tmp/rerun.out
 check "a rerun makes no filesystem" sh -c '! grep -q "made xfs" /tmp/rerun.out'
 check "still one namespace" [ "$(count_namespaces)" -eq 1 ]
 check "still mounted once" [ "$(grep -c ' /mnt/pmem0 ' /proc/mounts)" -eq 1 ]
+# the boot path writes nothing: the block device's write count (with I/O
+# accounting on) stays put across a no-op apply and a status
+echo 1 > /sys/block/pmem0/queue/iostats
+sync
+writes() { awk '{ print $5 }' /sys/block/pmem0/stat; }
+w0=$(writes)
+agent apply >/dev/null 2>&1
+agent status >/dev/null
+sync
+check "a no-op apply and status write nothing to the filesystem" [ "$(writes)" = "$w0" ]
+touch /mnt/pmem0/probe && rm /mnt/pmem0/probe && sync
+check "  (a file made and removed there does count)" [ "$(writes)" != "$w0" ]
 sync
 finish
 GUEST
