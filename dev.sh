@@ -4,6 +4,8 @@
 #                    watch vpmem-agent provision it
 #   ./dev.sh check   build and run every test: unit tests, the real-kernel VM
 #                    tests, a sanitizer build and make distcheck
+#   ./dev.sh bench   the benchmark: vpmem against the hand procedure and
+#                    ndctl, as ratios measured in one guest boot
 # Debian packages it needs are installed with apt-get when run as root.
 set -eu
 cd "$(dirname "$0")"
@@ -120,8 +122,17 @@ cmd_check() {
 	echo "dev.sh: all tests passed"
 }
 
+# The benchmark (README, "Performance"): not a test, it prints ratios
+cmd_bench() {
+	ensure_packages
+	build build
+	make -C "$top/build" tests/bench/benchtool tests/vm/daxtool >/dev/null
+	top_srcdir=$top top_builddir=$top/build sh "$top/tests/bench/run.sh"
+}
+
 case ${1:-} in
 demo) cmd_demo ;;
 check) cmd_check ;;
-*) echo "usage: $0 demo|check" >&2; exit 2 ;;
+bench) cmd_bench ;;
+*) echo "usage: $0 demo|check|bench" >&2; exit 2 ;;
 esac

@@ -82,6 +82,7 @@ vm_overlay() {
 	mkdir -p "$o/etc/vpmem"
 	copy_with_libs "$o" /usr/sbin "$top_builddir/agent/vpmem-agent" "$top_builddir/host/vpmem-host"
 	[ -x "$top_builddir/tests/vm/daxtool" ] && copy_with_libs "$o" /usr/bin "$top_builddir/tests/vm/daxtool"
+	[ -x "$top_builddir/tests/bench/benchtool" ] && copy_with_libs "$o" /usr/bin "$top_builddir/tests/bench/benchtool"
 	cp "$1" "$o/test.sh"
 	[ -d "$work/files" ] && cp -a "$work/files/." "$o/"
 	(cd "$o" && find . | cpio -o -H newc --quiet) | gzip -1 > "$work/overlay.cpio.gz"

@@ -1,0 +1,66 @@
+#!/bin/sh
+# ./dev.sh bench: vpmem measured against what it replaces, side by side in
+# one guest boot (ratios: this machine is noisy, absolute times do not
+# compare between runs), and vpmem-host on this machine. Not a test: it
+# prints numbers, and fails only when something it runs fails.
+. "$(dirname "$0")/../vm/lib.sh"
+vm_setup
+[ -x "$top_builddir/tests/bench/benchtool" ] || fail "build tests/bench/benchtool first (make check does)"
+reps=15
+
+echo "vpmem benchmark: kernel $kver under QEMU TCG (2 vCPUs), host $(nproc) cores," \
+	"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), $(date -u +%Y-%m-%dT%H:%MZ)"
+# one DIMM per role, each of its own size: the region is 2 MiB smaller, a
+# multiple of 16 MiB (ndctl's namespace alignment)
+vm_boot bench "$top_srcdir/tests/bench/guest-bench.sh" \
+	"$(vm_dimm warm 1026M)" "$(vm_dimm a1 4098M)" "$(vm_dimm h1 4114M)" "$(vm_dimm h2 4130M)" \
+	"$(vm_dimm a2 4146M)" "$(vm_dimm a3 4162M)" "$(vm_dimm h3 4178M)" > "$work/boot.out" || {
+	cat "$work/boot.out"; fail "the benchmark guest failed"; }
+tr -d '\r' < "$work/bench.log" | sed -n 's/^BENCH //p' > "$work/results"
+val() { sed -n "s/^$1 //p" "$work/results"; }
+
+echo
+echo "First provisioning of a fresh 4 GiB vNVDIMM (after a warm-up namespace; agent and hand alternate):"
+awk -v a="$(val first-xfs-agent)" -v h="$(val first-xfs-hand)" -v ea="$(val first-ext4-agent)" -v eh="$(val first-ext4-hand)" 'BEGIN {
+	split(a, A, " "); split(h, H, " ")
+	printf "  xfs:  agent %.2f s, %.2f s; hand procedure %.2f s, %.2f s: %.2fx\n", A[1], A[2], H[1], H[2], (A[1] + A[2]) / (H[1] + H[2])
+	printf "  ext4: agent %.2f s; hand procedure %.2f s: %.2fx   (target: at most 1.05x)\n", ea, eh, ea / eh }'
+echo
+echo "Boot path, $(val namespaces) namespaces, median of $reps alternating runs:"
+set -- $(val noop)
+echo "  no-op vpmem-agent apply $(awk -v x="$1" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$2" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${3}x   (target: at most 1.0x)"
+set -- $(val status)
+echo "  vpmem-agent status $(awk -v x="$1" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$2" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${3}x"
+echo
+echo "DAX quality: 2 MiB faults on a 64 MiB file that succeeded (of 32):"
+grep '^pmd ' "$work/results" | while read -r _ fs mnt ok fallback; do
+	printf "  %-5s %-18s %s of %s\n" "$fs" "$mnt" "$ok" "$((ok + fallback))"
+done
+
+echo
+echo "vpmem-host on this machine (file backings in $work):"
+H="$top_builddir/host/vpmem-host -c $work/host.json -s $work/state"
+cat > "$work/host.json" <<JSON
+{"layout": [{"label": "E", "backend": "file", "directory": "$work/files", "size": "2G", "count": 1},
+            {"label": "M", "backend": "file", "directory": "$work/many", "size": "16M", "count": 256}]}
+JSON
+$H setup >/dev/null 2>&1 || fail "setup"
+c=$(cat /proc/sys/kernel/random/uuid)
+for i in 1 2 3; do
+	f=$($H reserve --label E --consumer "$c" --json 2>/dev/null | sed -n 's/.*"path": "\(.*\)",*/\1/p')
+	head -c 2147483648 /dev/zero | tr '\0' x | dd of="$f" bs=1M conv=notrunc,fsync iflag=fullblock status=none
+	t0=$(date +%s.%N); $H release --consumer "$c" >/dev/null 2>&1 || fail "release"; t1=$(date +%s.%N)
+	head -c 2147483648 /dev/zero | tr '\0' x | dd of="$f" bs=1M conv=notrunc,fsync iflag=fullblock status=none
+	t2=$(date +%s.%N); fallocate --zero-range -o 0 -l 2G "$f"; sync "$f"; t3=$(date +%s.%N)
+	echo "$t0 $t1 $t2 $t3"
+done | awk '{ e += $2 - $1; z += $4 - $3 } END {
+	printf "  erase of a 2 GiB file full of data (release: erase and verify): %.3f s, fallocate --zero-range and fsync %.3f s: %.2fx   (target: at most 2x)\n", e / NR, z / NR, e / z }'
+for cmd in inventory list; do
+	t0=$(date +%s.%N)
+	for i in 1 2 3 4 5; do $H "$cmd" --json >/dev/null || fail "$cmd"; done
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" -v c="$cmd" 'BEGIN { printf "  %s with 257 backings: %.1f ms\n", c, (b - a) * 200 }'
+done
+echo
+echo "Raw guest results (seconds):"
+sed 's/^/  /' "$work/results"
