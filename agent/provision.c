@@ -491,6 +491,32 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 	return result;
 }
 
+/*
+ * Does the region need anything done, or looked at on the live system? A
+ * region whose namespaces all exist as asked, with their filesystems there
+ * and mounted, needs nothing: on the boot path that is every region, and
+ * opening a libndctl context to find so (a bus scan and module lookups per
+ * region) costs more than the rest of the run.
+ */
+static bool region_has_work(const struct plan_region *pr)
+{
+	if (pr->init_labels)
+		return true;
+	for (size_t i = 0; i < pr->n_ns; i++) {
+		const struct plan_ns *pn = &pr->ns[i];
+		const struct ns_policy *p = pn->policy;
+
+		if (pn->problem || !pn->existing || pn->reconfigure || pn->mount || pn->fs == FS_ACTION_MKFS ||
+		    pn->fs == FS_ACTION_REFUSE)
+			return true;
+		/* device access and system RAM are checked on the device itself */
+		if (p->mode == NS_MODE_DEVDAX &&
+		    (p->system_ram || p->owner || p->group || p->permissions != POLICY_PERMISSIONS_UNSET))
+			return true;
+	}
+	return false;
+}
+
 int provision_apply(const struct plan *plan, struct apply_log *log)
 {
 	int result = 0;
@@ -503,6 +529,8 @@ int provision_apply(const struct plan *plan, struct apply_log *log)
 			result = -EIO;
 			continue;
 		}
+		if (!region_has_work(pr))
+			continue;
 		if (apply_region(plan, pr, log) < 0)
 			result = -EIO;
 	}
