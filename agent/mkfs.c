@@ -130,22 +130,39 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 	if (page_size <= 0 || DAX_ALIGN_BYTES % (unsigned long long)page_size)
 		layout = MKFS_PLAIN;
 
-	if (fs == FS_XFS && layout == MKFS_STRIPED) {
-		r = xfs_layout_fits(device, page_size, MKFS_STRIPED, force);
-		if (r == 0) {
-			layout = MKFS_STRIPED_SMALL;
-			r = xfs_layout_fits(device, page_size, MKFS_STRIPED_SMALL, force);
-			if (r == 0)
-				layout = MKFS_PLAIN;
-		}
-		if (r < 0)
-			return r;
-	}
-
+	/*
+	 * The striped layout first, for real: mkfs.xfs checks the geometry
+	 * before it writes anything, so when it refuses (a device too small
+	 * for 2 MiB stripe units), the dry runs pick the layout that fits and
+	 * that one is made. One mkfs on the common path instead of two.
+	 */
 	argv = mkfs_build_argv(fs, device, page_size, layout, false, force);
 	if (!argv)
 		return -ENOMEM;
 	r = exec_wait(argv, ret_output);
+	if (r != 0 && r != 127 && fs == FS_XFS && layout == MKFS_STRIPED) {
+		int fits = xfs_layout_fits(device, page_size, MKFS_STRIPED, force);
+
+		if (fits < 0)
+			return fits;
+		if (!fits) {
+			layout = MKFS_STRIPED_SMALL;
+			fits = xfs_layout_fits(device, page_size, MKFS_STRIPED_SMALL, force);
+			if (fits < 0)
+				return fits;
+			if (!fits)
+				layout = MKFS_PLAIN;
+			strv_free(argv);
+			if (ret_output) {
+				free(*ret_output);
+				*ret_output = NULL;
+			}
+			argv = mkfs_build_argv(fs, device, page_size, layout, false, force);
+			if (!argv)
+				return -ENOMEM;
+			r = exec_wait(argv, ret_output);
+		}
+	}
 	if (r < 0)
 		return r;
 	if (r != 0)
