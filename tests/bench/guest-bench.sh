@@ -3,7 +3,8 @@
 # DIMM its own). Prints "BENCH key value" lines for tests/bench/run.sh.
 mib=1048576
 reg() { r=$(region_by_size $(($1 * mib))) || { echo "BENCH-ERROR no region of $1 MiB"; exit 1; }; echo "$r"; }
-bench() { echo "BENCH $*"; }
+# on a line of its own, whatever the kernel printed last
+bench() { printf "\nBENCH %s\n" "$*"; }
 
 # seconds a command took (benchtool's last line on stderr), its output kept in $work
 timed() {

@@ -16,7 +16,7 @@ vm_boot bench "$top_srcdir/tests/bench/guest-bench.sh" \
 	"$(vm_dimm warm 1026M)" "$(vm_dimm a1 4098M)" "$(vm_dimm h1 4114M)" "$(vm_dimm h2 4130M)" \
 	"$(vm_dimm a2 4146M)" "$(vm_dimm a3 4162M)" "$(vm_dimm h3 4178M)" > "$work/boot.out" || {
 	cat "$work/boot.out"; fail "the benchmark guest failed"; }
-tr -d '\r' < "$work/bench.log" | sed -n 's/^BENCH //p' > "$work/results"
+tr -d '\r' < "$work/bench.log" | sed -n 's/.*BENCH //p' > "$work/results"
 val() { sed -n "s/^$1 //p" "$work/results"; }
 
 echo
