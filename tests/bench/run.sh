@@ -31,6 +31,13 @@ set -- $(val noop)
 echo "  no-op vpmem-agent apply $(awk -v x="$1" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$2" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${3}x   (target: at most 1.0x)"
 set -- $(val status)
 echo "  vpmem-agent status $(awk -v x="$1" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$2" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${3}x"
+vm_boot scale "$top_srcdir/tests/bench/guest-scale.sh" "$(vm_dimm scale 2050M)" > "$work/scale.out" || {
+	cat "$work/scale.out"; fail "the scaling guest failed"; }
+tr -d '\r' < "$work/scale.log" | sed -n 's/.*BENCH //p' >> "$work/results"
+grep '^scale ' "$work/results" | while read -r _ n a b ratio; do
+	echo "  $n namespace(s) with ext4 on one region: no-op apply $(awk -v x="$a" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$b" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${ratio}x"
+done
+
 echo
 echo "DAX quality: 2 MiB faults on a 64 MiB file that succeeded (of 32):"
 grep '^pmd ' "$work/results" | while read -r _ fs mnt ok fallback; do

@@ -1,0 +1,18 @@
+# The boot path as namespaces grow (sourced in the guest like guest-bench.sh):
+# 1, 4 and 16 namespaces with ext4 mounted on one region, a no-op apply
+# against one ndctl list -N at each step.
+bench() { printf "\nBENCH %s\n" "$*"; }
+policy() { # N: N namespaces of 64 MiB with ext4
+	i=1 entries=""
+	while [ $i -le "$1" ]; do
+		entries="$entries${entries:+, }{\"name\": \"s$i\", \"region\": 0, \"size\": \"64M\", \"filesystem\": \"ext4\", \"mountpoint\": \"/mnt/s$i\"}"
+		i=$((i + 1))
+	done
+	echo "{\"namespaces\": [$entries]}" > /tmp/scale.json
+}
+for n in 1 4 16; do
+	policy $n
+	vpmem-agent -c /tmp/scale.json apply >/tmp/scale.out 2>&1 || { cat /tmp/scale.out; echo "BENCH-ERROR apply of $n namespaces failed"; exit 1; }
+	bench "scale $n $(benchtool compare 11 vpmem-agent -c /tmp/scale.json apply -- ndctl list -N)"
+done
+finish
