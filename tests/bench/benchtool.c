@@ -6,6 +6,9 @@
  *   benchtool time CMD [ARG...]
  *	run CMD once (its output goes where benchtool's goes), then print
  *	"<seconds>" on stderr's last line as "BENCHTIME <seconds>"; exit as CMD
+ *   benchtool memset DEV SIZE
+ *	map SIZE bytes of a device-dax device, zero them with memset, and print
+ *	the seconds it took (the plain baseline for an erase)
  *   benchtool compare REPS CMD_A [ARG...] -- CMD_B [ARG...]
  *	run A and B alternately REPS times each (output to /dev/null), print
  *	"<median A> <median B> <ratio A/B>"; exit 1 if any run failed
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +111,23 @@ int main(int argc, char **argv)
 		free(b);
 		return failed;
 	}
-	fprintf(stderr, "usage: benchtool time CMD... | compare REPS A... -- B...\n");
+	if (argc == 4 && strcmp(argv[1], "memset") == 0) {
+		size_t size = strtoull(argv[3], NULL, 0);
+		int fd = open(argv[2], O_RDWR | O_CLOEXEC);
+		void *map = fd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		double t0;
+
+		if (map == MAP_FAILED) {
+			perror(argv[2]);
+			return 1;
+		}
+		t0 = now();
+		memset(map, 0, size);
+		printf("%.6f\n", now() - t0);
+		munmap(map, size);
+		close(fd);
+		return 0;
+	}
+	fprintf(stderr, "usage: benchtool time CMD... | memset DEV SIZE | compare REPS A... -- B...\n");
 	return 2;
 }

@@ -38,6 +38,13 @@ grep '^scale ' "$work/results" | while read -r _ n a b ratio; do
 	echo "  $n namespace(s) with ext4 on one region: no-op apply $(awk -v x="$a" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$b" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${ratio}x"
 done
 
+vm_boot erase "$top_srcdir/tests/bench/guest-erase.sh" "$(vm_dimm erase 1026M)" > "$work/erase.out" || {
+	cat "$work/erase.out"; fail "the erase guest failed"; }
+tr -d '\r' < "$work/erase.log" | sed -n 's/.*BENCH //p' >> "$work/results"
+grep '^devdax-erase ' "$work/results" | awk '{ n++; e += $3; m += $4; size = $2 } END {
+	printf "  device-dax erase of %d MiB (vpmem-host release: non-temporal zeroing and a full read-back) %.3f s,\n", size / 1048576, e / n
+	printf "    memset of the same mapping %.3f s: %.2fx the memset bandwidth   (target: at least 0.8x; %d runs)\n", m / n, m / e, n }'
+
 echo
 echo "DAX quality: 2 MiB faults on a 64 MiB file that succeeded (of 32):"
 grep '^pmd ' "$work/results" | while read -r _ fs mnt ok fallback; do
