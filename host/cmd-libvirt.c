@@ -155,8 +155,9 @@ static char *domain_lacks(struct domain_xml *d, uint64_t target, unsigned node)
 	uint64_t memory = size_kib(xpath_node(d, "/domain/memory"));
 	xmlXPathObjectPtr sizes;
 
+	/* what cannot be examined is not taken as fine */
 	if (!f)
-		return NULL;
+		return strdup("it could not be examined (out of memory)");
 	if (slots < 1) {
 		fprintf(f, "; no <maxMemory slots='N' unit='KiB'>SIZE</maxMemory> (memory hotplug slots, which NVDIMMs use)");
 	} else if (used >= slots) {
