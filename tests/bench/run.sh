@@ -38,6 +38,8 @@ grep '^scale ' "$work/results" | while read -r _ n a b ratio; do
 	echo "  $n namespace(s) with ext4 on one region: no-op apply $(awk -v x="$a" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$b" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${ratio}x"
 done
 
+echo
+echo "Erasing device-dax (a third boot):"
 vm_boot erase "$top_srcdir/tests/bench/guest-erase.sh" "$(vm_dimm erase 1026M)" > "$work/erase.out" || {
 	cat "$work/erase.out"; fail "the erase guest failed"; }
 tr -d '\r' < "$work/erase.log" | sed -n 's/.*BENCH //p' >> "$work/results"
@@ -69,6 +71,24 @@ for i in 1 2 3; do
 	echo "$t0 $t1 $t2 $t3"
 done | awk '{ e += $2 - $1; z += $4 - $3 } END {
 	printf "  erase of a 2 GiB file full of data (release: erase and verify): %.3f s, fallocate --zero-range and fsync %.3f s: %.2fx   (target: at most 2x)\n", e / NR, z / NR, e / z }'
+# 16 clients at once, as a compute host starting and stopping guests: each
+# reserves (and releases) its own backing of 16 MiB under the one lock
+clients() { # reserve|cycle DESCRIPTION
+	t0=$(date +%s.%N)
+	for i in $(seq 1 16); do
+		(
+			c=$(cat /proc/sys/kernel/random/uuid)
+			$H reserve --label M --consumer "$c" >/dev/null 2>&1 || echo "reserve failed" >> "$work/clients.err"
+			[ "$1" = cycle ] && { $H release --consumer "$c" >/dev/null 2>&1 || echo "release failed" >> "$work/clients.err"; }
+		) &
+	done
+	wait
+	t1=$(date +%s.%N)
+	[ -s "$work/clients.err" ] && fail "16 concurrent clients: $(sort "$work/clients.err" | uniq -c | tr '\n' ' ')"
+	awk -v a="$t0" -v b="$t1" -v w="$2" 'BEGIN { printf "  16 concurrent clients, %s: %.2f s in all, %.1f ms per client\n", w, b - a, (b - a) * 1000 / 16 }'
+}
+clients reserve "each a reserve"
+clients cycle "each a reserve and a release (erase of 16 MiB)"
 for cmd in inventory list; do
 	t0=$(date +%s.%N)
 	for i in 1 2 3 4 5; do $H "$cmd" --json >/dev/null || fail "$cmd"; done
