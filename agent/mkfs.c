@@ -117,11 +117,43 @@ static int xfs_layout_fits(const char *device, long page_size, enum mkfs_layout 
 	return r < 0 ? r : r == 0;
 }
 
+/*
+ * After mkfs.xfs refused the striped layout: the layout that fits, from dry
+ * runs. 1 with *layout changed, 0 when the striped one fits (the refusal
+ * was about something else), or a negative errno.
+ */
+static int xfs_smaller_layout(const char *device, long page_size, bool force, enum mkfs_layout *layout)
+{
+	int r = xfs_layout_fits(device, page_size, MKFS_STRIPED, force);
+
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = xfs_layout_fits(device, page_size, MKFS_STRIPED_SMALL, force);
+	if (r < 0)
+		return r;
+	*layout = r ? MKFS_STRIPED_SMALL : MKFS_PLAIN;
+	return 1;
+}
+
+/* mkfs with layout: its exit status (127: not found), or a negative errno */
+static int mkfs_exec(enum fs_type fs, const char *device, long page_size, enum mkfs_layout layout, bool force,
+		     char **ret_output)
+{
+	_cleanup_strv_free_ char **argv = mkfs_build_argv(fs, device, page_size, layout, false, force);
+
+	if (!argv)
+		return -ENOMEM;
+	if (ret_output) {
+		free(*ret_output);
+		*ret_output = NULL;
+	}
+	return exec_wait(argv, ret_output);
+}
+
 int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped, char **ret_output)
 {
 	long page_size = sysconf(_SC_PAGESIZE);
 	enum mkfs_layout layout = MKFS_STRIPED;
-	_cleanup_strv_free_ char **argv = NULL;
 	int r;
 
 	/* mkfs makes a UUID first of all: without the kernel's CRNG that costs seconds */
@@ -136,32 +168,14 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 	 * for 2 MiB stripe units), the dry runs pick the layout that fits and
 	 * that one is made. One mkfs on the common path instead of two.
 	 */
-	argv = mkfs_build_argv(fs, device, page_size, layout, false, force);
-	if (!argv)
-		return -ENOMEM;
-	r = exec_wait(argv, ret_output);
-	if (r != 0 && r != 127 && fs == FS_XFS && layout == MKFS_STRIPED) {
-		int fits = xfs_layout_fits(device, page_size, MKFS_STRIPED, force);
+	r = mkfs_exec(fs, device, page_size, layout, force, ret_output);
+	if (r > 0 && r != 127 && fs == FS_XFS && layout == MKFS_STRIPED) {
+		int smaller = xfs_smaller_layout(device, page_size, force, &layout);
 
-		if (fits < 0)
-			return fits;
-		if (!fits) {
-			layout = MKFS_STRIPED_SMALL;
-			fits = xfs_layout_fits(device, page_size, MKFS_STRIPED_SMALL, force);
-			if (fits < 0)
-				return fits;
-			if (!fits)
-				layout = MKFS_PLAIN;
-			strv_free(argv);
-			if (ret_output) {
-				free(*ret_output);
-				*ret_output = NULL;
-			}
-			argv = mkfs_build_argv(fs, device, page_size, layout, false, force);
-			if (!argv)
-				return -ENOMEM;
-			r = exec_wait(argv, ret_output);
-		}
+		if (smaller < 0)
+			return smaller;
+		if (smaller)
+			r = mkfs_exec(fs, device, page_size, layout, force, ret_output);
 	}
 	if (r < 0)
 		return r;

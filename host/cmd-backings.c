@@ -26,7 +26,7 @@
 
 int host_reserve(struct host *h, const char *label, const char *consumer, int numa_node, struct ledger_entry **ret)
 {
-	struct ledger_entry *pick = NULL;
+	struct ledger_entry *pick;
 	bool reserved_now = false, placement;
 	int ret_code;
 
@@ -35,13 +35,7 @@ int host_reserve(struct host *h, const char *label, const char *consumer, int nu
 		return ret_code;
 
 	/* the same consumer asking again gets what it has */
-	for (size_t i = 0; i < h->ledger.n && !pick; i++) {
-		struct ledger_entry *e = &h->ledger.entries[i];
-
-		if (e->state == BACKING_RESERVED && e->consumer && strcmp(e->consumer, consumer) == 0 &&
-		    strcmp(e->label, label) == 0)
-			pick = e;
-	}
+	pick = ledger_find_reserved(&h->ledger, consumer, label);
 	if (!pick) {
 		int best = -1;
 
@@ -229,17 +223,14 @@ static int erase_and_record(struct host *h, const char *uuid, const struct ledge
 int host_erase_entries(struct host *h, bool (*want)(const struct ledger_entry *, const void *), const void *arg,
 		       const char *consumer)
 {
-	char (*uuids)[37] = calloc(h->ledger.n ? h->ledger.n : 1, 37), (*others)[37] = NULL;
+	/* the entries this process erases, then the ones it does not (left to another, refused) */
+	size_t cap = h->ledger.n ? h->ledger.n : 1, n = 0, left = 0, n_others = 0;
+	char (*uuids)[37] = calloc(2 * cap, 37), (*others)[37] = uuids ? uuids + cap : NULL;
 	struct ledger_owner self;
-	size_t n = 0, left = 0, n_others = 0;
 	int failed = 0, r;
 
-	others = calloc(h->ledger.n ? h->ledger.n : 1, 37);
-	if (!uuids || !others) {
-		free(uuids);
-		free(others);
+	if (!uuids)
 		return EXIT_FAILED;
-	}
 	r = ledger_owner_self(&self);
 	if (r < 0) {
 		log_error("cannot tell who this process is (/proc): %s", strerror(-r));
@@ -272,7 +263,6 @@ int host_erase_entries(struct host *h, bool (*want)(const struct ledger_entry *,
 	}
 	if (n && host_save(h) < 0) {
 		free(uuids);
-		free(others);
 		return EXIT_FAILED;
 	}
 	close(h->lock_fd);
@@ -290,7 +280,6 @@ int host_erase_entries(struct host *h, bool (*want)(const struct ledger_entry *,
 		print_json(arr);
 	}
 	free(uuids);
-	free(others);
 	if (!n && !failed && !left)
 		log_info("nothing to erase");
 	return failed ? EXIT_FAILED : 0;

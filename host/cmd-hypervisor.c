@@ -40,7 +40,7 @@ static int consumer_modules(struct host *h, struct vnvdimm **ret, size_t *ret_n,
 		const struct ledger_entry *e = &h->ledger.entries[i];
 		struct backing *b;
 
-		if (e->state != BACKING_RESERVED || !e->consumer || strcmp(e->consumer, h->o->consumer))
+		if (!ledger_reserved_for(e, h->o->consumer))
 			continue;
 		b = backings_find_uuid(&h->set, e->uuid);
 		if (!b || !b->path || ledger_entry_problem(e, &h->set)) {
@@ -102,6 +102,12 @@ static int cmd_qemu_args_run(struct host *h)
 	return cmd_hypervisor(h, false);
 }
 
+/* a devdax namespace of the layout, there on the system */
+static bool setup_devdax(const struct backing *b)
+{
+	return b->layout && b->kind == BACKEND_DEVDAX && b->present;
+}
+
 /*
  * Nova's [libvirt] pmem_namespaces for the devdax namespaces setup made:
  * "LABEL:name|name,LABEL2:name". Nova finds namespaces by name and
@@ -120,7 +126,7 @@ static int cmd_nova_conf_run(struct host *h)
 	for (size_t i = 0; i < h->set.n; i++) {
 		const struct backing *b = &h->set.items[i];
 
-		if (b->layout && b->kind == BACKEND_DEVDAX && b->present && !strv_contains(labels, b->label) &&
+		if (setup_devdax(b) && !strv_contains(labels, b->label) &&
 		    strv_push(&labels, b->label) < 0)
 			return EXIT_FAILED;
 	}
@@ -139,7 +145,7 @@ static int cmd_nova_conf_run(struct host *h)
 		for (size_t i = 0; i < h->set.n; i++) {
 			const struct backing *b = &h->set.items[i];
 
-			if (b->layout && b->kind == BACKEND_DEVDAX && b->present && strcmp(b->label, *l) == 0) {
+			if (setup_devdax(b) && strcmp(b->label, *l) == 0) {
 				fprintf(f, "%s%s", sep, b->name);
 				sep = "|";
 			}

@@ -274,16 +274,8 @@ static int cmd_attach_run(struct host *h)
 	if (ret)
 		goto out;
 	ret = EXIT_FAILED;
-	/* what the domain holds already: a retried attach finds it */
-	for (size_t i = 0; i < h->ledger.n && !e; i++) {
-		struct ledger_entry *x = &h->ledger.entries[i];
-
-		if (x->state == BACKING_RESERVED && x->consumer && strcmp(x->consumer, uuid) == 0 &&
-		    strcmp(x->label, h->o->label) == 0)
-			e = x;
-	}
-	/* a domain that cannot take the device gets no reservation */
-	if (!e) {
+	/* a domain that cannot take the device gets no reservation (one it holds already: a retried attach) */
+	if (!ledger_find_reserved(&h->ledger, uuid, h->o->label)) {
 		uint64_t target = 0;
 
 		for (size_t i = 0; i < h->set.n && !target; i++) {
@@ -386,8 +378,7 @@ static int cmd_detach_run(struct host *h)
 		xmlNodePtr node;
 		_cleanup_free_ char *xml = NULL;
 
-		if (e->state != BACKING_RESERVED || !e->consumer || strcmp(e->consumer, uuid) != 0 ||
-		    (h->o->label && strcmp(e->label, h->o->label) != 0))
+		if (!ledger_reserved_for(e, uuid) || (h->o->label && strcmp(e->label, h->o->label) != 0))
 			continue;
 		b = backings_find_uuid(&h->set, e->uuid);
 		if (!b || !b->path)

@@ -150,6 +150,19 @@ void ledger_set_state(struct ledger_entry *e, enum backing_state state, const ch
 	memset(&e->owner, 0, sizeof(e->owner));
 }
 
+bool ledger_reserved_for(const struct ledger_entry *e, const char *consumer)
+{
+	return e->state == BACKING_RESERVED && e->consumer && strcmp(e->consumer, consumer) == 0;
+}
+
+struct ledger_entry *ledger_find_reserved(struct ledger *ledger, const char *consumer, const char *label)
+{
+	for (size_t i = 0; i < ledger->n; i++)
+		if (ledger_reserved_for(&ledger->entries[i], consumer) && strcmp(ledger->entries[i].label, label) == 0)
+			return &ledger->entries[i];
+	return NULL;
+}
+
 int ledger_proven_empty(struct ledger_entry *e)
 {
 	if (e->state != BACKING_UNVERIFIED)
@@ -168,7 +181,7 @@ int ledger_reserve(struct ledger_entry *e, const char *consumer)
 
 int ledger_unreserve(struct ledger_entry *e, const char *consumer)
 {
-	if (e->state != BACKING_RESERVED || !e->consumer || strcmp(e->consumer, consumer) != 0)
+	if (!ledger_reserved_for(e, consumer))
 		return -EPERM;
 	ledger_set_state(e, BACKING_FREE, NULL, NULL);
 	return 0;

@@ -71,6 +71,11 @@ struct ledger_entry *ledger_add(struct ledger *ledger, const char *uuid, const c
 				const char *name, uint64_t size);
 void ledger_set_state(struct ledger_entry *e, enum backing_state state, const char *consumer, const char *note);
 
+/* Is e reserved for consumer? */
+bool ledger_reserved_for(const struct ledger_entry *e, const char *consumer);
+/* The entry of label reserved for consumer, or NULL. */
+struct ledger_entry *ledger_find_reserved(struct ledger *ledger, const char *consumer, const char *label);
+
 /*
  * The state changes, each checking the state it expects; on any other state
  * they change nothing and return a negative errno:
