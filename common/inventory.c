@@ -17,11 +17,7 @@
 #include "inventory.h"
 #include "daxfs.h"
 #include "guard.h"
-
-static char *xstrdup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
+#include "mountinfo.h"
 
 static char *dev_path(const char *name)
 {
@@ -112,11 +108,46 @@ static void fill_devdax(struct ndctl_namespace *ndns, struct ns_state *ns)
 	}
 }
 
-static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mounts, bool report,
-			  struct ns_state *ns)
+/*
+ * The region's known bad sectors (512 bytes, from its start), read once per
+ * region: a namespace's share is what falls in its range. Unlike the block
+ * device's list this covers device-dax too, and costs no file per namespace.
+ */
+#define MAX_BAD_RANGES 64
+struct bad_ranges {
+	uint64_t start[MAX_BAD_RANGES], len[MAX_BAD_RANGES];
+	size_t n;
+	bool overflow; /* more ranges than kept: place none */
+	unsigned total;
+};
+
+static unsigned namespace_bad_sectors(struct ndctl_namespace *ndns, uint64_t region_start, const struct bad_ranges *bad)
+{
+	unsigned long long start = ndctl_namespace_get_resource(ndns);
+	uint64_t first, end;
+	unsigned n = 0;
+
+	if (!bad->total)
+		return 0;
+	/* where the namespace lies is not known: any of the region's bad sectors may be in it */
+	if (bad->overflow || start == ULLONG_MAX || !region_start || start < region_start)
+		return bad->total;
+	first = (start - region_start) / 512;
+	end = first + ndctl_namespace_get_size(ndns) / 512;
+	for (size_t i = 0; i < bad->n; i++) {
+		uint64_t lo = bad->start[i] > first ? bad->start[i] : first;
+		uint64_t hi = bad->start[i] + bad->len[i] < end ? bad->start[i] + bad->len[i] : end;
+
+		if (hi > lo)
+			n += (unsigned)(hi - lo);
+	}
+	return n;
+}
+
+static int read_namespace(struct ndctl_namespace *ndns, const struct mountinfo *mounts, bool report,
+			  uint64_t region_start, const struct bad_ranges *bad, struct ns_state *ns)
 {
 	const char *alt = ndctl_namespace_get_alt_name(ndns);
-	struct badblock *bb;
 	struct stat st;
 
 	ns->devname = strdup(ndctl_namespace_get_devname(ndns));
@@ -124,8 +155,7 @@ static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mou
 	if (!ns->devname || !ns->name)
 		return -ENOMEM;
 	ns->id = ndctl_namespace_get_id(ndns);
-	ndctl_namespace_badblock_foreach(ndns, bb)
-		ns->badblocks += (unsigned)bb->len;
+	ns->badblocks = namespace_bad_sectors(ndns, region_start, bad);
 	ns->size = ndctl_namespace_get_size(ndns);
 	/* an fsdax/devdax namespace is claimed by its pfn/dax device, not bound itself */
 	ns->enabled = ndctl_namespace_is_active(ndns);
@@ -177,15 +207,17 @@ static int read_namespace(struct ndctl_namespace *ndns, struct libmnt_table *mou
 	}
 
 	if (mounts) {
-		struct libmnt_fs *fs = mnt_table_find_devno(mounts, st.st_rdev, MNT_ITER_FORWARD);
+		const struct mount_entry *m = mountinfo_find_devno(mounts, st.st_rdev);
 
-		if (fs && mnt_fs_get_target(fs)) {
-			ns->mountpoint = strdup(mnt_fs_get_target(fs));
-			ns->fstype = xstrdup_or_null(mnt_fs_get_fstype(fs));
+		if (m) {
+			ns->mountpoint = strdup(m->target);
+			ns->fstype = strdup(m->fstype);
+			if (!ns->mountpoint || !ns->fstype)
+				return -ENOMEM;
 			if (asprintf(&ns->contents, "a mounted %s filesystem", ns->fstype ? ns->fstype : "") < 0)
 				return -ENOMEM;
 			if (report)
-				ns->dax = mount_dax_expected(ns->blockdev, mnt_fs_get_fs_options(fs));
+				ns->dax = mount_dax_expected(ns->blockdev, m->fs_options);
 			return 0;
 		}
 	}
@@ -225,7 +257,7 @@ static const struct {
 	{ "papr_scm", REGION_PAPR },
 };
 
-static int read_region_kind(struct ndctl_region *region, bool report, struct region_state *rs)
+static int read_region_kind(struct ndctl_region *region, struct bad_ranges *bad, struct region_state *rs)
 {
 	const char *provider = ndctl_bus_get_provider(ndctl_region_get_bus(region));
 	struct badblock *bb;
@@ -254,16 +286,23 @@ static int read_region_kind(struct ndctl_region *region, bool report, struct reg
 		rs->persistence = PERSIST_DOMAIN_UNSPECIFIED;
 		break;
 	}
-	/* a file read per region that planning does not need: only for reports */
-	if (report)
-		ndctl_region_badblock_foreach(region, bb)
-			rs->badblocks += (unsigned)bb->len;
+	ndctl_region_badblock_foreach(region, bb) {
+		if (bad->n < MAX_BAD_RANGES) {
+			bad->start[bad->n] = bb->offset;
+			bad->len[bad->n++] = bb->len;
+		} else {
+			bad->overflow = true;
+		}
+		bad->total += (unsigned)bb->len;
+	}
+	rs->badblocks = bad->total;
 	return 0;
 }
 
-static int read_region(struct ndctl_region *region, struct libmnt_table *mounts, bool report,
+static int read_region(struct ndctl_region *region, const struct mountinfo *mounts, bool report,
 		       struct region_state *rs)
 {
+	struct bad_ranges bad = { 0 };
 	struct ndctl_namespace *ndns;
 	struct ndctl_dimm *dimm;
 	struct ndctl_pfn *pfn;
@@ -276,7 +315,7 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 	if (!rs->devname)
 		return -ENOMEM;
 	rs->id = ndctl_region_get_id(region);
-	r = read_region_kind(region, report, rs);
+	r = read_region_kind(region, &bad, rs);
 	if (r < 0)
 		return r;
 	rs->resource = ndctl_region_get_resource(region);
@@ -346,7 +385,7 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 			return -ENOMEM;
 		rs->namespaces = grown;
 		memset(&rs->namespaces[rs->n_namespaces], 0, sizeof(*grown));
-		r = read_namespace(ndns, mounts, report, &rs->namespaces[rs->n_namespaces++]);
+		r = read_namespace(ndns, mounts, report, rs->resource, &bad, &rs->namespaces[rs->n_namespaces++]);
 		if (r < 0)
 			return r;
 	}
@@ -356,16 +395,15 @@ static int read_region(struct ndctl_region *region, struct libmnt_table *mounts,
 
 int inventory_read(struct ndctl_ctx *ctx, bool report, struct inventory *ret)
 {
-	_cleanup_(mnt_unref_tablep) struct libmnt_table *mounts = mnt_new_table();
+	struct mountinfo mounts = { 0 };
 	struct inventory inv = { 0 };
 	struct ndctl_bus *bus;
 	struct ndctl_region *region;
-	int r;
+	bool have_mounts;
+	int r = 0;
 
-	if (mounts && mnt_table_parse_file(mounts, "/proc/self/mountinfo") < 0) {
-		mnt_unref_table(mounts);
-		mounts = NULL;
-	}
+	/* without the mount table, mounted devices are probed as unmounted ones: the guard sees what is on them */
+	have_mounts = mountinfo_read("/proc/self/mountinfo", &mounts) >= 0;
 
 	ndctl_bus_foreach(ctx, bus) {
 		ndctl_region_foreach(bus, region) {
@@ -375,17 +413,21 @@ int inventory_read(struct ndctl_ctx *ctx, bool report, struct inventory *ret)
 				continue;
 			grown = realloc(inv.regions, (inv.n_regions + 1) * sizeof(*grown));
 			if (!grown) {
-				inventory_clear(&inv);
-				return -ENOMEM;
+				r = -ENOMEM;
+				goto out;
 			}
 			inv.regions = grown;
 			memset(&inv.regions[inv.n_regions], 0, sizeof(*grown));
-			r = read_region(region, mounts, report, &inv.regions[inv.n_regions++]);
-			if (r < 0) {
-				inventory_clear(&inv);
-				return r;
-			}
+			r = read_region(region, have_mounts ? &mounts : NULL, report, &inv.regions[inv.n_regions++]);
+			if (r < 0)
+				goto out;
 		}
+	}
+out:
+	mountinfo_clear(&mounts);
+	if (r < 0) {
+		inventory_clear(&inv);
+		return r;
 	}
 	*ret = inv;
 	return 0;

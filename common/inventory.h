@@ -22,6 +22,7 @@ struct ns_state {
 	enum ns_mode mode;  /* NS_MODE_RAW: claimed by no personality (also where the kernel maps its pages) */
 	bool enabled;
 	uint64_t size;      /* the namespace's size */
+	unsigned badblocks; /* known bad 512-byte sectors in its range of the region (any, where unknown) */
 	uint64_t dev_size;  /* its device's usable size: less the info block, the page map, the BTT */
 	uint64_t align;
 	unsigned sector_size; /* sector mode: the BTT's sector size */
@@ -33,7 +34,6 @@ struct ns_state {
 	char *mountpoint;   /* where it is mounted, NULL when not */
 	int dax;            /* when mounted: 1 DAX in effect, 0 not, -1 unknown */
 	bool system_ram;    /* devdax handed to the kernel as memory */
-	unsigned badblocks; /* known bad 512-byte sectors in the namespace */
 };
 
 struct dimm_state {

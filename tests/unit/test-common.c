@@ -6,12 +6,14 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "errlist.h"
 #include "exec.h"
 #include "fileio.h"
+#include "mountinfo.h"
 #include "suites.h"
 
 static char dir[] = "/tmp/vpmem-common-XXXXXX";
@@ -119,6 +121,75 @@ START_TEST(test_errlist)
 }
 END_TEST
 
+/* /proc/self/mountinfo as proc(5) gives it: optional fields, escapes, devices without a major */
+START_TEST(test_mountinfo)
+{
+	static const char table[] =
+		"22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
+		"28 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro\n"
+		"97 28 259:0 / /mnt/my\\040pmem rw,relatime shared:50 master:3 - xfs /dev/pmem0 rw,attr2,dax=always,inode64\n"
+		"98 28 259:0 /sub /srv/bind rw,relatime - xfs /dev/pmem0 rw,attr2,dax=always,inode64\n"
+		"99 28 259:1 / /mnt/back\\134slash\\011tab rw - ext4 /dev/pmem1 rw,dax\n"
+		"100 28 259:2 / /mnt/broken rw shared:3 xfs /dev/pmem2 rw\n"
+		"101 28 259:3\n"
+		"102 28 x:3 / /mnt/notnumbers rw - xfs /dev/pmem3 rw\n";
+	char tmp[] = "/tmp/vpmem-mountinfo-XXXXXX", path[64];
+	struct mountinfo mi = { 0 };
+	const struct mount_entry *m;
+	struct mount_entry e;
+	char line[] = "1 2 8:1 / /x rw - vfat /dev/sda1";
+	char bad[] = "1 2 8:1 / /x rw shared:1";
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(path, sizeof(path), "%s/mountinfo", tmp);
+	ck_assert_int_eq(write_file_atomic(path, table, sizeof(table) - 1, 0644), 0);
+	ck_assert_int_eq(mountinfo_read(path, &mi), 0);
+	/* proc (0:21) and the three malformed lines are left out */
+	ck_assert_uint_eq(mi.n_entries, 4);
+	m = mountinfo_find_devno(&mi, makedev(259, 0));
+	ck_assert_ptr_nonnull(m);
+	/* the first mount of a device, not a later bind mount of part of it */
+	ck_assert_str_eq(m->target, "/mnt/my pmem");
+	ck_assert_str_eq(m->fstype, "xfs");
+	ck_assert_str_eq(m->fs_options, "rw,attr2,dax=always,inode64");
+	m = mountinfo_find_devno(&mi, makedev(259, 1));
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(m->target, "/mnt/back\\slash\ttab");
+	ck_assert_str_eq(m->fs_options, "rw,dax");
+	ck_assert_ptr_null(mountinfo_find_devno(&mi, makedev(259, 2)));
+	ck_assert_ptr_null(mountinfo_find_devno(&mi, makedev(259, 3)));
+	ck_assert_ptr_null(mountinfo_find_devno(&mi, makedev(0, 21)));
+	mountinfo_clear(&mi);
+	ck_assert_uint_eq(mi.n_entries, 0);
+
+	/* a line without super options is still a mount */
+	ck_assert_int_eq(mountinfo_parse_line(line, &e), 0);
+	ck_assert_str_eq(e.fs_options, "");
+	ck_assert_str_eq(e.target, "/x");
+	free(e.target);
+	free(e.fstype);
+	free(e.fs_options);
+	ck_assert_int_eq(mountinfo_parse_line(bad, &e), -EINVAL);
+
+	ck_assert_int_eq(mountinfo_read("/nonexistent/mountinfo", &mi), -ENOENT);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(tmp), 0);
+
+	/* and the real one has the root filesystem's mount */
+	ck_assert_int_eq(mountinfo_read("/proc/self/mountinfo", &mi), 0);
+	{
+		struct stat st;
+
+		ck_assert_int_eq(stat("/", &st), 0);
+		if (major(st.st_dev) != 0) {
+			m = mountinfo_find_devno(&mi, st.st_dev);
+			ck_assert_ptr_nonnull(m);
+		}
+	}
+	mountinfo_clear(&mi);
+}
+END_TEST
+
 Suite *common_suite(void)
 {
 	Suite *s = suite_create("common");
@@ -130,6 +201,7 @@ Suite *common_suite(void)
 	tcase_add_test(tc, test_mkdir_nofollow);
 	tcase_add_test(tc, test_lock);
 	tcase_add_test(tc, test_errlist);
+	tcase_add_test(tc, test_mountinfo);
 	suite_add_tcase(s, tc);
 	return s;
 }
