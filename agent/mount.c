@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup-libs.h"
+#include "dlopen-libs.h"
 #include "fileio.h"
 #include "mount.h"
 
@@ -30,25 +31,33 @@ char *mount_build_options(const char *extra, bool legacy_dax)
 static int mount_once(const char *source, const char *target, const char *fstype, const char *options,
 		      char **ret_message)
 {
-	_cleanup_(mnt_free_contextp) struct libmnt_context *cxt = mnt_new_context();
+	_cleanup_(mnt_free_contextp) struct libmnt_context *cxt = NULL;
+	_cleanup_free_ char *error = NULL;
 	char buf[512] = "";
 	int rc, r;
 
+	r = dlopen_libmount(&error);
+	if (r < 0) {
+		if (ret_message)
+			*ret_message = TAKE_PTR(error);
+		return r;
+	}
+	cxt = sym_mnt_new_context();
 	if (!cxt)
 		return -ENOMEM;
-	if (mnt_context_set_source(cxt, source) < 0 || mnt_context_set_target(cxt, target) < 0 ||
-	    mnt_context_set_fstype(cxt, fstype) < 0 || mnt_context_set_options(cxt, options) < 0)
+	if (sym_mnt_context_set_source(cxt, source) < 0 || sym_mnt_context_set_target(cxt, target) < 0 ||
+	    sym_mnt_context_set_fstype(cxt, fstype) < 0 || sym_mnt_context_set_options(cxt, options) < 0)
 		return -ENOMEM;
 	/* no /sbin/mount.<type> helpers, no fstab lookups, no path resolution: exactly this mount */
-	mnt_context_disable_helpers(cxt, 1);
-	mnt_context_disable_swapmatch(cxt, 1);
-	mnt_context_disable_canonicalize(cxt, 1);
+	sym_mnt_context_disable_helpers(cxt, 1);
+	sym_mnt_context_disable_swapmatch(cxt, 1);
+	sym_mnt_context_disable_canonicalize(cxt, 1);
 
-	rc = mnt_context_mount(cxt);
-	r = mnt_context_get_syscall_errno(cxt);
-	if (rc == 0 && mnt_context_get_status(cxt) == 1)
+	rc = sym_mnt_context_mount(cxt);
+	r = sym_mnt_context_get_syscall_errno(cxt);
+	if (rc == 0 && sym_mnt_context_get_status(cxt) == 1)
 		return 0;
-	mnt_context_get_excode(cxt, rc, buf, sizeof(buf));
+	sym_mnt_context_get_excode(cxt, rc, buf, sizeof(buf));
 	if (ret_message)
 		*ret_message = strdup(buf[0] ? buf : "mount failed");
 	return r > 0 ? -r : (rc < 0 ? rc : -EIO);

@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Cleanup wrappers for the handles of the libraries vpmem links against. */
+/* Cleanup wrappers for the handles of the libraries vpmem links against (libblkid and libmount: dlopen-libs.h). */
 #ifndef VPMEM_CLEANUP_LIBS_H
 #define VPMEM_CLEANUP_LIBS_H
 
-#include <blkid/blkid.h>
 #include <json-c/json.h>
-#include <libmount/libmount.h>
 #include <ndctl/libndctl.h>
 #include <linux/ndctl.h>
 #include <daxctl/libdaxctl.h>
@@ -19,10 +17,6 @@ static inline void json_object_putp(struct json_object **j)
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_tokener *, json_tokener_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(blkid_probe, blkid_free_probe)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_context *, mnt_free_context)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_table *, mnt_unref_table)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libmnt_iter *, mnt_free_iter)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ndctl_ctx *, ndctl_unref)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct ndctl_cmd *, ndctl_cmd_unref)
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup-libs.h"
+#include "dlopen-libs.h"
 #include "guard.h"
 #include "strutil.h"
 
@@ -50,27 +51,27 @@ bool guard_signatures_have(const char *signatures, const char *type)
 /* Look for filesystems, RAID and swap superblocks, and partition tables. */
 static void probe_everything(blkid_probe pr)
 {
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
-	blkid_probe_enable_partitions(pr, 1);
-	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	sym_blkid_probe_enable_superblocks(pr, 1);
+	sym_blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	sym_blkid_probe_enable_partitions(pr, 1);
+	sym_blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
 }
 
 /* Every signature libblkid knows on the device, comma separated (several: "ambiguous"). */
 static char *all_signatures(int fd)
 {
-	_cleanup_(blkid_free_probep) blkid_probe pr = blkid_new_probe();
+	_cleanup_(blkid_free_probep) blkid_probe pr = sym_blkid_new_probe();
 	char *list = NULL;
 
-	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0)
+	if (!pr || sym_blkid_probe_set_device(pr, fd, 0, 0) < 0)
 		return NULL;
 	probe_everything(pr);
-	while (blkid_do_probe(pr) == 0) {
+	while (sym_blkid_do_probe(pr) == 0) {
 		const char *type = NULL;
 		char *grown;
 
-		if (blkid_probe_lookup_value(pr, "TYPE", &type, NULL) < 0 &&
-		    blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL) < 0)
+		if (sym_blkid_probe_lookup_value(pr, "TYPE", &type, NULL) < 0 &&
+		    sym_blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL) < 0)
 			continue;
 		if (guard_signatures_have(list, type))
 			continue;
@@ -150,7 +151,7 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 {
 	_cleanup_(blkid_free_probep) blkid_probe pr = NULL;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	_cleanup_free_ char *fstype = NULL, *signatures = NULL;
+	_cleanup_free_ char *fstype = NULL, *signatures = NULL, *error = NULL;
 	const char *value = NULL;
 	char *what = NULL;
 	bool found = true; /* every way out but the all-zero one found something */
@@ -165,10 +166,15 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 		what = strdup_printf("a device that cannot be opened: %s", strerror(errno));
 		goto out;
 	}
-	pr = blkid_new_probe();
+	/* what cannot be looked at is data */
+	if (dlopen_libblkid(&error) < 0) {
+		what = strdup_printf("a device that cannot be probed (%s)", error ? error : "libblkid");
+		goto out;
+	}
+	pr = sym_blkid_new_probe();
 	if (!pr)
 		return -ENOMEM;
-	if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
+	if (sym_blkid_probe_set_device(pr, fd, 0, 0) < 0) {
 		/* say why, when a plain read can */
 		r = first_mib_contents(fd, &what);
 		if (r < 0)
@@ -179,7 +185,7 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 	}
 	probe_everything(pr);
 
-	r = blkid_do_safeprobe(pr);
+	r = sym_blkid_do_safeprobe(pr);
 	if (r == -2) {
 		fstype = strdup("ambiguous");
 		signatures = all_signatures(fd);
@@ -192,10 +198,10 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 		if (!what)
 			what = strdup("a device libblkid cannot read");
 	} else if (r == 0) {
-		if (blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0) {
+		if (sym_blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0) {
 			fstype = strdup(value);
 			what = strdup_printf("%s %s signature", strchr("aeiou", value[0]) ? "an" : "a", value);
-		} else if (blkid_probe_lookup_value(pr, "PTTYPE", &value, NULL) == 0) {
+		} else if (sym_blkid_probe_lookup_value(pr, "PTTYPE", &value, NULL) == 0) {
 			fstype = strdup(value);
 			what = strdup_printf("a %s partition table", value);
 		} else {
