@@ -217,7 +217,8 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 		json_object_object_add(j, "failed", failed);
 		print_json(j);
 	} else if (!log.n_done && !log.n_failed) {
-		log_info("nothing to do: everything is as the policy asks");
+		/* every boot of a provisioned guest: not worth a line in the system log */
+		log_stderr("nothing to do: everything is as the policy asks");
 	}
 out:
 	plan_clear(&plan);

@@ -75,3 +75,14 @@ void log_message(int priority, const char *fmt, ...)
 		va_end(ap);
 	}
 }
+
+void log_stderr(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", log_ident);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}

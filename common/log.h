@@ -15,6 +15,12 @@ void log_set_verbose(bool verbose);
 bool log_is_verbose(void);
 void log_message(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * To stderr only: a report for whoever ran the command (a run that found
+ * nothing to do), not an event for the system log.
+ */
+void log_stderr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define log_error(...) log_message(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_message(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) log_message(LOG_NOTICE, __VA_ARGS__)
