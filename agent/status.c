@@ -1,84 +1,241 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include "cleanup-libs.h"
 #include "fileio.h"
 #include "size.h"
 #include "status.h"
 
-static void add_string(struct json_object *o, const char *key, const char *value)
+/*
+ * The status document is described once, by status_walk(), to a sink: one
+ * builds it with json-c, the other only hashes it. A boot with nothing to
+ * do compares the hash with the one the file was written with and stops
+ * there, without building the document.
+ */
+struct status_sink {
+	void (*open)(struct status_sink *s, const char *key, bool array); /* key NULL in arrays and at the root */
+	void (*close)(struct status_sink *s);
+	void (*string)(struct status_sink *s, const char *key, const char *value); /* NULL: null */
+	void (*number)(struct status_sink *s, const char *key, uint64_t value);
+	void (*boolean)(struct status_sink *s, const char *key, int value); /* < 0: null */
+};
+
+static void walk_ns(const struct ns_state *ns, struct status_sink *s)
 {
-	json_object_object_add(o, key, value ? json_object_new_string(value) : NULL);
+	s->open(s, NULL, false);
+	s->string(s, "namespace", ns->devname);
+	s->string(s, "name", ns->name && *ns->name ? ns->name : NULL);
+	s->string(s, "uuid", ns->uuid);
+	s->string(s, "mode", ns_mode_name(ns->mode));
+	s->boolean(s, "enabled", ns->enabled);
+	s->number(s, "size", ns->size);
+	if (ns->dev_size)
+		s->number(s, "device_size", ns->dev_size);
+	if (ns->sector_size)
+		s->number(s, "sector_size", ns->sector_size);
+	if (ns->align)
+		s->number(s, "align", ns->align);
+	s->string(s, "device", ns->chardev ? ns->chardev : ns->blockdev);
+	if (ns->mode == NS_MODE_DEVDAX) {
+		s->boolean(s, "system_ram", ns->system_ram);
+	} else {
+		s->string(s, "filesystem", ns->fstype);
+		s->string(s, "mountpoint", ns->mountpoint);
+		/* sector mode is never DAX: that is its point, not a failure */
+		s->boolean(s, "dax", ns->mode == NS_MODE_SECTOR ? 0 : ns->mountpoint && ns->dax >= 0 ? ns->dax : -1);
+	}
+	s->close(s);
 }
 
-static struct json_object *ns_to_json(const struct ns_state *ns)
+/* {["digest",] "regions": [...], and with a log "result", "done", "failed"} */
+static void status_walk(const struct inventory *inv, const struct apply_log *log, const char *digest,
+			struct status_sink *s)
 {
-	struct json_object *o = json_object_new_object();
+	s->open(s, NULL, false);
+	if (digest)
+		s->string(s, "digest", digest);
+	s->open(s, "regions", true);
+	for (size_t i = 0; i < inv->n_regions; i++) {
+		const struct region_state *r = &inv->regions[i];
 
-	add_string(o, "namespace", ns->devname);
-	add_string(o, "name", ns->name && *ns->name ? ns->name : NULL);
-	add_string(o, "uuid", ns->uuid);
-	add_string(o, "mode", ns_mode_name(ns->mode));
-	json_object_object_add(o, "enabled", json_object_new_boolean(ns->enabled));
-	json_object_object_add(o, "size", json_object_new_uint64(ns->size));
-	if (ns->dev_size)
-		json_object_object_add(o, "device_size", json_object_new_uint64(ns->dev_size));
-	if (ns->sector_size)
-		json_object_object_add(o, "sector_size", json_object_new_uint64(ns->sector_size));
-	if (ns->align)
-		json_object_object_add(o, "align", json_object_new_uint64(ns->align));
-	add_string(o, "device", ns->chardev ? ns->chardev : ns->blockdev);
-	if (ns->mode == NS_MODE_DEVDAX) {
-		json_object_object_add(o, "system_ram", json_object_new_boolean(ns->system_ram));
-		return o;
+		s->open(s, NULL, false);
+		s->string(s, "region", r->devname);
+		s->string(s, "kind", region_kind_name(r->kind));
+		s->string(s, "description", region_kind_describe(r));
+		s->string(s, "provider", r->provider);
+		s->string(s, "persistence_domain", persistence_name(r->persistence));
+		s->boolean(s, "synchronous", !r->async);
+		s->number(s, "badblocks", r->badblocks);
+		s->number(s, "size", r->size);
+		s->number(s, "available", r->available);
+		if (r->align)
+			s->number(s, "align", r->align);
+		s->boolean(s, "labels", r->labelled);
+		s->boolean(s, "label_area", r->label_capable);
+		s->boolean(s, "enabled", r->enabled);
+		if (r->numa_node >= 0)
+			s->number(s, "numa_node", (uint64_t)r->numa_node);
+		s->open(s, "dimms", true);
+		for (char **d = r->dimms; d && *d; d++)
+			s->string(s, NULL, *d);
+		s->close(s);
+		s->open(s, "namespaces", true);
+		for (size_t j = 0; j < r->n_namespaces; j++)
+			walk_ns(&r->namespaces[j], s);
+		s->close(s);
+		s->close(s);
 	}
-	add_string(o, "filesystem", ns->fstype);
-	add_string(o, "mountpoint", ns->mountpoint);
-	/* sector mode is never DAX: that is its point, not a failure */
-	json_object_object_add(o, "dax",
-			       ns->mode == NS_MODE_SECTOR ? json_object_new_boolean(false)
-			       : ns->mountpoint && ns->dax >= 0 ? json_object_new_boolean(ns->dax)
-								 : NULL);
-	return o;
+	s->close(s);
+	if (log) {
+		s->string(s, "result", log->n_failed ? "failed" : "ok");
+		s->open(s, "done", true);
+		for (size_t i = 0; i < log->n_done; i++)
+			s->string(s, NULL, log->done[i]);
+		s->close(s);
+		s->open(s, "failed", true);
+		for (size_t i = 0; i < log->n_failed; i++)
+			s->string(s, NULL, log->failed[i]);
+		s->close(s);
+	}
+	s->close(s);
+}
+
+/* json-c: a stack of the open objects and arrays */
+struct json_sink {
+	struct status_sink sink;
+	struct json_object *root, *stack[8];
+	size_t depth;
+};
+
+static void json_put(struct json_sink *j, const char *key, struct json_object *v)
+{
+	struct json_object *top;
+
+	if (!j->depth) {
+		j->root = v;
+		return;
+	}
+	top = j->stack[j->depth - 1];
+	if (json_object_is_type(top, json_type_array))
+		json_object_array_add(top, v);
+	else
+		json_object_object_add(top, key, v);
+}
+
+static void json_open(struct status_sink *s, const char *key, bool array)
+{
+	struct json_sink *j = (struct json_sink *)s;
+	struct json_object *v = array ? json_object_new_array() : json_object_new_object();
+
+	json_put(j, key, v);
+	if (j->depth < ELEMENTSOF(j->stack))
+		j->stack[j->depth++] = v;
+}
+
+static void json_close(struct status_sink *s)
+{
+	struct json_sink *j = (struct json_sink *)s;
+
+	if (j->depth)
+		j->depth--;
+}
+
+static void json_string(struct status_sink *s, const char *key, const char *value)
+{
+	json_put((struct json_sink *)s, key, value ? json_object_new_string(value) : NULL);
+}
+
+static void json_number(struct status_sink *s, const char *key, uint64_t value)
+{
+	json_put((struct json_sink *)s, key, json_object_new_uint64(value));
+}
+
+static void json_boolean(struct status_sink *s, const char *key, int value)
+{
+	json_put((struct json_sink *)s, key, value < 0 ? NULL : json_object_new_boolean(value));
+}
+
+static struct json_object *status_build(const struct inventory *inv, const struct apply_log *log, const char *digest)
+{
+	struct json_sink j = { .sink = { json_open, json_close, json_string, json_number, json_boolean } };
+
+	status_walk(inv, log, digest, &j.sink);
+	return j.root;
 }
 
 struct json_object *status_to_json(const struct inventory *inv)
 {
-	struct json_object *root = json_object_new_object(), *regions = json_object_new_array();
+	return status_build(inv, NULL, NULL);
+}
 
-	for (size_t i = 0; i < inv->n_regions; i++) {
-		const struct region_state *r = &inv->regions[i];
-		struct json_object *o = json_object_new_object(), *dimms = json_object_new_array(),
-				   *nss = json_object_new_array();
+/* FNV-1a over every event of the walk, each tagged and terminated */
+struct hash_sink {
+	struct status_sink sink;
+	uint64_t h;
+};
 
-		add_string(o, "region", r->devname);
-		add_string(o, "kind", region_kind_name(r->kind));
-		add_string(o, "description", region_kind_describe(r));
-		add_string(o, "provider", r->provider);
-		add_string(o, "persistence_domain", persistence_name(r->persistence));
-		json_object_object_add(o, "synchronous", json_object_new_boolean(!r->async));
-		json_object_object_add(o, "badblocks", json_object_new_uint64(r->badblocks));
-		json_object_object_add(o, "size", json_object_new_uint64(r->size));
-		json_object_object_add(o, "available", json_object_new_uint64(r->available));
-		if (r->align)
-			json_object_object_add(o, "align", json_object_new_uint64(r->align));
-		json_object_object_add(o, "labels", json_object_new_boolean(r->labelled));
-		json_object_object_add(o, "label_area", json_object_new_boolean(r->label_capable));
-		json_object_object_add(o, "enabled", json_object_new_boolean(r->enabled));
-		if (r->numa_node >= 0)
-			json_object_object_add(o, "numa_node", json_object_new_int(r->numa_node));
-		for (char **d = r->dimms; d && *d; d++)
-			json_object_array_add(dimms, json_object_new_string(*d));
-		json_object_object_add(o, "dimms", dimms);
-		for (size_t j = 0; j < r->n_namespaces; j++)
-			json_object_array_add(nss, ns_to_json(&r->namespaces[j]));
-		json_object_object_add(o, "namespaces", nss);
-		json_object_array_add(regions, o);
+static void hash_bytes(struct hash_sink *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h->h ^= p[i];
+		h->h *= UINT64_C(0x100000001b3);
 	}
-	json_object_object_add(root, "regions", regions);
-	return root;
+}
+
+static void hash_event(struct hash_sink *h, char tag, const char *key)
+{
+	hash_bytes(h, &tag, 1);
+	if (key)
+		hash_bytes(h, key, strlen(key) + 1);
+	else
+		hash_bytes(h, "", 1);
+}
+
+static void hash_open(struct status_sink *s, const char *key, bool array)
+{
+	hash_event((struct hash_sink *)s, array ? '[' : '{', key);
+}
+
+static void hash_close(struct status_sink *s)
+{
+	hash_event((struct hash_sink *)s, ')', NULL);
+}
+
+static void hash_string(struct status_sink *s, const char *key, const char *value)
+{
+	struct hash_sink *h = (struct hash_sink *)s;
+
+	hash_event(h, value ? 's' : 'n', key);
+	if (value)
+		hash_bytes(h, value, strlen(value) + 1);
+}
+
+static void hash_number(struct status_sink *s, const char *key, uint64_t value)
+{
+	hash_event((struct hash_sink *)s, 'u', key);
+	hash_bytes((struct hash_sink *)s, &value, sizeof(value));
+}
+
+static void hash_boolean(struct status_sink *s, const char *key, int value)
+{
+	hash_event((struct hash_sink *)s, value < 0 ? 'n' : value ? 't' : 'f', key);
+}
+
+static uint64_t status_digest(const struct inventory *inv, const struct apply_log *log)
+{
+	struct hash_sink h = { .sink = { hash_open, hash_close, hash_string, hash_number, hash_boolean },
+			       .h = UINT64_C(0xcbf29ce484222325) };
+
+	/* another version of the agent may write another document for the same status */
+	hash_bytes(&h, PACKAGE_VERSION, sizeof(PACKAGE_VERSION));
+	status_walk(inv, log, NULL, &h.sink);
+	return h.h;
 }
 
 static const char *or_dash(const char *s)
@@ -127,28 +284,23 @@ void status_print(const struct inventory *inv, FILE *out)
 
 int status_write_file(const char *path, const struct inventory *inv, const struct apply_log *log)
 {
-	_cleanup_json_ struct json_object *root = status_to_json(inv);
-	struct json_object *done = json_object_new_array(), *failed = json_object_new_array();
+	_cleanup_json_ struct json_object *root = NULL;
+	_cleanup_free_ char *old = NULL;
+	char digest[17], head[64];
 	const char *text;
+	size_t len;
 
-	for (size_t i = 0; i < log->n_done; i++)
-		json_object_array_add(done, json_object_new_string(log->done[i]));
-	for (size_t i = 0; i < log->n_failed; i++)
-		json_object_array_add(failed, json_object_new_string(log->failed[i]));
-	json_object_object_add(root, "result", json_object_new_string(log->n_failed ? "failed" : "ok"));
-	json_object_object_add(root, "done", done);
-	json_object_object_add(root, "failed", failed);
-	/* a boot with nothing to do writes nothing: the file changes (with its time) only when the status does */
-	if (!log->n_done && !log->n_failed) {
-		_cleanup_json_ struct json_object *old = json_object_from_file(path);
+	/*
+	 * The file starts with the digest of the document: the same status
+	 * gives the same digest, and a boot with nothing to do compares it and
+	 * writes nothing (the file's mtime says when the status last changed).
+	 */
+	snprintf(digest, sizeof(digest), "%016" PRIx64, status_digest(inv, log));
+	snprintf(head, sizeof(head), "{\n  \"digest\": \"%s\",", digest);
+	if (read_file(path, &old, &len) >= 0 && strncmp(old, head, strlen(head)) == 0)
+		return 0;
 
-		if (old && json_object_is_type(old, json_type_object)) {
-			json_object_object_del(old, "time");
-			if (json_object_equal(old, root))
-				return 0;
-		}
-	}
-	json_object_object_add(root, "time", json_object_new_int64((int64_t)time(NULL)));
+	root = status_build(inv, log, digest);
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	return write_file_atomic(path, text, strlen(text), 0644);
 }

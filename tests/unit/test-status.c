@@ -137,6 +137,7 @@ START_TEST(test_status_file_unchanged)
 	struct inventory inv = { .regions = &region, .n_regions = 1 }, none = { 0 };
 	struct apply_log noop = { 0 };
 	char dir[] = "/tmp/vpmem-status-XXXXXX", path[64];
+	_cleanup_free_ char *text = NULL;
 	struct stat first, again, changed;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -147,6 +148,17 @@ START_TEST(test_status_file_unchanged)
 	ck_assert_int_eq(stat(path, &again), 0);
 	/* the same file, not a new one renamed over it */
 	ck_assert_uint_eq(first.st_ino, again.st_ino);
+	/* one field of one namespace is enough */
+	namespaces[0].dax = 0;
+	ck_assert_int_eq(status_write_file(path, &inv, &noop), 0);
+	namespaces[0].dax = 1;
+	ck_assert_int_eq(stat(path, &changed), 0);
+	ck_assert_uint_ne(first.st_ino, changed.st_ino);
+	ck_assert_int_eq(read_file(path, &text, NULL), 0);
+	ck_assert(strstr(text, "\"dax\": false"));
+	/* the digest leads the document */
+	ck_assert(strncmp(text, "{\n  \"digest\": \"", 15) == 0);
+	first = changed;
 	ck_assert_int_eq(status_write_file(path, &none, &noop), 0);
 	ck_assert_int_eq(stat(path, &changed), 0);
 	ck_assert_uint_ne(first.st_ino, changed.st_ino);
