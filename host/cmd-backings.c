@@ -169,6 +169,7 @@ static int erase_and_record(struct host *h, const char *uuid, const struct ledge
 	struct backing *b = backings_find_uuid(&h->set, uuid);
 	enum backend_kind kind = e->kind;
 	uint64_t size = b ? b->size : 0;
+	struct erase_stats stats = { 0 };
 	int r;
 
 	if (b && b->path)
@@ -177,7 +178,7 @@ static int erase_and_record(struct host *h, const char *uuid, const struct ledge
 		r = -ENODEV;
 		reason = strdup("the backing is not on the system");
 	} else {
-		r = backing_erase(kind, path, size, &reason);
+		r = backing_erase(kind, path, size, &stats, &reason);
 	}
 
 	/* the ledger may have changed while erasing: reload it under the lock */
@@ -201,8 +202,13 @@ static int erase_and_record(struct host *h, const char *uuid, const struct ledge
 			ledger_clear(&fresh);
 			return -ESTALE;
 		}
-		if (r == 0)
-			log_notice("erased %s (%s), verified: free again", e->name, uuid);
+		if (r == 0) {
+			char b1[SIZE_BUF], b2[SIZE_BUF];
+
+			log_notice("erased %s (%s), verified: free again (%s in %.3f s, %s of it written)", e->name,
+				   uuid, size_format_human(stats.bytes, b1, sizeof(b1)), stats.seconds,
+				   size_format_human(stats.zeroed, b2, sizeof(b2)));
+		}
 		else
 			log_error("erasing %s (%s) failed: %s; quarantined until \"vpmem-host erase --uuid %s\" succeeds",
 				  e->name, uuid, reason ? reason : strerror(-r), uuid);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -71,37 +73,52 @@ static bool all_zero(const unsigned char *p, size_t len)
 	return acc == 0;
 }
 
-static int erase_devdax(int fd, const char *path, uint64_t size, char **ret_reason)
+/*
+ * Device-dax, a chunk at a time: a chunk that reads back all zero is proven
+ * erased as it is and is not written (persistent memory wears with writes,
+ * and reads it faster than it writes); any other is zeroed, fenced, and read
+ * back. Every byte is read at least once, what was written twice.
+ */
+#define SCAN_CHUNK (UINT64_C(64) << 10)
+
+static int erase_devdax(int fd, const char *path, uint64_t size, struct erase_stats *stats, char **ret_reason)
 {
 	unsigned char *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int r = 0;
 
 	if (map == MAP_FAILED)
 		return fail(ret_reason, -errno, "cannot map", path);
-#ifdef HAVE_ZERO_PERSISTENT
-	zero_persistent(map, size);
-#else
-	memset(map, 0, size);
-	/* elsewhere the kernel's msync is all there is; device-dax may not take it */
-	if (msync(map, size, MS_SYNC) < 0 && errno != EINVAL) {
-		int r = -errno;
+	for (uint64_t off = 0; off < size; off += SCAN_CHUNK) {
+		size_t len = size - off < SCAN_CHUNK ? (size_t)(size - off) : (size_t)SCAN_CHUNK;
 
-		munmap(map, size);
-		return fail(ret_reason, r, "cannot flush", path);
-	}
+		if (all_zero(map + off, len))
+			continue;
+#ifdef HAVE_ZERO_PERSISTENT
+		zero_persistent(map + off, len);
+#else
+		memset(map + off, 0, len);
 #endif
-	for (uint64_t off = 0; off < size; off += CHUNK) {
-		if (!all_zero(map + off, size - off < CHUNK ? size - off : CHUNK)) {
-			munmap(map, size);
-			if (asprintf(ret_reason, "%s reads back non-zero data after the erase", path) < 0)
+		stats->zeroed += len;
+		if (!all_zero(map + off, len)) {
+			if (asprintf(ret_reason, "%s reads back non-zero data at offset %" PRIu64 " after the erase", path,
+				     off) < 0)
 				*ret_reason = NULL;
-			return -EIO;
+			r = -EIO;
+			break;
 		}
 	}
+#ifndef HAVE_ZERO_PERSISTENT
+	/* elsewhere the kernel's msync is all there is; device-dax may not take it */
+	if (r == 0 && stats->zeroed && msync(map, size, MS_SYNC) < 0 && errno != EINVAL)
+		r = fail(ret_reason, -errno, "cannot flush", path);
+#endif
 	munmap(map, size);
-	return 0;
+	if (r == 0)
+		stats->bytes = size;
+	return r;
 }
 
-static int erase_file(int fd, const char *path, uint64_t size, char **ret_reason)
+static int erase_file(int fd, const char *path, uint64_t size, struct erase_stats *stats, char **ret_reason)
 {
 	_cleanup_free_ unsigned char *buf = calloc(1, CHUNK);
 
@@ -152,15 +169,28 @@ static int erase_file(int fd, const char *path, uint64_t size, char **ret_reason
 			off += (uint64_t)n;
 		}
 	}
+	stats->bytes = stats->zeroed = size;
 	return 0;
 }
 
-int backing_erase(enum backend_kind kind, const char *path, uint64_t size, char **ret_reason)
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int backing_erase(enum backend_kind kind, const char *path, uint64_t size, struct erase_stats *stats,
+		  char **ret_reason)
 {
 	_cleanup_close_ int fd = -EBADF;
+	double start = now();
 	struct stat st;
+	int r;
 
 	*ret_reason = NULL;
+	*stats = (struct erase_stats){ 0 };
 	fd = open(path, O_RDWR | O_CLOEXEC | (kind == BACKEND_FILE ? O_NOFOLLOW : 0));
 	if (fd < 0)
 		return fail(ret_reason, -errno, "cannot open", path);
@@ -169,11 +199,14 @@ int backing_erase(enum backend_kind kind, const char *path, uint64_t size, char 
 	if (kind == BACKEND_DEVDAX) {
 		if (!S_ISCHR(st.st_mode))
 			return fail(ret_reason, -ENODEV, "not a device-dax character device:", path);
-		return erase_devdax(fd, path, size, ret_reason);
+		r = erase_devdax(fd, path, size, stats, ret_reason);
+	} else {
+		if (!S_ISREG(st.st_mode))
+			return fail(ret_reason, -EINVAL, "not a regular file:", path);
+		r = erase_file(fd, path, (uint64_t)st.st_size, stats, ret_reason);
 	}
-	if (!S_ISREG(st.st_mode))
-		return fail(ret_reason, -EINVAL, "not a regular file:", path);
-	return erase_file(fd, path, (uint64_t)st.st_size, ret_reason);
+	stats->seconds = now() - start;
+	return r;
 }
 
 /* does /proc/PID/maps map the inode (dev, ino)? */

@@ -6,14 +6,22 @@
 
 #include "hostconf.h"
 
+struct erase_stats {
+	uint64_t bytes;	 /* proven zero */
+	uint64_t zeroed; /* of which written (devdax: chunks that were not zero already) */
+	double seconds;
+};
+
 /*
  * Zero a backing through its device (or file) and read it back to prove it:
- * the next tenant must not read the last one's data. devdax: mmap, zero,
- * msync, read back; file: zero the range (fallocate ZERO_RANGE, else
- * writes), fsync, read back. Returns 0, or a negative errno with a reason in
- * *ret_reason.
+ * the next tenant must not read the last one's data. devdax: mmap, then a
+ * chunk at a time: read, and where not all zero, zero with non-temporal
+ * stores, fence, read back; file: zero the range (fallocate ZERO_RANGE, else
+ * writes), fsync, read back what holds data. Returns 0 with what it did in
+ * *stats, or a negative errno with a reason in *ret_reason.
  */
-int backing_erase(enum backend_kind kind, const char *path, uint64_t size, char **ret_reason);
+int backing_erase(enum backend_kind kind, const char *path, uint64_t size, struct erase_stats *stats,
+		  char **ret_reason);
 
 /*
  * Is path open or mapped by a process (a running QEMU)? Compares device and

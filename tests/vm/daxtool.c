@@ -4,6 +4,9 @@
  * write()n, only mapped. Used inside the test VM to check vpmem-host's work
  * independently of it.
  *   daxtool write DEV TAG     put TAG at the start and in the last page
+ *   daxtool scatter DEV       a non-zero byte at the end of every 64 KiB (where
+ *                             an erase that skips zero chunks finds it last),
+ *                             and a MiB of 0xa5 in the middle
  *   daxtool read DEV          print the tag at the start
  *   daxtool zero DEV          exit 0 only if every byte is zero
  */
@@ -38,7 +41,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc < 3 || (strcmp(argv[1], "write") == 0 && argc != 4)) {
-		fprintf(stderr, "usage: daxtool write DEV TAG | read DEV | zero DEV\n");
+		fprintf(stderr, "usage: daxtool write DEV TAG | scatter DEV | read DEV | zero DEV\n");
 		return 2;
 	}
 	size = dev_size(argv[2]);
@@ -57,6 +60,13 @@ int main(int argc, char **argv)
 
 		memcpy(map, argv[3], len);
 		memcpy(map + size - 4096, argv[3], len);
+		return msync(map, size, MS_SYNC) == 0 ? 0 : 1;
+	}
+	if (strcmp(argv[1], "scatter") == 0) {
+		for (unsigned long long off = 65535; off < size; off += 65536)
+			map[off] = (unsigned char)(off >> 16 | 1);
+		if (size >= (4ULL << 20))
+			memset(map + size / 2, 0xa5, 1 << 20);
 		return msync(map, size, MS_SYNC) == 0 ? 0 : 1;
 	}
 	if (strcmp(argv[1], "read") == 0) {

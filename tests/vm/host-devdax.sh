@@ -77,6 +77,7 @@ dev=$($H reserve --label small --consumer "$c" --json | json_field path)
 uuid=$($H reserve --label small --consumer "$c" --json | json_field uuid)
 check "reserve is idempotent for the same consumer" [ "$($H reserve --label small --consumer "$c" --json | json_field path)" = "$dev" ]
 daxtool write "$dev" secret
+daxtool scatter "$dev"
 devno=$(cat /sys/bus/dax/devices/$(basename "$dev")/dev)
 rm "$dev"
 $H release --consumer "$c"; check "a failing erase fails the release" [ $? -eq 1 ]
