@@ -53,10 +53,15 @@ bench namespaces "$n"
 bench noop "$(benchtool compare 15 vpmem-agent apply -- ndctl list -N)"
 bench status "$(benchtool compare 15 vpmem-agent status -- ndctl list -N)"
 
-# DAX quality: 2 MiB faults that succeed, per filesystem and who made it
+# DAX quality: 2 MiB faults that succeed, per filesystem, namespace and file size
 for m in $(awk '$2 ~ "^/mnt/" && $4 ~ /dax/ { print $2 }' /proc/mounts); do
-	set -- $(pmd_faults "$m/bench-pmd" 64)
-	bench "pmd $(awk -v m="$m" '$2 == m { print $3 }' /proc/mounts) $m" "$1 $2"
-	rm -f "$m/bench-pmd"
+	dev=$(awk -v m="$m" '$2 == m { print $1 }' /proc/mounts)
+	fs=$(awk -v m="$m" '$2 == m { print $3 }' /proc/mounts)
+	mib=$(($(cat "/sys/class/block/${dev#/dev/}/size") / 2048))
+	for f in 64 512; do
+		set -- $(pmd_faults "$m/bench-pmd" $f)
+		bench "pmd $fs $m $mib $f $1 $2"
+		rm -f "$m/bench-pmd"
+	done
 done
 finish
