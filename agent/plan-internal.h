@@ -8,6 +8,9 @@
 /* Set the region's error (a region with an error changes nothing). 0, or -ENOMEM. */
 int plan_refuse(struct plan_region *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Leave the region as it is without failing: drop its entries, say why. 0, or -ENOMEM. */
+int plan_skip(struct plan_region *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Append a zeroed entry to the region's plan, with the entry's name and mountpoint on that region. */
 int plan_add_ns(struct plan_region *pr, const struct ns_policy *p, struct plan_ns **ret);
 

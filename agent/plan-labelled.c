@@ -82,6 +82,18 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 	if (wanted > available || (rest && available - wanted < SZ_16M)) {
 		char w[SIZE_BUF], a[SIZE_BUF];
 
+		/*
+		 * The built-in policy provisions a region that has room. One
+		 * whose capacity namespaces it did not make already hold (by
+		 * hand, by another tool) is theirs: left as it is, at every
+		 * boot, and that is not a failure.
+		 */
+		if (policy->builtin && region->n_namespaces > 0 && pr->n_ns == 1 && rest == &pr->ns[0])
+			return plan_skip(pr,
+					 "%s: its capacity is held by namespaces the built-in policy did not make (%s "
+					 "free): left as it is",
+					 region->devname, size_format_human(available, a, sizeof(a)));
+
 		return plan_refuse(pr,
 				   "%s: the policy asks for %s (%llu bytes)%s, but only %s (%llu bytes) is free: left as "
 				   "it is",

@@ -34,6 +34,33 @@ int plan_refuse(struct plan_region *pr, const char *fmt, ...)
 	return s ? 0 : -ENOMEM;
 }
 
+static void plan_ns_clear(struct plan_region *pr)
+{
+	for (size_t j = 0; j < pr->n_ns; j++) {
+		free(pr->ns[j].name);
+		free(pr->ns[j].mountpoint);
+		free(pr->ns[j].problem);
+	}
+	free(pr->ns);
+	pr->ns = NULL;
+	pr->n_ns = 0;
+}
+
+int plan_skip(struct plan_region *pr, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = strdup_vprintf(fmt, ap);
+	va_end(ap);
+	plan_ns_clear(pr);
+	pr->init_labels = false;
+	free(pr->skipped);
+	pr->skipped = s;
+	return s ? 0 : -ENOMEM;
+}
+
 uint64_t plan_size_unit(const struct region_state *region, uint64_t align)
 {
 	uint64_t unit = align * (region->ways ? region->ways : 1);
@@ -251,13 +278,9 @@ void plan_clear(struct plan *plan)
 	for (size_t i = 0; i < plan->n_regions; i++) {
 		struct plan_region *pr = &plan->regions[i];
 
-		for (size_t j = 0; j < pr->n_ns; j++) {
-			free(pr->ns[j].name);
-			free(pr->ns[j].mountpoint);
-			free(pr->ns[j].problem);
-		}
-		free(pr->ns);
+		plan_ns_clear(pr);
 		free(pr->error);
+		free(pr->skipped);
 	}
 	free(plan->regions);
 	memset(plan, 0, sizeof(*plan));
@@ -336,6 +359,11 @@ void plan_print(const struct plan *plan, FILE *out)
 			lines++;
 			continue;
 		}
+		if (pr->skipped) {
+			fprintf(out, "%s\n", pr->skipped);
+			lines++;
+			continue;
+		}
 		if (pr->init_labels) {
 			fprintf(out, "%s: initialise namespace labels on", pr->region->devname);
 			for (char **d = pr->region->dimms; d && *d; d++)
@@ -381,6 +409,7 @@ struct json_object *plan_to_json(const struct plan *plan)
 		add_string(jr, "region", pr->region->devname);
 		json_object_object_add(jr, "init_labels", json_object_new_boolean(pr->init_labels));
 		add_string(jr, "error", pr->error);
+		add_string(jr, "skipped", pr->skipped);
 		for (size_t j = 0; j < pr->n_ns; j++) {
 			const struct plan_ns *pn = &pr->ns[j];
 			struct json_object *o = json_object_new_object();

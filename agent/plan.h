@@ -35,7 +35,8 @@ struct plan_ns {
 struct plan_region {
 	const struct region_state *region;
 	bool init_labels;
-	char *error;                  /* the region is left untouched, why */
+	char *error;                  /* the region is left untouched, why: a failure */
+	char *skipped;                /* the region is left untouched, why: not a failure (the built-in policy) */
 	struct plan_ns *ns;
 	size_t n_ns;
 };

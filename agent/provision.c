@@ -529,6 +529,10 @@ int provision_apply(const struct plan *plan, struct apply_log *log)
 			result = -EIO;
 			continue;
 		}
+		if (pr->skipped) {
+			log_stderr("%s", pr->skipped);
+			continue;
+		}
 		if (!region_has_work(pr))
 			continue;
 		if (apply_region(plan, pr, log) < 0)

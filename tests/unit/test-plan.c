@@ -118,6 +118,46 @@ START_TEST(test_does_not_fit)
 }
 END_TEST
 
+/* A region whose capacity someone else's namespaces hold: the built-in policy leaves it, without failing */
+START_TEST(test_builtin_leaves_held_region)
+{
+	struct ns_state ns = {
+		.devname = "namespace0.0", .name = "", .uuid = "0f6bb0a4-6a8c-4a67-8e6b-1a2b3c4d5e6f",
+		.mode = NS_MODE_FSDAX, .enabled = true, .size = REGION_SIZE, .blockdev = "/dev/pmem0",
+		.fstype = "xfs", .contents = "a mounted xfs filesystem", .mountpoint = "/srv/by-hand",
+	};
+	struct region_state r = labelled_region(0, &ns, 1);
+	struct policy p = parse("{}");
+	struct plan plan = build(&p, &r, 1);
+
+	ck_assert_ptr_null(plan.regions[0].error);
+	ck_assert_ptr_nonnull(plan.regions[0].skipped);
+	ck_assert(strstr(plan.regions[0].skipped, "region0: its capacity is held by namespaces the built-in policy"));
+	ck_assert_uint_eq(plan.regions[0].n_ns, 0);
+	ck_assert(!plan_has_failures(&plan));
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* a policy someone wrote that asks for a namespace there is not met: that fails */
+	p = parse("{\"namespaces\": [{\"name\": \"data\"}]}");
+	plan = build(&p, &r, 1);
+	ck_assert_ptr_null(plan.regions[0].skipped);
+	ck_assert_ptr_nonnull(plan.regions[0].error);
+	ck_assert(plan_has_failures(&plan));
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* an empty labelled region is provisioned by the built-in policy as before */
+	r = labelled_region(REGION_SIZE, NULL, 0);
+	p = parse("{}");
+	plan = build(&p, &r, 1);
+	ck_assert_ptr_null(plan.regions[0].skipped);
+	ck_assert_uint_eq(plan.regions[0].n_ns, 1);
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
 START_TEST(test_xfs_too_small)
 {
 	struct region_state r = labelled_region(REGION_SIZE, NULL, 0);
@@ -597,6 +637,7 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_fresh_default);
 	tcase_add_test(tc, test_sizes_round_up_and_rest_down);
 	tcase_add_test(tc, test_does_not_fit);
+	tcase_add_test(tc, test_builtin_leaves_held_region);
 	tcase_add_test(tc, test_xfs_too_small);
 	tcase_add_test(tc, test_rerun_keeps_everything);
 	tcase_add_test(tc, test_existing_conflicts);
