@@ -50,8 +50,11 @@ bench first-ext4-hand "$h3"
 # the boot path: a no-op apply against one ndctl list -N, and status
 n=$(ndctl list -N | grep -c '"dev":')
 bench namespaces "$n"
-bench noop "$(benchtool compare 15 vpmem-agent apply -- ndctl list -N)"
-bench status "$(benchtool compare 15 vpmem-agent status -- ndctl list -N)"
+# (a run that fails is no measurement: benchtool compare exits 1 then)
+r=$(benchtool compare 15 vpmem-agent apply -- ndctl list -N) || { vpmem-agent apply; echo "BENCH-ERROR the no-op apply failed"; exit 1; }
+bench noop "$r"
+r=$(benchtool compare 15 vpmem-agent status -- ndctl list -N) || { echo "BENCH-ERROR status failed"; exit 1; }
+bench status "$r"
 
 # DAX quality: 2 MiB faults that succeed, per filesystem, namespace and file size
 for m in $(awk '$2 ~ "^/mnt/" && $4 ~ /dax/ { print $2 }' /proc/mounts); do
