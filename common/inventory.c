@@ -18,6 +18,7 @@
 #include "daxfs.h"
 #include "guard.h"
 #include "mountinfo.h"
+#include "size.h"
 
 static char *dev_path(const char *name)
 {
@@ -299,14 +300,31 @@ static int read_region_kind(struct ndctl_region *region, struct bad_ranges *bad,
 	return 0;
 }
 
+static void read_alignments(struct ndctl_region *region, struct region_state *rs)
+{
+	struct ndctl_pfn *pfn = ndctl_region_get_pfn_seed(region);
+	struct ndctl_dax *dax = ndctl_region_get_dax_seed(region);
+
+	if (pfn) {
+		int n = ndctl_pfn_get_num_alignments(pfn);
+
+		for (int i = 0; i < n && rs->n_fsdax_aligns < MAX_ALIGNMENTS; i++)
+			rs->fsdax_aligns[rs->n_fsdax_aligns++] = ndctl_pfn_get_supported_alignment(pfn, i);
+	}
+	if (dax) {
+		int n = ndctl_dax_get_num_alignments(dax);
+
+		for (int i = 0; i < n && rs->n_devdax_aligns < MAX_ALIGNMENTS; i++)
+			rs->devdax_aligns[rs->n_devdax_aligns++] = ndctl_dax_get_supported_alignment(dax, i);
+	}
+}
+
 static int read_region(struct ndctl_region *region, const struct mountinfo *mounts, bool report,
 		       struct region_state *rs)
 {
 	struct bad_ranges bad = { 0 };
 	struct ndctl_namespace *ndns;
 	struct ndctl_dimm *dimm;
-	struct ndctl_pfn *pfn;
-	struct ndctl_dax *dax;
 	unsigned long align;
 	size_t n_dimms = 0;
 	int r;
@@ -359,20 +377,13 @@ static int read_region(struct ndctl_region *region, const struct mountinfo *moun
 			    ndctl_dimm_failed_map(dimm) > 0;
 	}
 
-	pfn = ndctl_region_get_pfn_seed(region);
-	if (pfn) {
-		int n = ndctl_pfn_get_num_alignments(pfn);
-
-		for (int i = 0; i < n && rs->n_fsdax_aligns < MAX_ALIGNMENTS; i++)
-			rs->fsdax_aligns[rs->n_fsdax_aligns++] = ndctl_pfn_get_supported_alignment(pfn, i);
-	}
-	dax = ndctl_region_get_dax_seed(region);
-	if (dax) {
-		int n = ndctl_dax_get_num_alignments(dax);
-
-		for (int i = 0; i < n && rs->n_devdax_aligns < MAX_ALIGNMENTS; i++)
-			rs->devdax_aligns[rs->n_devdax_aligns++] = ndctl_dax_get_supported_alignment(dax, i);
-	}
+	/*
+	 * The alignments a new namespace may have: a labelled region without
+	 * room for one (16 MiB, the smallest the planner makes) needs none, and
+	 * that is every provisioned region at every boot.
+	 */
+	if (!rs->labelled || rs->available >= SZ_16M)
+		read_alignments(region, rs);
 
 	ndctl_namespace_foreach(region, ndns) {
 		struct ns_state *grown;

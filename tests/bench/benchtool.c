@@ -7,14 +7,19 @@
  *	run CMD once (its output goes where benchtool's goes), then print
  *	"<seconds>" on stderr's last line as "BENCHTIME <seconds>"; exit as CMD
  *   benchtool memset DEV SIZE
- *	map SIZE bytes of a device-dax device, zero them with memset, and print
- *	the seconds it took (the plain baseline for an erase)
+ *	map SIZE bytes of a device-dax device, zero them with memset, then read
+ *	them back once; print the seconds the memset took, and the memset and
+ *	the read together (the plain baselines for an erase, without and with a
+ *	verification)
  *   benchtool compare REPS CMD_A [ARG...] -- CMD_B [ARG...]
  *	run A and B alternately REPS times each (output to /dev/null), print
- *	"<median A> <median B> <ratio A/B>"; exit 1 if any run failed
+ *	"<median A> <median B> <ratio A/B>", the ratio being the median of the
+ *	ratios of each pair run back to back (the machine's speed drifts; a pair
+ *	shares its moment); exit 1 if any run failed
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +84,7 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 6 && strcmp(argv[1], "compare") == 0) {
 		int reps = atoi(argv[2]), sep = 0, failed = 0;
-		double *a, *b;
+		double *a, *b, *q;
 
 		for (int i = 3; i < argc; i++)
 			if (strcmp(argv[i], "--") == 0)
@@ -91,7 +96,8 @@ int main(int argc, char **argv)
 		argv[sep] = NULL;
 		a = calloc((size_t)reps, sizeof(*a));
 		b = calloc((size_t)reps, sizeof(*b));
-		if (!a || !b)
+		q = calloc((size_t)reps, sizeof(*q));
+		if (!a || !b || !q)
 			return 1;
 		for (int i = 0; i < reps; i++) {
 			double t0 = now();
@@ -101,21 +107,19 @@ int main(int argc, char **argv)
 			t0 = now();
 			failed |= run(argv + sep + 1, 1) != 0;
 			b[i] = now() - t0;
+			q[i] = a[i] / b[i];
 		}
-		{
-			double ma = median(a, reps), mb = median(b, reps);
-
-			printf("%.6f %.6f %.3f\n", ma, mb, ma / mb);
-		}
+		printf("%.6f %.6f %.3f\n", median(a, reps), median(b, reps), median(q, reps));
 		free(a);
 		free(b);
+		free(q);
 		return failed;
 	}
 	if (argc == 4 && strcmp(argv[1], "memset") == 0) {
 		size_t size = strtoull(argv[3], NULL, 0);
 		int fd = open(argv[2], O_RDWR | O_CLOEXEC);
 		void *map = fd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		double t0;
+		double t0, t1;
 
 		if (map == MAP_FAILED) {
 			perror(argv[2]);
@@ -123,7 +127,17 @@ int main(int argc, char **argv)
 		}
 		t0 = now();
 		memset(map, 0, size);
-		printf("%.6f\n", now() - t0);
+		t1 = now();
+		{
+			const volatile uint64_t *w = map;
+			uint64_t acc = 0;
+
+			for (size_t i = 0; i < size / sizeof(*w); i++)
+				acc |= w[i];
+			if (acc)
+				fprintf(stderr, "benchtool: %s reads back non-zero after the memset\n", argv[2]);
+		}
+		printf("%.6f %.6f\n", t1 - t0, now() - t0);
 		munmap(map, size);
 		close(fd);
 		return 0;

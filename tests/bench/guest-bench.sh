@@ -51,9 +51,9 @@ bench first-ext4-hand "$h3"
 n=$(ndctl list -N | grep -c '"dev":')
 bench namespaces "$n"
 # (a run that fails is no measurement: benchtool compare exits 1 then)
-r=$(benchtool compare 15 vpmem-agent apply -- ndctl list -N) || { vpmem-agent apply; echo "BENCH-ERROR the no-op apply failed"; exit 1; }
+r=$(benchtool compare 31 vpmem-agent apply -- ndctl list -N) || { vpmem-agent apply; echo "BENCH-ERROR the no-op apply failed"; exit 1; }
 bench noop "$r"
-r=$(benchtool compare 15 vpmem-agent status -- ndctl list -N) || { echo "BENCH-ERROR status failed"; exit 1; }
+r=$(benchtool compare 31 vpmem-agent status -- ndctl list -N) || { echo "BENCH-ERROR status failed"; exit 1; }
 bench status "$r"
 
 # DAX quality: 2 MiB faults that succeed, per filesystem, namespace and file size

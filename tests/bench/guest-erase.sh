@@ -18,7 +18,7 @@ for tenant in sparse dense sparse dense sparse dense; do
 	# the whole command, and the erase as vpmem-host reports it ("... in 0.123 s, ...")
 	e=$(sed -n 's/^BENCHTIME //p' /tmp/release.out)
 	z=$(sed -n 's/.*verified: free again ([^)]* in \([0-9.]*\) s,.*/\1/p' /tmp/release.out)
-	m=$(benchtool memset "$dev" "$size")
+	m=$(benchtool memset "$dev" "$size") # "memset memset+read"
 	[ -n "$e" ] && [ -n "$z" ] && [ -n "$m" ] || { cat /tmp/release.out; echo "BENCH-ERROR erase ($tenant)"; exit 1; }
 	daxtool zero "$dev" || { echo "BENCH-ERROR the erase left data"; exit 1; }
 	bench "devdax-erase $tenant $size $e $z $m"

@@ -13,7 +13,7 @@ policy() { # N: N namespaces of 64 MiB with ext4
 for n in 1 4 16; do
 	policy $n
 	vpmem-agent -c /tmp/scale.json apply >/tmp/scale.out 2>&1 || { cat /tmp/scale.out; echo "BENCH-ERROR apply of $n namespaces failed"; exit 1; }
-	r=$(benchtool compare 11 vpmem-agent -c /tmp/scale.json apply -- ndctl list -N) ||
+	r=$(benchtool compare 21 vpmem-agent -c /tmp/scale.json apply -- ndctl list -N) ||
 		{ echo "BENCH-ERROR the no-op apply of $n namespaces failed"; exit 1; }
 	bench "scale $n $r"
 done
