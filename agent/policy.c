@@ -404,7 +404,7 @@ int policy_merge_text(struct policy *policy, const char *file, const char *text,
 	_cleanup_(json_tokener_freep) struct json_tokener *tok = json_tokener_new();
 	_cleanup_json_ struct json_object *root = NULL;
 	struct json_object *v, *entries = NULL;
-	size_t before = errors->count, n = 0;
+	size_t before = errors->count, n = 0, end;
 	bool overwrite = policy->overwrite, replace = false;
 	struct ns_policy *parsed = NULL;
 	int r = 0;
@@ -421,8 +421,15 @@ int policy_merge_text(struct policy *policy, const char *file, const char *text,
 				    : json_tokener_error_desc(jerr));
 		return -EINVAL;
 	}
-	/* trailing text after a complete document is an error too */
-	for (const char *c = text + json_tokener_get_parse_end(tok); *c; c++) {
+	/*
+	 * Trailing text after a complete document is an error too. json-c can
+	 * report an end past the terminating NUL (a // comment running to the
+	 * end, found by tests/fuzz): clamp it.
+	 */
+	end = json_tokener_get_parse_end(tok);
+	if (end > strlen(text))
+		end = strlen(text);
+	for (const char *c = text + end; *c; c++) {
 		if (*c != ' ' && *c != '\n' && *c != '\t' && *c != '\r') {
 			errlist_add(errors, file, NULL, "not valid JSON: unexpected text at offset %zu",
 				    (size_t)(c - text));
