@@ -5,6 +5,7 @@
  * and recognised by name on every later run.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "plan-internal.h"
@@ -37,7 +38,8 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 {
 	const struct region_state *region = pr->region;
 	uint64_t wanted = 0;
-	struct plan_ns *rest = NULL;
+	/* an index, not a pointer: plan_add_ns() moves the entries as it grows them */
+	size_t rest = SIZE_MAX;
 	int r;
 
 	for (size_t i = 0; i < policy->n_namespaces; i++) {
@@ -75,11 +77,11 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 				return plan_refuse(pr, "%s: size of \"%s\" is too large", region->devname, pn->name);
 			wanted += pn->size;
 		} else {
-			rest = pn;
+			rest = pr->n_ns - 1;
 		}
 	}
 
-	if (wanted > available || (rest && available - wanted < SZ_16M)) {
+	if (wanted > available || (rest != SIZE_MAX && available - wanted < SZ_16M)) {
 		char w[SIZE_BUF], a[SIZE_BUF];
 
 		/*
@@ -88,7 +90,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 		 * hand, by another tool) is theirs: left as it is, at every
 		 * boot, and that is not a failure.
 		 */
-		if (policy->builtin && region->n_namespaces > 0 && pr->n_ns == 1 && rest == &pr->ns[0])
+		if (policy->builtin && region->n_namespaces > 0 && pr->n_ns == 1 && rest == 0)
 			return plan_skip(pr,
 					 "%s: its capacity is held by namespaces the built-in policy did not make (%s "
 					 "free): left as it is",
@@ -98,17 +100,19 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 				   "%s: the policy asks for %s (%llu bytes)%s, but only %s (%llu bytes) is free: left as "
 				   "it is",
 				   region->devname, size_format_human(wanted, w, sizeof(w)), (unsigned long long)wanted,
-				   rest ? " plus at least 16 MiB for the rest" : "",
+				   rest != SIZE_MAX ? " plus at least 16 MiB for the rest" : "",
 				   size_format_human(available, a, sizeof(a)), (unsigned long long)available);
 	}
-	if (rest) {
-		rest->size = align_down(available - wanted, plan_size_unit(region, rest->align ? rest->align : SZ_2M));
-		if (rest->size < SZ_16M) {
+	if (rest != SIZE_MAX) {
+		struct plan_ns *pn = &pr->ns[rest];
+
+		pn->size = align_down(available - wanted, plan_size_unit(region, pn->align ? pn->align : SZ_2M));
+		if (pn->size < SZ_16M) {
 			char a[SIZE_BUF];
 
 			return plan_refuse(pr, "%s: only %s is left for \"%s\", below the 16 MiB minimum: left as it is",
 					   region->devname, size_format_human(available - wanted, a, sizeof(a)),
-					   rest->name);
+					   pn->name);
 		}
 	}
 	return plan_check_xfs_sizes(pr, page_size);

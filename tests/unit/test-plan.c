@@ -98,6 +98,18 @@ START_TEST(test_sizes_round_up_and_rest_down)
 	ck_assert(!pr->ns[1].mount);
 	plan_clear(&plan);
 	policy_clear(&p);
+
+	/* the entry that takes the rest need not be the last (tests/fuzz found a use after free there) */
+	p = parse("{\"namespaces\": [{\"name\": \"b\", \"region\": 0, \"mode\": \"devdax\"},"
+		  " {\"name\": \"a\", \"region\": 0, \"size\": \"1000M\"}, {\"name\": \"c\", \"region\": 0, \"size\": \"16M\", \"mode\": \"devdax\"}]}");
+	plan = build(&p, &r, 1);
+	pr = &plan.regions[0];
+	ck_assert_ptr_null(pr->error);
+	ck_assert_uint_eq(pr->n_ns, 3);
+	ck_assert_str_eq(pr->ns[0].name, "b");
+	ck_assert_uint_eq(pr->ns[0].size, align_down(REGION_SIZE - (UINT64_C(1008) << 20) - SZ_16M, SZ_16M));
+	plan_clear(&plan);
+	policy_clear(&p);
 }
 END_TEST
 
