@@ -3,7 +3,7 @@
 #   ./dev.sh demo    build, boot a throw-away VM with an emulated vNVDIMM and
 #                    watch vpmem-agent provision it
 #   ./dev.sh check   build and run every test: unit tests, the real-kernel VM
-#                    tests, a sanitizer build and make distcheck
+#                    tests, a sanitizer build, the fuzzers and make distcheck
 #   ./dev.sh bench   the benchmark: vpmem against the hand procedure and
 #                    ndctl, as ratios measured in one guest boot
 # Debian packages it needs are installed with apt-get when run as root.
@@ -15,7 +15,8 @@ packages="build-essential autoconf automake pkg-config libndctl-dev libdaxctl-de
 libmount-dev libjson-c-dev uuid-dev check qemu-system-x86 busybox-static xfsprogs e2fsprogs kmod
 ndctl daxctl cpio xz-utils mmdebstrap qemu-utils genisoimage python3 systemd
 libvirt-clients libcurl4-openssl-dev placement-api curl
-libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu"
+libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu
+clang libclang-rt-14-dev"
 
 ensure_packages() {
 	# shellcheck disable=SC2086 # word splitting of the package list is wanted
@@ -117,6 +118,10 @@ cmd_check() {
 	build build-sanitize --enable-werror --enable-asan --enable-ubsan
 	make -C "$top/build-sanitize" check TESTS="tests/unit/test-units tests/unit/test-destructive" ||
 		{ cat "$top"/build-sanitize/tests/unit/test-*.log; exit 1; }
+	secs=${VPMEM_FUZZ_SECONDS:-60}
+	echo "dev.sh: the libFuzzer harnesses (clang, AddressSanitizer, UBSan), $secs s each"
+	build build-fuzz CC=clang --enable-fuzzing --enable-asan --enable-ubsan
+	"$top/tests/fuzz/run.sh" "$top/build-fuzz" "$secs"
 	echo "dev.sh: make distcheck"
 	make -C "$top/build" distcheck >/dev/null 2>"$top/build/distcheck.err" || { tail -n 100 "$top/build/distcheck.err"; exit 1; }
 	echo "dev.sh: all tests passed"

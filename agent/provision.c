@@ -28,6 +28,8 @@
 
 /* Log one step at priority and keep it in the run's record: done, or failed. */
 static void record(struct apply_log *log, int priority, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void record(struct apply_log *log, int priority, const char *fmt, va_list ap)
 {
 	char ***list = priority == LOG_ERR ? &log->failed : &log->done;
 	size_t *n = priority == LOG_ERR ? &log->n_failed : &log->n_done;
