@@ -51,13 +51,26 @@ class PolicyError(Exception):
     pass
 
 
-def _write_atomic(path, document):
+def _to_json(document, source):
+    """The policy as JSON text, and None; or, for what JSON cannot hold (YAML turns
+    2024-01-01 into a date; !!binary, !!set), a document the agent refuses with the
+    reason, and the reason."""
+    try:
+        return json.dumps(document, indent=2, sort_keys=False) + "\n", None
+    except (TypeError, ValueError, RecursionError) as e:
+        problem = (
+            "vpmem: the policy in %s cannot be written as JSON (%s): quote dates and times, "
+            "and use no binary values or sets" % (source, e)
+        )
+        return json.dumps({"invalid": problem}, indent=2) + "\n", problem
+
+
+def _write_atomic(path, text):
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".vpmem-")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(document, f, indent=2, sort_keys=False)
-            f.write("\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
@@ -108,18 +121,25 @@ def handle(name, cfg, cloud, log, args):
     metadata_policy = _metadata_policy(cloud, log)
 
     # what an earlier boot or run left would be stale: /run is ours to write
-    if metadata_policy is None:
-        _remove(METADATA_FILE)
-    else:
-        _write_atomic(METADATA_FILE, metadata_policy)
-    if user_policy is None:
-        _remove(USER_DATA_FILE)
-    else:
-        _write_atomic(USER_DATA_FILE, user_policy)
+    problems = []
+    for policy, path, source in (
+        (metadata_policy, METADATA_FILE, "instance metadata"),
+        (user_policy, USER_DATA_FILE, "user-data"),
+    ):
+        if policy is None:
+            _remove(path)
+            continue
+        text, problem = _to_json(policy, source)
+        _write_atomic(path, text)
+        if problem:
+            problems.append(problem)
 
     if user_policy is None and metadata_policy is None:
         log.debug("vpmem: no policy in user-data or instance metadata; the image's applies")
         return
+    if problems:
+        # written anyway, as a document the agent refuses: no stale policy applies
+        raise PolicyError("%s; no device was touched" % "; ".join(problems))
 
     if _run(log, "check-config") != 0:
         raise PolicyError(
