@@ -464,6 +464,11 @@ int policy_merge_text(struct policy *policy, const char *file, const char *text,
 		errlist_add(errors, file, "$.namespaces", "must be an array");
 		entries = NULL;
 	}
+	if (entries && json_object_array_length(entries) > POLICY_MAX_ENTRIES) {
+		errlist_add(errors, file, "$.namespaces", "has %zu entries, more than the %d a policy may have",
+			    json_object_array_length(entries), POLICY_MAX_ENTRIES);
+		entries = NULL;
+	}
 
 	if (entries) {
 		n = json_object_array_length(entries);
@@ -559,6 +564,12 @@ static bool could_collide(const struct ns_policy *a, const struct ns_policy *b)
 
 void policy_validate(const struct policy *policy, struct errlist *errors)
 {
+	/* the files merged may hold more than each one may */
+	if (policy->n_namespaces > POLICY_MAX_ENTRIES) {
+		errlist_add(errors, NULL, NULL, "the policy files together have %zu namespace entries, more than the %d a "
+			    "policy may have", policy->n_namespaces, POLICY_MAX_ENTRIES);
+		return;
+	}
 	/*
 	 * Names and mountpoints are compared as they come out for one region;
 	 * region-less entries get the index appended, so "data" on every region

@@ -19,6 +19,12 @@ enum fs_type {
 #define POLICY_PERMISSIONS_UNSET ((mode_t)-1)
 /* a namespace's alt name is 64 bytes on the label, NUL included */
 #define POLICY_NAME_MAX 63
+/*
+ * Namespace entries a policy may have, all files merged: more than any guest
+ * has room for (a label area holds a few hundred labels), few enough that
+ * checking every pair stays cheap on user-data someone got wrong.
+ */
+#define POLICY_MAX_ENTRIES 256
 
 struct ns_policy {
 	char *name;

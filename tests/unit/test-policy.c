@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "policy.h"
 #include "size.h"
 #include "suites.h"
@@ -267,6 +268,52 @@ START_TEST(test_cross_entry_rules)
 }
 END_TEST
 
+/* A policy with more entries than any guest has room for is refused, cheaply (user-data may be anything) */
+static char *entries_text(size_t n, size_t first)
+{
+	size_t size = 64 + n * 64, len;
+	char *text = malloc(size);
+
+	ck_assert_ptr_nonnull(text);
+	len = (size_t)snprintf(text, size, "{\"namespaces\": [");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, size - len, "%s{\"name\": \"n%zu\", \"size\": \"16M\", \"mode\": \"devdax\"}",
+				i ? ", " : "", first + i);
+	snprintf(text + len, size - len, "]}");
+	return text;
+}
+
+START_TEST(test_too_many_entries)
+{
+	struct policy p = { .builtin = true };
+	struct errlist errors = { 0 };
+	_cleanup_free_ char *full = entries_text(POLICY_MAX_ENTRIES, 0), *over = entries_text(POLICY_MAX_ENTRIES + 1, 0);
+	_cleanup_free_ char *half1 = entries_text(200, 0), *half2 = entries_text(200, 1000);
+
+	ck_assert_int_eq(policy_merge_text(&p, "t.json", full, &errors), 0);
+	policy_validate(&p, &errors);
+	ck_assert_uint_eq(errors.count, 0);
+	policy_clear(&p);
+
+	p = (struct policy){ .builtin = true };
+	ck_assert_int_eq(policy_merge_text(&p, "t.json", over, &errors), -EINVAL);
+	ck_assert_uint_eq(errors.count, 1);
+	ck_assert(strstr(errors.messages[0], "t.json: $.namespaces: has 257 entries, more than the 256 a policy may have"));
+	errlist_clear(&errors);
+	policy_clear(&p);
+
+	/* each file within the limit, together over it */
+	p = (struct policy){ .builtin = true };
+	ck_assert_int_eq(policy_merge_text(&p, "a.json", half1, &errors), 0);
+	ck_assert_int_eq(policy_merge_text(&p, "b.json", half2, &errors), 0);
+	policy_validate(&p, &errors);
+	ck_assert_uint_eq(errors.count, 1);
+	ck_assert(strstr(errors.messages[0], "together have 400 namespace entries"));
+	errlist_clear(&errors);
+	policy_clear(&p);
+}
+END_TEST
+
 static char tmpdir[] = "/tmp/vpmem-policy-XXXXXX";
 
 static void write_text(const char *dir, const char *name, const char *text)
@@ -368,6 +415,7 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, test_errors_named_by_path);
 	tcase_add_test(tc, test_mountpoints);
 	tcase_add_test(tc, test_json_syntax);
+	tcase_add_test(tc, test_too_many_entries);
 	tcase_add_test(tc, test_merge_rules);
 	tcase_add_test(tc, test_cross_entry_rules);
 	tcase_add_test(tc, test_load_order);
