@@ -4,7 +4,9 @@
 # --enable-ubsan) for SECONDS (60) from its seed corpus in tests/fuzz/corpus
 # (copied: the seeds in the tree are not changed). Fails on a crash, a leak,
 # a timeout (10 s for one input) or running out of memory (2 GiB), and
-# prints each harness's executions per second and coverage.
+# prints each harness's executions per second and coverage. Then the
+# cloud-init module's harness (tests/fuzz/fuzz-cloud-init.py, Python, the
+# module's real code) for SECONDS with the build's agent.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1 secs=${2:-60}
@@ -32,4 +34,6 @@ for name in fuzz-policy fuzz-hostconf fuzz-parsers; do
 		rc=1
 	fi
 done
+# the cloud-init module, on the agent of the same build (ASan and UBSan)
+python3 "$top/tests/fuzz/fuzz-cloud-init.py" "$build/agent/vpmem-agent" "$secs" || rc=1
 exit $rc
