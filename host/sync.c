@@ -49,6 +49,37 @@ static struct json_object *get(struct json_object *o, const char *key)
 	return v;
 }
 
+/*
+ * The member of an answer, only when it has the type we go on to use: an
+ * answer is whatever the other end sent (tests/fuzz/fuzz-placement).
+ */
+static struct json_object *get_typed(struct json_object *o, const char *key, enum json_type type)
+{
+	struct json_object *v = get(o, key);
+
+	return v && json_object_is_type(v, type) ? v : NULL;
+}
+
+static struct json_object *get_object(struct json_object *o, const char *key)
+{
+	return get_typed(o, key, json_type_object);
+}
+
+static const char *get_string(struct json_object *o, const char *key)
+{
+	struct json_object *v = get_typed(o, key, json_type_string);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+/* A provider's UUID as Placement gives it: a string of 36 characters */
+static const char *get_uuid(struct json_object *o)
+{
+	const char *uuid = get_string(o, "uuid");
+
+	return uuid && strlen(uuid) == 36 ? uuid : NULL;
+}
+
 static int bad_answer(const char *what, long status, struct json_object *answer)
 {
 	log_error("Placement: %s: HTTP %ld %s %s", what, status, placement_error_code(answer),
@@ -96,10 +127,14 @@ static int resolve_provider(struct placement *p, const struct sync_target *t, bo
 	if (st != 200 || !list || !json_object_is_type(list, json_type_array))
 		return bad_answer("listing resource providers", st, answer);
 	if (json_object_array_length(list) > 0) {
+		const char *parent;
+
 		rp = json_object_array_get_idx(list, 0);
-		snprintf(ret_uuid, 37, "%s", json_object_get_string(get(rp, "uuid")));
-		if (t->parent && (!get(rp, "parent_provider_uuid") ||
-				  strcmp(json_object_get_string(get(rp, "parent_provider_uuid")), t->parent)))
+		if (!get_uuid(rp))
+			return bad_answer("listing resource providers (a provider without a UUID)", st, answer);
+		snprintf(ret_uuid, 37, "%s", get_uuid(rp));
+		parent = get_string(rp, "parent_provider_uuid");
+		if (t->parent && (!parent || strcmp(parent, t->parent)))
 			log_warning("Placement: provider %s is not a child of %s; left as it is", t->provider, t->parent);
 		return 0;
 	}
@@ -119,9 +154,9 @@ static int resolve_provider(struct placement *p, const struct sync_target *t, bo
 		st = call(p, "POST", "/resource_providers", body, &created);
 		if (st < 0)
 			return (int)st;
-		if (st != 200 || !get(created, "uuid"))
+		if (st != 200 || !get_uuid(created))
 			return bad_answer("creating the resource provider", st, created);
-		snprintf(ret_uuid, 37, "%s", json_object_get_string(get(created, "uuid")));
+		snprintf(ret_uuid, 37, "%s", get_uuid(created));
 		fprintf(out, "placement: created resource provider %s (%s)%s%s\n", t->provider, ret_uuid,
 			t->parent ? " under " : "", t->parent ? t->parent : "");
 	}
@@ -174,12 +209,12 @@ static int sync_inventories(struct placement *p, const char *rp, const struct sy
 		st = call(p, "GET", inv_path, NULL, &cur);
 		if (st < 0)
 			return (int)st;
-		if (st != 200 || !(current = get(cur, "inventories")))
+		if (st != 200 || !(current = get_object(cur, "inventories")))
 			return bad_answer("reading inventories", st, cur);
 		st = call(p, "GET", use_path, NULL, &usages);
 		if (st < 0)
 			return (int)st;
-		if (st != 200 || !(used = get(usages, "usages")))
+		if (st != 200 || !(used = get_object(usages, "usages")))
 			return bad_answer("reading usages", st, usages);
 
 		next = json_object_new_object();
@@ -272,14 +307,16 @@ static int sync_traits(struct placement *p, const char *rp, const struct sync_ta
 
 		if (st < 0)
 			return (int)st;
-		if (st != 200 || !(have = get(cur, "traits")))
+		if (st != 200 || !(have = get_typed(cur, "traits", json_type_array)))
 			return bad_answer("reading traits", st, cur);
 		next = json_object_get(have);
 #define ADD_TRAIT(name)                                                                      \
 	do {                                                                                 \
 		bool present = false;                                                        \
-		for (size_t i = 0; i < json_object_array_length(have); i++)                 \
-			present = present || !strcmp(json_object_get_string(json_object_array_get_idx(have, i)), (name)); \
+		for (size_t i = 0; i < json_object_array_length(have); i++) {               \
+			const char *have_i = json_object_get_string(json_object_array_get_idx(have, i)); \
+			present = present || (have_i && !strcmp(have_i, (name)));           \
+		}                                                                            \
 		if (!present) {                                                              \
 			json_object_array_add(next, json_object_new_string(name));           \
 			fprintf(out, "placement: trait %s set\n", (name));                   \
@@ -328,14 +365,14 @@ int placement_set_allocation(struct placement *p, const char *provider_uuid, con
 
 		if (st < 0)
 			return (int)st;
-		if (st != 200 || !(allocs = get(cur, "allocations")))
+		if (st != 200 || !(allocs = get_object(cur, "allocations")))
 			return bad_answer("reading allocations", st, cur);
 		body = json_object_new_object();
 		allocs = json_object_get(allocs);
 		json_object_object_add(body, "allocations", allocs);
 		/* keep everything but our classes on our provider, then add ours */
-		mine = get(allocs, provider_uuid);
-		res = mine ? get(mine, "resources") : NULL;
+		mine = get_object(allocs, provider_uuid);
+		res = mine ? get_object(mine, "resources") : NULL;
 		if (!res) {
 			mine = json_object_new_object();
 			res = json_object_new_object();
@@ -430,12 +467,12 @@ static int reconcile(struct placement *p, const char *rp, const struct sync_targ
 	st = call(p, "GET", path, NULL, &cur);
 	if (st < 0)
 		return (int)st;
-	if (st != 200 || !(allocs = get(cur, "allocations")))
+	if (st != 200 || !(allocs = get_object(cur, "allocations")))
 		return bad_answer("reading the provider's allocations", st, cur);
 	/* Placement has, the ledger does not: remove ours */
 	{
 		json_object_object_foreach(allocs, consumer, a) {
-			if (get(t->held, consumer) || same_resources(get(a, "resources"), NULL))
+			if (get(t->held, consumer) || same_resources(get_object(a, "resources"), NULL))
 				continue;
 			fprintf(out, "placement: %s holds nothing here any more: allocation removed\n", consumer);
 			if (placement_set_allocation(p, rp, consumer, NULL, t->project_id, t->user_id) < 0)
@@ -445,9 +482,9 @@ static int reconcile(struct placement *p, const char *rp, const struct sync_targ
 	/* the ledger has, Placement does not (or not the same) */
 	{
 		json_object_object_foreach(t->held, consumer, want) {
-			struct json_object *a = get(allocs, consumer);
+			struct json_object *a = get_object(allocs, consumer);
 
-			if (same_resources(want, a ? get(a, "resources") : NULL))
+			if (same_resources(want, a ? get_object(a, "resources") : NULL))
 				continue;
 			fprintf(out, "placement: %s: allocation set from the ledger\n", consumer);
 			if (placement_set_allocation(p, rp, consumer, want, t->project_id, t->user_id) < 0)
