@@ -10,6 +10,7 @@
 static const char *log_ident = "vpmem";
 static bool log_verbose;
 static bool log_to_syslog;
+static bool log_silent;
 
 /* systemd sets JOURNAL_STREAM=<dev>:<ino> when stderr goes to the journal */
 static bool stderr_is_journal(void)
@@ -30,6 +31,11 @@ void log_open(const char *ident)
 	log_to_syslog = !isatty(STDERR_FILENO) && !stderr_is_journal();
 	if (log_to_syslog)
 		openlog(ident, LOG_PID, LOG_DAEMON);
+}
+
+void log_set_silent(bool silent)
+{
+	log_silent = silent;
 }
 
 void log_set_verbose(bool verbose)
@@ -60,7 +66,7 @@ void log_message(int priority, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (priority == LOG_DEBUG && !log_verbose)
+	if (log_silent || (priority == LOG_DEBUG && !log_verbose))
 		return;
 
 	va_start(ap, fmt);

@@ -12,6 +12,8 @@
  */
 void log_open(const char *ident);
 void log_set_verbose(bool verbose);
+/* No messages at all (the fuzzers, which run the real code millions of times). */
+void log_set_silent(bool silent);
 bool log_is_verbose(void);
 void log_message(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

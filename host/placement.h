@@ -17,6 +17,16 @@ struct placement_options {
 struct placement;
 
 int placement_open(const struct placement_options *o, struct placement **ret);
+
+/*
+ * A Placement that answers without HTTP, for tests and fuzzing: answer() gets
+ * each request and sets the status and the body (malloc'd, or NULL for none),
+ * or returns a negative errno for a request that got no answer (-EHOSTUNREACH,
+ * -ETIMEDOUT, -EPROTO). Everything after the transport is the real code.
+ */
+typedef int (*placement_answer_fn)(void *data, const char *method, const char *path, const char *body,
+				   long *ret_status, char **ret_body, size_t *ret_len);
+int placement_open_answering(placement_answer_fn answer, void *data, struct placement **ret);
 void placement_close(struct placement *p);
 
 /*

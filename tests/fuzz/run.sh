@@ -13,7 +13,7 @@ build=$1 secs=${2:-60}
 work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rc=0
-for name in fuzz-policy fuzz-hostconf fuzz-parsers; do
+for name in fuzz-policy fuzz-hostconf fuzz-parsers fuzz-placement; do
 	bin="$build/tests/fuzz/$name"
 	[ -x "$bin" ] || { echo "FAIL: $bin is not built"; exit 1; }
 	mkdir -p "$work/$name" "$work/$name.artifacts"
