@@ -15,3 +15,19 @@ copy_with_libs() {
 		done
 	done
 }
+
+# copy_dlopened ROOT SONAME...: a library programs load with dlopen() (ldd
+# cannot see those: the agent's libblkid and libmount), found as the dynamic
+# linker finds it, with every library it needs, to the same path under ROOT.
+copy_dlopened() {
+	root=$1
+	shift
+	for soname in "$@"; do
+		lib=$({ command -v ldconfig >/dev/null && ldconfig -p || /sbin/ldconfig -p; } | awk -v n="$soname" '$1 == n && /x86-64/ { print $NF; exit }')
+		[ -n "$lib" ] || { echo "copy_dlopened: $soname is not installed" >&2; return 1; }
+		for f in "$lib" $(ldd "$lib" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }'); do
+			mkdir -p "$root$(dirname "$f")"
+			cp -L "$f" "$root$f"
+		done
+	done
+}

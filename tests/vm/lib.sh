@@ -81,6 +81,7 @@ vm_overlay() {
 	rm -rf "$o"
 	mkdir -p "$o/etc/vpmem"
 	copy_with_libs "$o" /usr/sbin "$top_builddir/agent/vpmem-agent" "$top_builddir/host/vpmem-host"
+	copy_dlopened "$o" libblkid.so.1 libmount.so.1
 	[ -x "$top_builddir/tests/vm/daxtool" ] && copy_with_libs "$o" /usr/bin "$top_builddir/tests/vm/daxtool"
 	[ -x "$top_builddir/tests/bench/benchtool" ] && copy_with_libs "$o" /usr/bin "$top_builddir/tests/bench/benchtool"
 	cp "$1" "$o/test.sh"
