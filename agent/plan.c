@@ -21,17 +21,26 @@
 /* memremap_compat_align() on x86-64: a DAX namespace must start on it */
 #define DAX_START_ALIGN SZ_2M
 
+/* Replace *reason with the formatted text. 0, or -ENOMEM. */
+static int set_reason(char **reason, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static int set_reason(char **reason, const char *fmt, va_list ap)
+{
+	char *s = strdup_vprintf(fmt, ap);
+
+	free(*reason);
+	*reason = s;
+	return s ? 0 : -ENOMEM;
+}
+
 int plan_refuse(struct plan_region *pr, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	int r;
 
 	va_start(ap, fmt);
-	s = strdup_vprintf(fmt, ap);
+	r = set_reason(&pr->error, fmt, ap);
 	va_end(ap);
-	free(pr->error);
-	pr->error = s;
-	return s ? 0 : -ENOMEM;
+	return r;
 }
 
 static void plan_ns_clear(struct plan_region *pr)
@@ -49,16 +58,14 @@ static void plan_ns_clear(struct plan_region *pr)
 int plan_skip(struct plan_region *pr, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	int r;
 
-	va_start(ap, fmt);
-	s = strdup_vprintf(fmt, ap);
-	va_end(ap);
 	plan_ns_clear(pr);
 	pr->init_labels = false;
-	free(pr->skipped);
-	pr->skipped = s;
-	return s ? 0 : -ENOMEM;
+	va_start(ap, fmt);
+	r = set_reason(&pr->skipped, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 uint64_t plan_size_unit(const struct region_state *region, uint64_t align)

@@ -62,24 +62,30 @@ static const char *priority_prefix(int priority)
 	}
 }
 
+/* To stderr, and to syslog too when it is on and to_syslog says so */
+static void log_v(int priority, bool to_syslog, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+static void log_v(int priority, bool to_syslog, const char *fmt, va_list ap)
+{
+	va_list again;
+
+	if (log_silent || (priority == LOG_DEBUG && !log_verbose))
+		return;
+	va_copy(again, ap);
+	fprintf(stderr, "%s: %s", log_ident, priority_prefix(priority));
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (to_syslog && log_to_syslog)
+		vsyslog(priority, fmt, again);
+	va_end(again);
+}
+
 void log_message(int priority, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (log_silent || (priority == LOG_DEBUG && !log_verbose))
-		return;
-
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: %s", log_ident, priority_prefix(priority));
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	log_v(priority, true, fmt, ap);
 	va_end(ap);
-
-	if (log_to_syslog) {
-		va_start(ap, fmt);
-		vsyslog(priority, fmt, ap);
-		va_end(ap);
-	}
 }
 
 void log_stderr(const char *fmt, ...)
@@ -87,8 +93,6 @@ void log_stderr(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", log_ident);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	log_v(LOG_INFO, false, fmt, ap);
 	va_end(ap);
 }
