@@ -29,6 +29,7 @@ struct options {
 	const char *config;
 	bool dry_run;
 	bool json;
+	bool overwrite;
 };
 
 static const char *etc_dir(void)
@@ -139,6 +140,12 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* destroying data is asked for one device at a time, never for "everything" */
+	if (o->overwrite && argc == 0) {
+		log_error("--overwrite destroys what stands in the way of the policy: name the regions it may do "
+			  "that on (apply --overwrite regionN)");
+		return EXIT_USAGE;
+	}
 	if (!o->dry_run) {
 		if (asprintf(&lock_path, "%s/lock", run_dir()) < 0 || asprintf(&status_path, "%s/status.json", run_dir()) < 0) {
 			ret = EXIT_FAILED;
@@ -157,6 +164,8 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if (o->overwrite)
+		policy.overwrite = true;
 
 	/* read once, with what the report needs too: on a boot with nothing to do it is all there is */
 	if (read_inventory(&ctx, !o->dry_run, &inv) < 0)
@@ -203,8 +212,11 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 			ret = EXIT_FAILED;
 	}
 	r = status_write_file(status_path, &inv, &log);
-	if (r < 0)
-		log_warning("cannot write %s: %s", status_path, strerror(-r));
+	if (r < 0) {
+		/* what reads the status (cloud-init, monitoring) would read an old one: a failure */
+		log_error("cannot write %s: %s", status_path, strerror(-r));
+		ret = EXIT_FAILED;
+	}
 	if (o->json) {
 		_cleanup_json_ struct json_object *j = status_to_json(&inv);
 		struct json_object *done = json_object_new_array(), *failed = json_object_new_array();
@@ -306,6 +318,8 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  -c, --config FILE     use only FILE as the policy\n"
 		"  -n, --dry-run         apply: print the plan, change nothing\n"
+		"      --overwrite       apply: destroy what stands in the way of the policy on the\n"
+		"                        regions named (as \"overwrite\": true would, for them only)\n"
 		"  -j, --json            JSON output\n"
 		"  -v, --verbose         debug messages\n"
 		"  -h, --help            this help\n"
@@ -322,7 +336,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },         { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
-		{},
+		{ "overwrite", no_argument, NULL, 'O' },    {},
 	};
 	struct options o = { 0 };
 	int c;
@@ -331,6 +345,9 @@ int main(int argc, char **argv)
 	/* options may come before or after the command */
 	while ((c = getopt_long(argc, argv, "c:njvhV", long_options, NULL)) != -1) {
 		switch (c) {
+		case 'O':
+			o.overwrite = true;
+			break;
 		case 'c':
 			o.config = optarg;
 			break;

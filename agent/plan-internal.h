@@ -22,11 +22,12 @@ bool plan_align_supported(const struct region_state *region, enum ns_mode mode, 
 
 /*
  * What to do about the filesystem of an entry on ns (NULL: a namespace still
- * to be made). The asked filesystem already there is kept, also with
- * overwrite; anything else that is there is refused unless overwrite.
+ * to be made) of region: sets pn->fs, and pn->problem when refused. The
+ * asked filesystem already there is kept, also with overwrite; the agent's
+ * own mkfs of ns cut short is made again (pn->mkfs_again); anything else
+ * that is there is refused unless overwrite. 0 or -ENOMEM.
  */
-enum fs_action plan_decide_fs(const struct ns_policy *p, const struct ns_state *ns, bool overwrite,
-			      char **ret_problem);
+int plan_decide_fs(struct plan_ns *pn, const struct region_state *region, const struct ns_state *ns, bool overwrite);
 
 /* Refuse entries xfs cannot be made on (xfsprogs' 300 MiB floor), before anything changes. */
 int plan_check_xfs_sizes(struct plan_region *pr, long page_size);

@@ -12,19 +12,45 @@
 #include "size.h"
 #include "strutil.h"
 
-/* An existing namespace of the entry's name: keep it, or say why it cannot be used. */
-static int plan_existing(struct plan_ns *pn, const struct ns_policy *p, const struct ns_state *ns, bool overwrite)
+/* An existing namespace of the entry's name: keep it, give it its mode, or say why it cannot be used. */
+static int plan_existing(struct plan_region *pr, struct plan_ns *pn, const struct ns_state *ns, bool overwrite)
 {
+	const struct region_state *region = pr->region;
+	const struct ns_policy *p = pn->policy;
+	int r;
+
 	pn->existing = ns;
 	pn->size = ns->size;
 	if (ns->mode != p->mode) {
-		pn->problem = strdup_printf("namespace \"%s\" (%s) exists in %s mode, the policy asks for %s: left as it is",
-					    pn->name, ns->devname, ns_mode_name(ns->mode), ns_mode_name(p->mode));
+		/*
+		 * A raw namespace that provably holds nothing (the power went
+		 * between its label and its info block) is given its mode. Any
+		 * other is someone's: its mode is theirs, also with overwrite.
+		 */
+		if (ns->mode == NS_MODE_RAW && !ns->contents && !ns->mountpoint) {
+			pn->reconfigure = true;
+			pn->align = p->mode == NS_MODE_SECTOR ? 0 : p->align;
+			if (pn->align && !plan_align_supported(region, p->mode, pn->align)) {
+				char buf[SIZE_BUF];
+
+				pn->problem = strdup_printf("%s does not support align %s for %s namespaces",
+							    region->devname, size_format(pn->align, buf, sizeof(buf)),
+							    ns_mode_name(p->mode));
+				return pn->problem ? 0 : -ENOMEM;
+			}
+			r = plan_decide_fs(pn, region, NULL, overwrite);
+			pn->mount = pn->mountpoint != NULL;
+			return r;
+		}
+		pn->problem = strdup_printf("namespace \"%s\" (%s) exists in %s mode%s%s, the policy asks for %s: left as "
+					    "it is",
+					    pn->name, ns->devname, ns_mode_name(ns->mode), ns->contents ? " and holds " : "",
+					    ns->contents ? ns->contents : "", ns_mode_name(p->mode));
 		return pn->problem ? 0 : -ENOMEM;
 	}
-	pn->fs = plan_decide_fs(p, ns, overwrite, &pn->problem);
-	if (pn->fs == FS_ACTION_REFUSE)
-		return pn->problem ? 0 : -ENOMEM;
+	r = plan_decide_fs(pn, region, ns, overwrite);
+	if (r < 0 || pn->fs == FS_ACTION_REFUSE)
+		return r;
 	if (pn->mountpoint && ns->mountpoint && strcmp(ns->mountpoint, pn->mountpoint) != 0) {
 		pn->problem = strdup_printf("namespace \"%s\" is mounted at %s, the policy asks for %s: left as it is",
 					    pn->name, ns->mountpoint, pn->mountpoint);
@@ -56,7 +82,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 		/* before label initialisation there is nothing to find by name */
 		ns = pr->init_labels ? NULL : region_find_namespace(region, pn->name);
 		if (ns) {
-			r = plan_existing(pn, p, ns, policy->overwrite);
+			r = plan_existing(pr, pn, ns, policy->overwrite);
 			if (r < 0)
 				return r;
 			continue;
@@ -69,7 +95,9 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 			return plan_refuse(pr, "%s does not support align %s for %s namespaces (\"%s\")", region->devname,
 					   size_format(pn->align, buf, sizeof(buf)), ns_mode_name(p->mode), pn->name);
 		}
-		pn->fs = plan_decide_fs(p, NULL, policy->overwrite, &pn->problem);
+		r = plan_decide_fs(pn, region, NULL, policy->overwrite);
+		if (r < 0)
+			return r;
 		pn->mount = pn->mountpoint != NULL;
 		unit = plan_size_unit(region, pn->align ? pn->align : SZ_2M);
 		if (p->size) {

@@ -81,9 +81,9 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy, long pa
 
 	if (plan_label_less_matches(region, p, ns) || (raw_holds_asked_fs(p, ns) && !policy->overwrite)) {
 		/* there already: keep it, make or keep its filesystem, mount it */
-		pn->fs = plan_decide_fs(p, ns, policy->overwrite, &pn->problem);
-		if (pn->fs == FS_ACTION_REFUSE)
-			return pn->problem ? 0 : -ENOMEM;
+		r = plan_decide_fs(pn, region, ns, policy->overwrite);
+		if (r < 0 || pn->fs == FS_ACTION_REFUSE)
+			return r;
 		if (pn->mountpoint && ns->mountpoint && strcmp(ns->mountpoint, pn->mountpoint) != 0) {
 			pn->problem = strdup_printf("%s (%s) is mounted at %s, the policy asks for %s: left as it is",
 						    ns->devname, ns->blockdev ? ns->blockdev : "", ns->mountpoint,
@@ -99,14 +99,16 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy, long pa
 		if (ns->mode != NS_MODE_RAW)
 			return plan_refuse(pr,
 					   "%s (%s): %s is a %s namespace, the policy asks for %s (\"%s\"): left as it "
-					   "is (set \"overwrite\": true to change its mode, destroying its data)",
+					   "is (run \"vpmem-agent apply --overwrite %s\", or set \"overwrite\": true, to change "
+					   "its mode, destroying its data)",
 					   region->devname, region_kind_describe(region), ns->devname,
-					   ns_mode_name(ns->mode), ns_mode_name(p->mode), p->name);
+					   ns_mode_name(ns->mode), ns_mode_name(p->mode), p->name, region->devname);
 		return plan_refuse(pr,
-				   "%s (%s): %s holds %s: left as it is (set \"overwrite\": true to make %s %s namespace "
-				   "of it, destroying that data)",
+				   "%s (%s): %s holds %s: left as it is (if it holds nothing you need, run \"vpmem-agent "
+				   "apply --overwrite %s\", or set \"overwrite\": true, to make %s %s namespace of it, "
+				   "destroying that)",
 				   region->devname, region_kind_describe(region),
-				   ns->blockdev ? ns->blockdev : ns->devname, ns->contents,
+				   ns->blockdev ? ns->blockdev : ns->devname, ns->contents, region->devname,
 				   p->mode == NS_MODE_FSDAX ? "an" : "a", ns_mode_name(p->mode));
 	}
 
@@ -130,7 +132,9 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy, long pa
 		return plan_refuse(pr, "%s does not support align %s for %s namespaces (\"%s\")", region->devname,
 				   size_format(pn->align, buf, sizeof(buf)), ns_mode_name(p->mode), pn->name);
 	}
-	pn->fs = plan_decide_fs(p, NULL, policy->overwrite, &pn->problem);
+	r = plan_decide_fs(pn, region, NULL, policy->overwrite);
+	if (r < 0)
+		return r;
 	pn->mount = pn->mountpoint != NULL;
 	return plan_check_xfs_sizes(pr, page_size);
 }

@@ -14,6 +14,7 @@
 #include "cleanup-libs.h"
 #include "guard.h"
 #include "mkfs.h"
+#include "pending.h"
 #include "plan-internal.h"
 #include "size.h"
 #include "strutil.h"
@@ -49,6 +50,7 @@ static void plan_ns_clear(struct plan_region *pr)
 		free(pr->ns[j].name);
 		free(pr->ns[j].mountpoint);
 		free(pr->ns[j].problem);
+		free(pr->ns[j].mkfs_again);
 	}
 	free(pr->ns);
 	pr->ns = NULL;
@@ -96,25 +98,42 @@ bool plan_entry_applies(const struct ns_policy *p, const struct region_state *re
 	return p->region == POLICY_REGION_ANY || p->region == (int)region->id;
 }
 
-enum fs_action plan_decide_fs(const struct ns_policy *p, const struct ns_state *ns, bool overwrite,
-			      char **ret_problem)
+int plan_decide_fs(struct plan_ns *pn, const struct region_state *region, const struct ns_state *ns, bool overwrite)
 {
+	const struct ns_policy *p = pn->policy;
 	const char *want = fs_type_name(p->filesystem);
+	int r;
 
-	if (!ns_mode_has_filesystem(p->mode) || p->filesystem == FS_NONE)
-		return FS_ACTION_NONE;
-	if (!ns)
-		return FS_ACTION_MKFS;
-	/* what the policy asks for is kept, also with overwrite, also beside a stale second signature */
-	if (ns->fstype && (strcmp(ns->fstype, want) == 0 || guard_signatures_have(ns->signatures, want)))
-		return FS_ACTION_KEEP;
-	if (ns->contents && !overwrite) {
-		*ret_problem = strdup_printf("%s holds %s, not %s; set \"overwrite\": true to make %s on it, destroying "
-					     "what is there",
-					     ns->blockdev ? ns->blockdev : ns->devname, ns->contents, want, want);
-		return FS_ACTION_REFUSE;
+	pn->fs = FS_ACTION_MKFS;
+	if (!ns_mode_has_filesystem(p->mode) || p->filesystem == FS_NONE) {
+		pn->fs = FS_ACTION_NONE;
+		return 0;
 	}
-	return FS_ACTION_MKFS;
+	if (!ns)
+		return 0;
+	/* what the policy asks for is kept, also with overwrite, also beside a stale second signature */
+	if (ns->fstype && (strcmp(ns->fstype, want) == 0 || guard_signatures_have(ns->signatures, want))) {
+		pn->fs = FS_ACTION_KEEP;
+		return 0;
+	}
+	/* no finished filesystem there: perhaps the agent's own mkfs, cut short (pending.h) */
+	if (ns->contents && !ns->fstype && !ns->mountpoint && ns->claim_uuid) {
+		r = mkfs_pending_find(ns->claim_uuid, want, &pn->mkfs_again);
+		if (r == -ENOMEM)
+			return r;
+		if (r > 0)
+			return 0;
+	}
+	if (ns->contents && !overwrite) {
+		pn->fs = FS_ACTION_REFUSE;
+		pn->problem = strdup_printf("%s holds %s; the policy asks for %s: left as it is. If it holds nothing "
+					    "you need (a first provisioning cut short by a crash can leave this), run "
+					    "\"vpmem-agent apply --overwrite %s\" to make %s on it, destroying what is there",
+					    ns->blockdev ? ns->blockdev : ns->devname, ns->contents, want,
+					    region->devname, want);
+		return pn->problem ? 0 : -ENOMEM;
+	}
+	return 0;
 }
 
 int plan_add_ns(struct plan_region *pr, const struct ns_policy *p, struct plan_ns **ret)
@@ -222,7 +241,8 @@ static int plan_region(struct plan_region *pr, const struct policy *policy, long
 	if (!any)
 		return 0;
 	if (!region->enabled)
-		return plan_refuse(pr, "%s is disabled: left as it is", region->devname);
+		return plan_refuse(pr, "%s is disabled: left as it is (\"ndctl enable-region %s\" enables it)",
+				   region->devname, region->devname);
 	if (region->readonly)
 		return plan_refuse(pr, "%s is read-only: left as it is", region->devname);
 

@@ -28,6 +28,7 @@ struct plan_ns {
 	const struct ns_state *existing; /* NULL: to be created */
 	bool reconfigure;             /* label-less: give existing (the region's one namespace) the entry's mode */
 	enum fs_action fs;
+	char *mkfs_again;             /* FS_ACTION_MKFS over the agent's own mkfs cut short: which (pending.h) */
 	bool mount;                   /* not mounted yet */
 	char *problem;                /* this entry cannot be provisioned, why */
 };

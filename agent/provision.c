@@ -5,6 +5,7 @@
  * because the plan was computed from a snapshot.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "mkfs.h"
 #include "mount.h"
 #include "ndops.h"
+#include "pending.h"
 #include "provision.h"
 #include "size.h"
 
@@ -297,11 +299,64 @@ static int mount_and_verify(const char *region, const struct plan_ns *pn, const 
 	return 0;
 }
 
-static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, const char *blockdev, bool overwrite,
-			struct apply_log *log)
+/* Flush what mkfs wrote, so that the record of it can go. 0 or a negative errno. */
+static int flush_blockdev(const char *blockdev)
+{
+	_cleanup_close_ int fd = open(blockdev, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * mkfs, bracketed by the record that lets a run after a crash recognise
+ * what it leaves (pending.h). The caller has proven the device empty, or
+ * has overwrite, or found the record of this very mkfs.
+ */
+static int make_filesystem(const char *region, const struct plan_ns *pn, const char *blockdev, const char *uuid,
+			   bool force, struct apply_log *log)
+{
+	const char *fstype = fs_type_name(pn->policy->filesystem);
+	_cleanup_free_ char *output = NULL;
+	bool recorded = false, striped = false;
+	int r;
+
+	if (uuid) {
+		r = mkfs_pending_begin(uuid, fstype, blockdev);
+		if (r < 0)
+			log_warning("%s: cannot record that mkfs.%s of %s is in progress (a crash now would leave a "
+				    "device the agent cannot tell from data): %s",
+				    region, fstype, blockdev, strerror(-r));
+		recorded = r >= 0;
+	}
+	r = mkfs_run(pn->policy->filesystem, blockdev, force, &striped, &output);
+	if (r < 0) {
+		failed(log, "%s: mkfs.%s on %s failed: %s%s%s", region, fstype, blockdev,
+		       r == -EINTR ? "killed" : strerror(-r), output && *output ? ": " : "", output ? output : "");
+		return r;
+	}
+	if (recorded) {
+		r = flush_blockdev(blockdev);
+		if (r == 0)
+			r = mkfs_pending_end(uuid);
+		if (r < 0) {
+			failed(log, "%s: made %s on %s, but cannot flush it or drop the record of it: %s", region, fstype,
+			       blockdev, strerror(-r));
+			return r;
+		}
+	}
+	done(log, "%s: made %s on %s (\"%s\")%s", region, fstype, blockdev, pn->name,
+	     striped ? ", 2 MiB stripe aligned" : ", too small for a 2 MiB stripe unit: made without one");
+	return 0;
+}
+
+static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, struct ndctl_namespace *ndns,
+			const char *blockdev, bool overwrite, struct apply_log *log)
 {
 	const char *fstype = fs_type_name(pn->policy->filesystem), *region = pr->region->devname;
 	const struct ns_state *raw = NULL;
+	_cleanup_free_ char *uuid = NULL;
 	int r;
 
 	if (pn->fs == FS_ACTION_NONE)
@@ -312,9 +367,11 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 	}
 	if (pn->existing && !pn->reconfigure && pn->existing->mode == NS_MODE_RAW && !region_maps_pages(pr->region))
 		raw = pn->existing;
+	r = nd_namespace_claim_uuid(ndns, &uuid);
+	if (r < 0)
+		return r;
 	if (pn->fs == FS_ACTION_MKFS) {
-		_cleanup_free_ char *found = NULL, *signatures = NULL, *what = NULL, *output = NULL;
-		bool striped = false;
+		_cleanup_free_ char *found = NULL, *signatures = NULL, *what = NULL, *since = NULL;
 
 		/* a new namespace can land on capacity that held an old one: look again, right before */
 		r = guard_probe_blockdev(blockdev, &found, &signatures, &what);
@@ -322,24 +379,33 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 			return r;
 		if (found && (strcmp(found, fstype) == 0 || guard_signatures_have(signatures, fstype))) {
 			/* what the policy asks for is there: kept, also with overwrite */
+		} else if (pn->mkfs_again && !found && mkfs_pending_find(uuid, fstype, &since) > 0) {
+			/* still the agent's own mkfs cut short, looked at again under the lock */
+			log_notice("%s: %s holds %s, from the agent's own %s, cut short: making it again", region,
+				   blockdev, what ? what : "nothing", since);
+			r = make_filesystem(region, pn, blockdev, uuid, true, log);
+			if (r < 0)
+				return r;
 		} else {
 			_cleanup_free_ char *refused = NULL;
 
 			r = guard_may_destroy_blockdev(blockdev, overwrite, &refused);
 			if (r < 0) {
-				failed(log, "%s: %s (\"%s\"): not formatted (set \"overwrite\": true to replace it)", region,
-				       refused ? refused : strerror(-r), pn->name);
+				failed(log, "%s: %s (\"%s\"): not formatted. If it holds nothing you need, run "
+					    "\"vpmem-agent apply --overwrite %s\" to replace it",
+				       region, refused ? refused : strerror(-r), pn->name, region);
 				return r;
 			}
-			r = mkfs_run(pn->policy->filesystem, blockdev, what != NULL, &striped, &output);
-			if (r < 0) {
-				failed(log, "%s: mkfs.%s on %s failed: %s%s%s", region, fstype, blockdev, strerror(-r),
-				       output ? ": " : "", output ? output : "");
+			r = make_filesystem(region, pn, blockdev, uuid, what != NULL, log);
+			if (r < 0)
 				return r;
-			}
-			done(log, "%s: made %s on %s (\"%s\")%s", region, fstype, blockdev, pn->name,
-			     striped ? ", 2 MiB stripe aligned" : ", too small for a 2 MiB stripe unit: made without one");
 		}
+	} else if (pn->fs == FS_ACTION_KEEP && pn->mount && uuid && mkfs_pending_find(uuid, fstype, NULL) > 0) {
+		/* a finished filesystem is never made again: the record outlived its mkfs by a crash */
+		r = mkfs_pending_end(uuid);
+		if (r < 0)
+			log_warning("%s: cannot drop the stale record of mkfs.%s on %s: %s", region, fstype, blockdev,
+				    strerror(-r));
 	}
 	if (!pn->mount)
 		return 0;
@@ -442,7 +508,10 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 			return r;
 		}
 		if (r < 0) {
-			failed(log, "%s: cannot initialise namespace labels: %s", rname, strerror(-r));
+			/* the region was disabled for the labels: say so when it could not be enabled again */
+			failed(log, "%s: cannot initialise namespace labels: %s%s%s%s", rname, strerror(-r),
+			       ndctl_region_is_enabled(region) ? "" : "; it is left disabled (\"ndctl enable-region ",
+			       ndctl_region_is_enabled(region) ? "" : rname, ndctl_region_is_enabled(region) ? "" : "\")");
 			return r;
 		}
 		done(log, "%s: initialised namespace labels", rname);
@@ -485,7 +554,7 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 			else
 				r = 0;
 		} else {
-			r = provision_fs(pr, pn, device, plan->overwrite, log);
+			r = provision_fs(pr, pn, ndns, device, plan->overwrite, log);
 		}
 		if (r < 0)
 			result = r;

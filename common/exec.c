@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "exec.h"
+#include "strutil.h"
 
 static int read_all(int fd, char **ret)
 {
@@ -80,6 +81,15 @@ int exec_wait(char *const argv[], char **ret_output)
 	}
 	if (r < 0)
 		return r;
+	if (WIFSIGNALED(status)) {
+		/* say which: what the program printed, then how it ended */
+		char *said = strdup_printf("%s%s%s killed by signal %d (%s)", output ? output : "",
+					   output && *output ? "; " : "", argv[0], WTERMSIG(status),
+					   strsignal(WTERMSIG(status)));
+
+		free(output);
+		output = said;
+	}
 	if (ret_output)
 		*ret_output = TAKE_PTR(output);
 	if (WIFEXITED(status))

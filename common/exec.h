@@ -8,7 +8,8 @@
  * Run argv[0] (searched in PATH) with argv, without a shell, and wait for it.
  * Its stdout and stderr are captured into *ret_output (NUL-terminated, may be
  * NULL when not wanted). Returns the exit status (0..255), or a negative errno
- * if it could not be started or was killed by a signal (-EINTR).
+ * if it could not be started or was killed by a signal (-EINTR; the output
+ * then ends with "<program> killed by signal N (<name>)").
  */
 int exec_wait(char *const argv[], char **ret_output);
 

@@ -147,6 +147,31 @@ out:
 	return what ? 0 : -ENOMEM;
 }
 
+/*
+ * mkfs.xfs writes its superblock first, with sb_inprogress set, and clears
+ * the flag last: a superblock that still has it set is a filesystem whose
+ * making was cut short, which the kernel refuses to mount. 1 when the xfs
+ * superblock at the start of fd says so, 0 when not, -errno when it cannot
+ * be read.
+ */
+#define XFS_SB_MAGIC "XFSB"
+#define XFS_SB_INPROGRESS_OFFSET 126
+
+static int xfs_mkfs_unfinished(int fd)
+{
+	unsigned char sb[512];
+	ssize_t n;
+
+	do
+		n = pread(fd, sb, sizeof(sb), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)sizeof(sb))
+		return -EIO;
+	return memcmp(sb, XFS_SB_MAGIC, 4) == 0 && sb[XFS_SB_INPROGRESS_OFFSET] != 0;
+}
+
 int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatures, char **ret_what)
 {
 	_cleanup_(blkid_free_probep) blkid_probe pr = NULL;
@@ -198,7 +223,13 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 		if (!what)
 			what = strdup("a device libblkid cannot read");
 	} else if (r == 0) {
-		if (sym_blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0) {
+		if (sym_blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0 && strcmp(value, "xfs") == 0 &&
+		    (r = xfs_mkfs_unfinished(fd)) != 0) {
+			/* not a filesystem anyone can use, and not provably empty either */
+			what = r > 0 ? strdup("an xfs filesystem whose mkfs never finished (its superblock says "
+					      "\"in progress\")")
+				     : strdup_printf("an xfs superblock that cannot be read: %s", strerror(-r));
+		} else if (sym_blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0) {
 			fstype = strdup(value);
 			what = strdup_printf("%s %s signature", strchr("aeiou", value[0]) ? "an" : "a", value);
 		} else if (sym_blkid_probe_lookup_value(pr, "PTTYPE", &value, NULL) == 0) {

@@ -18,7 +18,9 @@ struct ndctl_region;
  *     or not, or one whose contents cannot be read (disabled, no device node);
  *   - a pfn, dax or btt info block on an unclaimed namespace;
  *   - any libblkid signature (filesystem, partition table, RAID, swap, ...),
- *     also several at once ("ambiguous");
+ *     also several at once ("ambiguous"); an xfs superblock that says its
+ *     mkfs is still in progress is reported as such, with no type: it is
+ *     no filesystem anyone can mount, and no empty device either;
  *   - any non-zero byte in the first MiB;
  *   - any open error, read error or short read on the way.
  *

@@ -15,6 +15,7 @@
 
 #include "cleanup-libs.h"
 #include "inventory.h"
+#include "ndops.h"
 #include "daxfs.h"
 #include "guard.h"
 #include "mountinfo.h"
@@ -36,6 +37,7 @@ static void ns_state_clear(struct ns_state *ns)
 	free(ns->devname);
 	free(ns->name);
 	free(ns->uuid);
+	free(ns->claim_uuid);
 	free(ns->blockdev);
 	free(ns->chardev);
 	free(ns->fstype);
@@ -150,6 +152,7 @@ static int read_namespace(struct ndctl_namespace *ndns, const struct mountinfo *
 {
 	const char *alt = ndctl_namespace_get_alt_name(ndns);
 	struct stat st;
+	int r;
 
 	ns->devname = strdup(ndctl_namespace_get_devname(ndns));
 	ns->name = strdup(alt ? alt : "");
@@ -198,6 +201,9 @@ static int read_namespace(struct ndctl_namespace *ndns, const struct mountinfo *
 	}
 	if (ns->dev_size == ULLONG_MAX)
 		ns->dev_size = 0;
+	r = nd_namespace_claim_uuid(ndns, &ns->claim_uuid);
+	if (r < 0)
+		return r;
 
 	if (!ns->blockdev || !ns->enabled || stat(ns->blockdev, &st) < 0 || !S_ISBLK(st.st_mode)) {
 		/* nothing to read: the guard counts it as data */

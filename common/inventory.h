@@ -19,6 +19,7 @@ struct ns_state {
 	unsigned id;        /* the N of namespaceR.N */
 	char *name;         /* alt name, "" when none */
 	char *uuid;         /* NULL for label-less namespaces */
+	char *claim_uuid;   /* its pfn, dax or btt info block's uuid, new at every change of mode; NULL for none */
 	enum ns_mode mode;  /* NS_MODE_RAW: claimed by no personality (also where the kernel maps its pages) */
 	bool enabled;
 	uint64_t size;      /* the namespace's size */

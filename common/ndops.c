@@ -290,3 +290,29 @@ int nd_namespace_reconfigure(struct ndctl_region *region, struct ndctl_namespace
 		ndctl_namespace_enable(ndns);
 	return r;
 }
+
+/* The uuid of the info block that claims ndns (pfn, dax or btt), unparsed, or NULL. */
+int nd_namespace_claim_uuid(struct ndctl_namespace *ndns, char **ret)
+{
+	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+	struct ndctl_btt *btt = ndctl_namespace_get_btt(ndns);
+	uuid_t uu;
+
+	*ret = NULL;
+	if (pfn)
+		ndctl_pfn_get_uuid(pfn, uu);
+	else if (dax)
+		ndctl_dax_get_uuid(dax, uu);
+	else if (btt)
+		ndctl_btt_get_uuid(btt, uu);
+	else
+		return 0;
+	if (uuid_is_null(uu))
+		return 0;
+	*ret = malloc(UUID_STR_LEN);
+	if (!*ret)
+		return -ENOMEM;
+	uuid_unparse(uu, *ret);
+	return 0;
+}

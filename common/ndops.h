@@ -51,4 +51,10 @@ int nd_namespace_create(struct ndctl_region *region, const struct nd_namespace_s
 int nd_namespace_reconfigure(struct ndctl_region *region, struct ndctl_namespace *ndns,
 			     const struct nd_namespace_spec *spec, bool overwrite, char **ret_what);
 
+/*
+ * The uuid of the info block that claims ndns (pfn, dax or btt), unparsed,
+ * in *ret (NULL when none): new at every change of mode. 0 or -ENOMEM.
+ */
+int nd_namespace_claim_uuid(struct ndctl_namespace *ndns, char **ret);
+
 #endif

@@ -97,6 +97,11 @@ int ndctl_region_disable_invalidate(struct ndctl_region *region)
 	return record("region%u:disable", region->id);
 }
 
+int ndctl_region_is_enabled(struct ndctl_region *region)
+{
+	return region->enabled;
+}
+
 int ndctl_region_enable(struct ndctl_region *region)
 {
 	region->enabled = true;
@@ -387,6 +392,16 @@ int ndctl_dax_enable(struct ndctl_dax *dax)
 }
 
 void ndctl_dax_get_uuid(struct ndctl_dax *dax, uuid_t uu)
+{
+	memset(uu, 0, sizeof(uuid_t));
+}
+
+void ndctl_pfn_get_uuid(struct ndctl_pfn *pfn, uuid_t uu)
+{
+	memset(uu, 0, sizeof(uuid_t));
+}
+
+void ndctl_btt_get_uuid(struct ndctl_btt *btt, uuid_t uu)
 {
 	memset(uu, 0, sizeof(uuid_t));
 }

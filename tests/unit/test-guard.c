@@ -122,6 +122,27 @@ START_TEST(test_filesystem)
 }
 END_TEST
 
+/* mkfs.xfs sets sb_inprogress (byte 126 of its superblock) first and clears it last */
+START_TEST(test_unfinished_xfs)
+{
+	char *argv[] = { "mkfs.xfs", "-q", "-f", path, NULL };
+	_cleanup_free_ char *fstype = NULL, *what = NULL, *fstype2 = NULL, *what2 = NULL;
+	const unsigned char in_progress = 1;
+
+	/* xfsprogs makes nothing under 300 MiB */
+	ck_assert_int_eq(truncate(path, 320 << 20), 0);
+	ck_assert_int_eq(exec_wait(argv, NULL), 0);
+	what = probe(&fstype);
+	ck_assert_str_eq(fstype, "xfs");
+	write_at(126, &in_progress, 1);
+	what2 = probe(&fstype2);
+	/* no filesystem anyone can use, and no empty device either */
+	ck_assert_ptr_null(fstype2);
+	ck_assert_ptr_nonnull(what2);
+	ck_assert_ptr_nonnull(strstr(what2, "whose mkfs never finished"));
+}
+END_TEST
+
 START_TEST(test_cannot_read_is_data)
 {
 	_cleanup_free_ char *what = NULL, *missing = NULL;
@@ -170,6 +191,7 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_info_blocks);
 	tcase_add_test(tc, test_one_byte_is_data);
 	tcase_add_test(tc, test_filesystem);
+	tcase_add_test(tc, test_unfinished_xfs);
 	tcase_add_test(tc, test_cannot_read_is_data);
 	tcase_add_test(tc, test_short_device);
 	tcase_add_test(tc, test_signature_list);

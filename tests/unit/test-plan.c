@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec.h"
+#include "pending.h"
 #include "plan.h"
 #include "policy.h"
 #include "size.h"
@@ -231,7 +233,7 @@ START_TEST(test_existing_conflicts)
 
 	/* another filesystem: refused, never reformatted */
 	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
-	ck_assert(strstr(plan.regions[0].ns[0].problem, "holds an ext4 signature, not xfs"));
+	ck_assert(strstr(plan.regions[0].ns[0].problem, "holds an ext4 signature; the policy asks for xfs"));
 	ck_assert(plan_has_failures(&plan));
 	plan_clear(&plan);
 	policy_clear(&p);
@@ -641,6 +643,115 @@ START_TEST(test_untouched_regions)
 }
 END_TEST
 
+/*
+ * After a crash part way through a first provisioning: the record of the
+ * agent's own mkfs lets it make the filesystem again; without it, or on a
+ * device with a finished filesystem, it is data.
+ */
+static char pending_dir[] = "/tmp/vpmem-pending-XXXXXX";
+
+START_TEST(test_mkfs_cut_short)
+{
+	static struct ns_state ns = {
+		.devname = "namespace0.0", .name = "pmem0", .mode = NS_MODE_FSDAX, .enabled = true,
+		.size = REGION_SIZE, .blockdev = "/dev/pmem0", .claim_uuid = "8d1f1b9e-5b3c-4f6e-9a4a-2c1d0e9f7a61",
+		.contents = "non-zero bytes in its first MiB (at offset 4096)",
+	};
+	struct region_state r = labelled_region(0, &ns, 1);
+	struct policy p = parse("{}");
+	struct plan plan;
+	char *argv[] = { "rm", "-rf", pending_dir, NULL };
+
+	strcpy(pending_dir, "/tmp/vpmem-pending-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(pending_dir));
+	mkfs_pending_set_dir(pending_dir);
+
+	/* no record: refused, and it says what to run */
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
+	ck_assert_ptr_nonnull(strstr(plan.regions[0].ns[0].problem, "vpmem-agent apply --overwrite region0"));
+	plan_clear(&plan);
+
+	/* the record of an ext4 mkfs does not make xfs */
+	ck_assert_int_eq(mkfs_pending_begin(ns.claim_uuid, "ext4", "/dev/pmem0"), 0);
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
+	plan_clear(&plan);
+
+	/* the record of this very mkfs: made again */
+	ck_assert_int_eq(mkfs_pending_begin(ns.claim_uuid, "xfs", "/dev/pmem0"), 0);
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_MKFS);
+	ck_assert_ptr_nonnull(strstr(plan.regions[0].ns[0].mkfs_again, "mkfs.xfs on /dev/pmem0 started "));
+	ck_assert(!plan_has_failures(&plan));
+	plan_clear(&plan);
+
+	/* another device (another info block) with the same bytes: data */
+	ns.claim_uuid = "0d5c6e1a-2f3b-4c4d-8e5f-6a7b8c9d0e1f";
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
+	plan_clear(&plan);
+	ns.claim_uuid = "8d1f1b9e-5b3c-4f6e-9a4a-2c1d0e9f7a61";
+
+	/* a finished filesystem is never made again, record or not */
+	ns.fstype = "ext4";
+	ns.contents = "an ext4 signature";
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
+	plan_clear(&plan);
+	ns.fstype = "xfs";
+	ns.signatures = "xfs";
+	ns.contents = "an xfs signature";
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_KEEP);
+	ck_assert_ptr_null(plan.regions[0].ns[0].mkfs_again);
+	plan_clear(&plan);
+
+	/* gone once mkfs finished */
+	ns.fstype = NULL;
+	ns.signatures = NULL;
+	ns.contents = "non-zero bytes in its first MiB (at offset 4096)";
+	ck_assert_int_eq(mkfs_pending_end(ns.claim_uuid), 0);
+	ck_assert_int_eq(mkfs_pending_find(ns.claim_uuid, "xfs", NULL), 0);
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
+	plan_clear(&plan);
+	/* a name that is no uuid never becomes a path */
+	ck_assert_int_eq(mkfs_pending_begin("../../etc/passwd", "xfs", "/dev/pmem0"), -EINVAL);
+
+	policy_clear(&p);
+	exec_wait(argv, NULL);
+}
+END_TEST
+
+/* a labelled namespace whose power went between its label and its info block */
+START_TEST(test_labelled_raw_namespace)
+{
+	static struct ns_state ns = {
+		.devname = "namespace0.0", .name = "pmem0", .mode = NS_MODE_RAW, .enabled = true,
+		.size = REGION_SIZE, .blockdev = "/dev/pmem0",
+	};
+	struct region_state r = labelled_region(0, &ns, 1);
+	struct policy p = parse("{}");
+	struct plan plan = build(&p, &r, 1);
+
+	/* provably empty: given its mode */
+	ck_assert_ptr_null(plan.regions[0].ns[0].problem);
+	ck_assert(plan.regions[0].ns[0].reconfigure);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_MKFS);
+	ck_assert(plan.regions[0].ns[0].mount);
+	plan_clear(&plan);
+
+	/* anything on it: someone's raw namespace, left as it is */
+	ns.contents = "non-zero bytes in its first MiB (at offset 0)";
+	plan = build(&p, &r, 1);
+	ck_assert(!plan.regions[0].ns[0].reconfigure);
+	ck_assert_ptr_nonnull(strstr(plan.regions[0].ns[0].problem, "exists in raw mode and holds non-zero bytes"));
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
 Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -663,6 +774,8 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_misaligned_region);
 	tcase_add_test(tc, test_unit);
 	tcase_add_test(tc, test_untouched_regions);
+	tcase_add_test(tc, test_mkfs_cut_short);
+	tcase_add_test(tc, test_labelled_raw_namespace);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The record of an mkfs in progress: see pending.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "pending.h"
+#include "strutil.h"
+
+static const char *pending_dir = LOCALSTATEDIR "/lib/vpmem/mkfs";
+
+void mkfs_pending_set_dir(const char *dir)
+{
+	pending_dir = dir;
+}
+
+/* The record's path; uuid comes from libuuid, but is checked: it becomes a file name. */
+static int record_path(const char *uuid, char **ret)
+{
+	if (!uuid || !*uuid || strlen(uuid) > 36 || strspn(uuid, "0123456789abcdef-") != strlen(uuid))
+		return -EINVAL;
+	*ret = strdup_printf("%s/%s", pending_dir, uuid);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int mkfs_pending_begin(const char *uuid, const char *fstype, const char *device)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	char when[64] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	int r;
+
+	r = record_path(uuid, &path);
+	if (r < 0)
+		return r;
+	if (gmtime_r(&now, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	text = strdup_printf("fstype=%s\ndevice=%s\nstarted=%s\n", fstype, device, when);
+	if (!text)
+		return -ENOMEM;
+	r = mkdir_p_nofollow(pending_dir, 0755);
+	if (r < 0)
+		return r;
+	/* written to a temporary name, fsynced, renamed, and the directory fsynced */
+	return write_file_atomic(path, text, strlen(text), 0644);
+}
+
+int mkfs_pending_end(const char *uuid)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int dfd = -EBADF;
+	int r;
+
+	r = record_path(uuid, &path);
+	if (r < 0)
+		return r;
+	if (unlink(path) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	dfd = open(pending_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The value of "key=" in a record's text, or NULL. */
+static char *record_value(const char *text, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+
+		if (n > len && strncmp(line, key, len) == 0 && line[len] == '=')
+			return strndup(line + len + 1, n - len - 1);
+		line = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+int mkfs_pending_find(const char *uuid, const char *fstype, char **ret_since)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL, *type = NULL, *device = NULL, *started = NULL;
+	int r;
+
+	if (ret_since)
+		*ret_since = NULL;
+	if (!uuid)
+		return 0;
+	r = record_path(uuid, &path);
+	if (r < 0)
+		return r;
+	r = read_file(path, &text, NULL);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	type = record_value(text, "fstype");
+	if (!type || strcmp(type, fstype) != 0)
+		return 0;
+	if (ret_since) {
+		device = record_value(text, "device");
+		started = record_value(text, "started");
+		*ret_since = strdup_printf("mkfs.%s on %s started %s", fstype, device ? device : "?",
+					   started && *started ? started : "at an unknown time");
+		if (!*ret_since)
+			return -ENOMEM;
+	}
+	return 1;
+}
