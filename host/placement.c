@@ -112,6 +112,39 @@ void placement_close(struct placement *p)
 }
 
 /* Send the request over HTTP; the answer's status and body, or a negative errno and a message. */
+/*
+ * An answer's JSON, strictly: one JSON value and nothing after it but
+ * white space, no comments, no NUL inside. NULL when it is anything else.
+ */
+static struct json_object *parse_answer(const char *data, size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	size_t end;
+
+	if (memchr(data, '\0', len) || len > INT32_MAX)
+		return NULL;
+	tok = json_tokener_new();
+	if (!tok)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, data, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	if (o && json_tokener_get_error(tok) == json_tokener_success) {
+		while (end < len && strchr(" \t\r\n", data[end]))
+			end++;
+		if (end != len) {
+			json_object_put(o);
+			o = NULL;
+		}
+	} else if (o) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
 static int http_request(struct placement *p, const char *method, const char *path, const char *text,
 			long *ret_status, struct buffer *answer, char **ret_error)
 {
@@ -184,7 +217,6 @@ int placement_request(struct placement *p, const char *method, const char *path,
 		return r;
 	}
 	if (answer.len) {
-		enum json_tokener_error jerr;
 		char *nul = realloc(answer.data, answer.len + 1);
 
 		if (!nul) {
@@ -193,10 +225,17 @@ int placement_request(struct placement *p, const char *method, const char *path,
 		}
 		answer.data = nul;
 		answer.data[answer.len] = '\0';
-		*ret_json = json_tokener_parse_verbose(answer.data, &jerr);
+		*ret_json = parse_answer(answer.data, answer.len);
 		if (!*ret_json) {
-			if (asprintf(ret_error, "%s %s: HTTP %ld with an answer that is not JSON (%.60s%s)", method, path,
-				     *ret_status, answer.data, answer.len > 60 ? "..." : "") < 0)
+			char preview[61];
+			size_t n = answer.len < 60 ? answer.len : 60;
+
+			/* what came, printable: a NUL or a control byte is part of what is wrong with it */
+			for (size_t i = 0; i < n; i++)
+				preview[i] = answer.data[i] >= 0x20 && answer.data[i] < 0x7f ? answer.data[i] : '?';
+			preview[n] = '\0';
+			if (asprintf(ret_error, "%s %s: HTTP %ld with an answer that is not JSON (%zu bytes: %s%s)", method,
+				     path, *ret_status, answer.len, preview, answer.len > 60 ? "..." : "") < 0)
 				*ret_error = NULL;
 			r = -EBADMSG;
 		}
