@@ -22,6 +22,7 @@ this module defines none: the agent is the one validator of the policy.
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 
@@ -51,18 +52,64 @@ class PolicyError(Exception):
     pass
 
 
+# A policy has at most 256 entries of a dozen keys: these bounds are far above
+# any policy, and far below what YAML aliases can make of a few lines (each
+# alias is written out again in JSON: "billion laughs").
+MAX_VALUES = 20000
+MAX_DEPTH = 32
+MAX_STRING = 4096
+
+
+def _too_large(document):
+    """Why the document cannot be a policy by its size, or None. Counted as JSON
+    would write it, without writing it."""
+    stack = [(document, 0)]
+    values = 0
+    while stack:
+        node, depth = stack.pop()
+        values += 1
+        if values > MAX_VALUES:
+            return "it has more than %d values (YAML aliases expand to a copy each)" % MAX_VALUES
+        if depth > MAX_DEPTH:
+            return "it is nested deeper than %d levels" % MAX_DEPTH
+        if isinstance(node, dict):
+            stack.extend((k, depth + 1) for k in node.keys())
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend((v, depth + 1) for v in node)
+        elif isinstance(node, (str, bytes)) and len(node) > MAX_STRING:
+            return "it has a value of %d characters" % len(node)
+    return None
+
+
+def _invalid(problem):
+    return json.dumps({"invalid": problem}, indent=2) + "\n", problem
+
+
 def _to_json(document, source):
-    """The policy as JSON text, and None; or, for what JSON cannot hold (YAML turns
-    2024-01-01 into a date; !!binary, !!set), a document the agent refuses with the
-    reason, and the reason."""
+    """The policy as JSON text, and None; or, for what cannot be a policy (YAML turns
+    2024-01-01 into a date; !!binary, !!set; a document aliases blow up), a document
+    the agent refuses with the reason, and the reason."""
+    size = _too_large(document)
+    if size:
+        return _invalid("vpmem: the policy in %s is not one: %s" % (source, size))
     try:
         return json.dumps(document, indent=2, sort_keys=False) + "\n", None
     except (TypeError, ValueError, RecursionError) as e:
-        problem = (
+        return _invalid(
             "vpmem: the policy in %s cannot be written as JSON (%s): quote dates and times, "
             "and use no binary values or sets" % (source, e)
         )
-        return json.dumps({"invalid": problem}, indent=2) + "\n", problem
+
+
+def _unread_user_data_policy(cloud):
+    """True when the raw user-data has a top-level vpmem key that cloud-init did not
+    read (user-data that is not valid YAML, or not UTF-8): the user asked for a
+    policy, and the image's default must not apply instead."""
+    raw = getattr(getattr(cloud, "datasource", None), "userdata_raw", None)
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    return isinstance(raw, bytes) and re.search(rb"(?m)^vpmem[ \t]*:", raw) is not None
 
 
 def _write_atomic(path, text):
@@ -119,6 +166,13 @@ def _run(log, *args):
 def handle(name, cfg, cloud, log, args):
     user_policy = cfg.get("vpmem")
     metadata_policy = _metadata_policy(cloud, log)
+    unread = None
+    if user_policy is None and _unread_user_data_policy(cloud):
+        # written as a document the agent refuses: the image's policy must not apply instead
+        unread = _invalid(
+            "vpmem: user-data has a vpmem key that cloud-init could not read as cloud-config "
+            "(is it valid YAML, in UTF-8?)"
+        )
 
     # what an earlier boot or run left would be stale: /run is ours to write
     problems = []
@@ -126,15 +180,18 @@ def handle(name, cfg, cloud, log, args):
         (metadata_policy, METADATA_FILE, "instance metadata"),
         (user_policy, USER_DATA_FILE, "user-data"),
     ):
-        if policy is None:
+        if source == "user-data" and unread:
+            text, problem = unread
+        elif policy is None:
             _remove(path)
             continue
-        text, problem = _to_json(policy, source)
+        else:
+            text, problem = _to_json(policy, source)
         _write_atomic(path, text)
         if problem:
             problems.append(problem)
 
-    if user_policy is None and metadata_policy is None:
+    if user_policy is None and metadata_policy is None and not unread:
         log.debug("vpmem: no policy in user-data or instance metadata; the image's applies")
         return
     if problems:

@@ -93,6 +93,12 @@ def policy(rng):
         return {"namespaces": v}
     if shape == 2:
         return {"namespaces": [{"name": "n%d" % i, "size": "16M", "mode": "devdax"} for i in range(rng.randrange(1, 3000))]}
+    if shape == 3:
+        # "billion laughs": YAML aliases share one object, which JSON writes out once per alias
+        v = ["lol"] * 9
+        for _ in range(rng.randrange(3, 10)):
+            v = [v] * 9
+        return {"namespaces": [{"name": "data", "mountpoint": v}]}
     entries = []
     for _ in range(rng.randrange(4)):
         entries.append({rng.choice(KEYS): scalar(rng) if rng.random() < 0.3 else rng.choice(WORDS)
@@ -111,15 +117,22 @@ def metadata(rng):
         return policy(rng)
     if shape == 2:
         try:
-            return json.dumps(policy(rng))
+            doc = policy(rng)
+            # OpenStack's metadata is JSON text already: no aliases in it
+            return "{}" if cc_vpmem._too_large(doc) else json.dumps(doc)
         except (TypeError, ValueError):
             return "{"
     return rng.choice(["", "{", "not json", '{"namespaces": 3}', "[]", "null", "\udcff"])
 
 
+RAW = [None, b"", b"#cloud-config\nhostname: a\n", b"#cloud-config\nvpmem:\n  namespaces: [\xff\xfe]\n",
+       b"#cloud-config\nvpmem: {namespaces: [\n", "#cloud-config\nvpmem: [\udcff]\n", b"\x1f\x8b\x08gzip"]
+
+
 class Cloud:
-    def __init__(self, meta):
-        self.datasource = types.SimpleNamespace(metadata={"meta": {"vpmem": meta}} if meta is not None else {})
+    def __init__(self, meta, raw):
+        self.datasource = types.SimpleNamespace(metadata={"meta": {"vpmem": meta}} if meta is not None else {},
+                                                userdata_raw=raw)
 
 
 def main():
@@ -168,12 +181,17 @@ def main():
                 user = policy(crng) if crng.random() < 0.8 else None
                 meta = metadata(crng)
             cfg = {} if user is None and crng.random() < 0.5 else {"vpmem": user}
+            raw = crng.choice(RAW)
+            # user-data with a vpmem key cloud-init could not read: the module must refuse
+            unread = "vpmem" not in cfg and raw is not None and ("\nvpmem" in raw if isinstance(raw, str)
+                                                                 else b"\nvpmem" in raw)
             cc_vpmem.RUN_DIR = os.path.join(work, str(cases % 4))
             cc_vpmem.USER_DATA_FILE = os.path.join(cc_vpmem.RUN_DIR, "vpmem.json")
             cc_vpmem.METADATA_FILE = os.path.join(cc_vpmem.RUN_DIR, "vpmem.d", "50-instance-metadata.json")
             answers.clear()
+            started = time.monotonic()
             try:
-                cc_vpmem.handle("vpmem", cfg, Cloud(meta), log, [])
+                cc_vpmem.handle("vpmem", cfg, Cloud(meta, raw), log, [])
             except cc_vpmem.PolicyError:
                 pass
             except Exception:
@@ -184,11 +202,21 @@ def main():
                 traceback.print_exc()
                 return 1
             else:
+                if unread:
+                    print("FAIL: fuzz-cloud-init: user-data has a vpmem key cloud-init could not read, "
+                          "and the module let the image's policy apply")
+                    print("case seed %d (run seed %d); raw user-data %r" % (case_seed, seed, raw))
+                    return 1
                 refused = [p for p, rc in answers.items() if rc != 0]
                 if refused:
                     print("FAIL: fuzz-cloud-init: the module accepted a policy the agent refuses: %s" % refused)
                     print("case seed %d (run seed %d)" % (case_seed, seed))
                     return 1
+            if time.monotonic() - started > 5:
+                print("FAIL: fuzz-cloud-init: one case took %.1f s (a document that expands without bound?)"
+                      % (time.monotonic() - started))
+                print("case seed %d (run seed %d)" % (case_seed, seed))
+                return 1
             cases += 1
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -30,3 +30,53 @@ finish
 GUEST
 
 guest_boot bad-user-data "$work/test.sh" "$nv0"
+
+# Then user-data of other bad shapes, each booted as a new instance on the
+# same disk and the same fresh NVDIMM: a YAML alias bomb (a few lines that
+# JSON would write out as 9^9 values), a huge policy, and text that is not
+# UTF-8. Each time cloud-init's status says error with the reason, the boot
+# completes, and the NVDIMM stays untouched.
+bomb='#cloud-config
+vpmem:
+  namespaces:
+    - name: data
+      mountpoint: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+      owner: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+      group: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+      mount_options: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+      map: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+      size: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+      align: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+      mode: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+      filesystem: [*h, *h, *h, *h, *h, *h, *h, *h, *h]'
+huge=$(printf '#cloud-config\nvpmem:\n  namespaces:\n'; i=0; while [ $i -lt 2000 ]; do
+	printf '    - {name: ns%d, region: 0, size: 16M, mode: devdax, owner: root, group: kvm, permissions: "0660"}\n' $i
+	i=$((i + 1)); done)
+# "data" with an \377 in it: not UTF-8
+binary=$(printf '#cloud-config\nvpmem:\n  namespaces:\n    - name: d\377ta\n      size: 1G\n')
+
+n=1
+for shape in bomb huge binary; do
+	n=$((n + 1))
+	eval "user_data=\$$shape"
+	guest_iid=iid-bad-$shape guest_seed "$user_data"
+	case $shape in
+	bomb) reason="more than 20000 values" ;;
+	huge) reason="at most 256" ;;
+	binary) reason="could not read as cloud-config" ;;
+	esac
+	cat > "$work/test.sh" <<GUEST
+check "$shape: the boot completed" systemctl is-active -q multi-user.target
+cloud-init status --wait --long > /tmp/status 2>&1 || true
+cut -c1-300 /tmp/status
+grep -E "vpmem|cc_vpmem" /var/log/cloud-init.log | grep -v "DEBUG" | cut -c1-300 | tail -n 5
+check "  cloud-init reports the error" grep -q "status: error" /tmp/status
+check "  with the reason: $reason" sh -c 'grep -E "vpmem|cc_vpmem" /var/log/cloud-init.log | grep -qF "$reason"'
+check "  the region got no labels" [ ! -e /sys/bus/nd/devices/namespace0.0/alt_name ]
+check "  nothing is mounted" sh -c '! grep -q "^/dev/pmem" /proc/mounts'
+check "  vpmem-agent.service refused the policy too (exit 2)" \
+	[ "\$(systemctl show -P ExecMainStatus vpmem-agent.service)" = 2 ]
+finish
+GUEST
+	guest_boot "bad-user-data-$shape" "$work/test.sh" "$nv0" || exit 1
+done

@@ -82,11 +82,12 @@ guest_cleanup() {
 	rm -rf "$work"
 }
 
-# guest_seed USER_DATA [META_DATA]: the NoCloud seed for the next boot
+# guest_seed USER_DATA [META_DATA]: the NoCloud seed for the next boot; a new
+# $guest_iid makes cloud-init take it as a new instance (and read it again)
 guest_seed() {
 	mkdir -p "$work/seed"
 	printf '%s\n' "$1" > "$work/seed/user-data"
-	printf 'instance-id: iid-test\nlocal-hostname: guest\n%s\n' "${2:-}" > "$work/seed/meta-data"
+	printf 'instance-id: %s\nlocal-hostname: guest\n%s\n' "${guest_iid:-iid-test}" "${2:-}" > "$work/seed/meta-data"
 	genisoimage -quiet -volid cidata -joliet -rock -output "$work/seed.iso" "$work/seed"
 }
 
