@@ -18,7 +18,7 @@ chmod 755 "$work/init"
 # kernel modules, with whatever they depend on (ignoring the host's
 # modprobe.d: ndctl's package hides libnvdimm behind an install rule)
 mkdir -p "$work.modprobe.d"
-for m in nfit nd_pmem nd_btt dax_pmem device_dax kmem xfs crc32c_intel virtio_pci virtio_pmem nd_e820; do
+for m in nfit nd_pmem nd_btt dax_pmem device_dax kmem xfs crc32c_intel virtio_pci virtio_pmem virtio_blk nd_e820; do
 	modprobe -C "$work.modprobe.d" -d "$kroot" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do
 	rel=${ko#"$kroot"/}

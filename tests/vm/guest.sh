@@ -48,6 +48,14 @@ count_namespaces() { ls -d /sys/bus/nd/devices/namespace*.* 2>/dev/null | while 
 	[ "$(cat "$d/size")" != 0 ] && echo "$d"; done | wc -l; }
 json_field() { grep -o "\"$1\": *[^,}]*" | head -n 1 | sed 's/.*: *//; s/"//g'; }
 
+# mount_state DIR: the state disk the harness made (vm_state_disk) at DIR
+mount_state() {
+	modprobe virtio_blk 2>/dev/null
+	i=0
+	while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	mkdir -p "$1" && mount -t ext4 /dev/vda "$1"
+}
+
 finish() {
 	echo "guest: $failures failure(s)"
 	[ "$failures" -eq 0 ]

@@ -84,6 +84,10 @@ vm_overlay() {
 	copy_dlopened "$o" libblkid.so.1 libmount.so.1
 	[ -x "$top_builddir/tests/vm/daxtool" ] && copy_with_libs "$o" /usr/bin "$top_builddir/tests/vm/daxtool"
 	[ -x "$top_builddir/tests/bench/benchtool" ] && copy_with_libs "$o" /usr/bin "$top_builddir/tests/bench/benchtool"
+	if [ -e "$top_builddir/tests/vm/faultshim.so" ]; then
+		mkdir -p "$o/usr/lib/vpmem-test"
+		cp "$top_builddir/tests/vm/faultshim.so" "$o/usr/lib/vpmem-test/"
+	fi
 	cp "$1" "$o/test.sh"
 	[ -d "$work/files" ] && cp -a "$work/files/." "$o/"
 	(cd "$o" && find . | cpio -o -H newc --quiet) | gzip -1 > "$work/overlay.cpio.gz"
@@ -152,15 +156,50 @@ vm_boot() {
 	log="$work/$name.log"
 	echo "--- boot $name: $* ---"
 	# shellcheck disable=SC2086 # $args is a list of words built above
+	vm_qemu_rc=0
 	timeout 600 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp 2 \
 		-m "$mem,slots=$slots,maxmem=64G" -nographic -no-reboot -nodefaults -serial stdio \
 		-kernel "$vmlinuz" -initrd "$work/initrd" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init $append" \
-		$args ${vm_extra_args:-} > "$log" 2>&1 < /dev/null || true
+		$args ${vm_extra_args:-} > "$log" 2>&1 < /dev/null || vm_qemu_rc=$?
 	tr -d '\r' < "$log" | grep -v '^\s*$' | sed "s/^/[$name] /"
 	rc=$(tr -d '\r' < "$log" | sed -n 's/^VPMEM-TEST-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
-	[ -n "$rc" ] || { echo "FAIL: $name: the VM did not finish (no exit marker)"; return 1; }
+	[ -n "$rc" ] || { [ -n "${vm_cutting:-}" ] || echo "FAIL: $name: the VM did not finish (no exit marker)"; return 1; }
 	return "$rc"
+}
+
+# vm_cut NAME SCRIPT DEVICE...: boot as vm_boot does, with QEMU's
+# isa-debug-exit port, for a scenario that cuts the power part way (the
+# faultshim's "cut" action writes to that port, and QEMU stops at once:
+# nothing in the guest's caches reaches the backing files). Succeeds only
+# when the power was cut, not when the guest finished or crashed.
+vm_cut() {
+	cut_name=$1
+	saved_extra=${vm_extra_args:-}
+	vm_extra_args="$saved_extra -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+	vm_cutting=1
+	vm_boot "$@" && cut_rc=0 || cut_rc=$?
+	vm_extra_args=$saved_extra vm_cutting=
+	# isa-debug-exit makes QEMU exit with (value << 1) | 1: 0x31 gives 99
+	if [ "$vm_qemu_rc" -ne 99 ]; then
+		echo "FAIL: $cut_name: the power was not cut (QEMU exit $vm_qemu_rc, guest exit $cut_rc)"
+		return 1
+	fi
+	tr -d '\r' < "$work/$cut_name.log" | grep -q "VPMEM-CUT" ||
+		echo "note: $cut_name: the power was cut before the console showed where"
+	return 0
+}
+
+# vm_state_disk: a small ext4 disk that stands for the guest's root
+# filesystem, where the agent keeps its state across power cuts (the test
+# VM's own root is an initramfs, lost at every boot); prints QEMU's words for
+# it. The guest mounts it with mount_state.
+vm_state_disk() {
+	if [ ! -e "$work/state.img" ]; then
+		truncate -s 32M "$work/state.img"
+		mkfs.ext4 -q -F "$work/state.img" >/dev/null
+	fi
+	echo "-drive file=$work/state.img,if=virtio,format=raw"
 }
 
 # vm_sum FILE [OFFSET SIZE]: a checksum of a backing file, or of a slice of

@@ -57,7 +57,7 @@ check "the default policy is refused everywhere: exit 1" [ $? -eq 1 ]
 cat /tmp/apply.out
 check "nothing was done" sh -c '! grep -q "initialised\|created\|made\|mounted" /tmp/apply.out'
 check "devdax with data: refused" grep -q "is a devdax namespace, the policy asks for fsdax" /tmp/apply.out
-check "label-less fsdax holding ext4: refused" grep -q "holds an ext4 signature, not xfs" /tmp/apply.out
+check "label-less fsdax holding ext4: refused" grep -q "holds an ext4 signature; the policy asks for xfs" /tmp/apply.out
 # the kernel may or may not claim a label-less btt at boot: either way it is data
 check "sector with data: refused" grep -q "is a sector namespace, the policy asks for fsdax\|holds a sector (btt.*) info block" /tmp/apply.out
 check "stray bytes on a label-less NVDIMM: refused" grep -q "(NVDIMM without a label area): /dev/pmem[0-9]* holds non-zero bytes in its first MiB" /tmp/apply.out
