@@ -16,7 +16,7 @@ libmount-dev libjson-c-dev uuid-dev check qemu-system-x86 busybox-static xfsprog
 ndctl daxctl cpio xz-utils mmdebstrap qemu-utils genisoimage python3 systemd
 libvirt-clients libcurl4-openssl-dev placement-api curl
 libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev man-db groff-base"
 
 ensure_packages() {
 	# shellcheck disable=SC2086 # word splitting of the package list is wanted

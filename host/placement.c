@@ -173,7 +173,12 @@ static int http_request(struct placement *p, const char *method, const char *pat
 	curl_easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(p->curl, CURLOPT_TIMEOUT, p->timeout);
 	curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(p->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	/* libcurl before 7.85 (Debian 11's 7.74) has only the bitmask */
+	curl_easy_setopt(p->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 	curl_easy_setopt(p->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(p->curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (p->cacert)

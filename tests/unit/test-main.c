@@ -14,7 +14,9 @@ int main(void)
 	srunner_add_suite(sr, mount_suite());
 	srunner_add_suite(sr, status_suite());
 	srunner_add_suite(sr, common_suite());
+#ifdef ENABLE_HOST
 	srunner_add_suite(sr, host_suite());
+#endif
 	srunner_add_suite(sr, guard_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -1,0 +1,62 @@
+#!/bin/sh
+# The man pages render without a warning, and list exactly the commands and
+# options that --help lists (the host's: its own and every command's).
+set -eu
+builddir=${top_builddir:?}
+for t in man groff; do
+	command -v $t >/dev/null || { echo "SKIP: $t is not installed (Debian: man-db, groff-base)"; exit 77; }
+done
+fail=0
+failed() { echo "FAIL: $*"; fail=1; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# render PAGE: plain text on stdout; groff's and man's warnings fail the test
+render() {
+	LC_ALL=C MANWIDTH=100 man --warnings=w -l "$1" 2>"$tmp/warnings" > "$tmp/page" || failed "man -l $1 failed"
+	if [ -s "$tmp/warnings" ]; then failed "$1 renders with warnings:"; cat "$tmp/warnings"; fi
+	[ -s "$tmp/page" ] || failed "$1 rendered empty"
+	cat "$tmp/page"
+}
+options() { grep -o -- '--[a-z][a-z-]*' | sort -u; }
+# the first word of each line of a "Commands:" section
+help_commands() { awk '/^Commands:/ { c = 1; next } c && /^$/ { c = 0 } c { print $1 }' | sort -u; }
+# the commands of the COMMANDS section of a rendered page: its tagged paragraphs
+man_commands() { awk '/^COMMANDS/ { c = 1; next } /^[A-Z]/ { c = 0 } c && /^       [a-z]/ { print $1 }' | sort -u; }
+
+compare() { # WHAT FROM-HELP FROM-MAN
+	if ! diff -u "$2" "$3" > "$tmp/diff"; then
+		failed "$1 differ between --help (-) and the man page (+):"; cat "$tmp/diff"
+	else
+		echo "ok: $1: $(tr '\n' ' ' < "$2")"
+	fi
+}
+
+for p in vpmem-agent.8 vpmem.json.5 vpmem-host.8 vpmem-host.json.5; do
+	[ -f "$builddir/man/$p" ] || { [ "$p" = "${p#vpmem-host}" ] && failed "man/$p was not built"; continue; }
+	render "$builddir/man/$p" > "$tmp/$p.txt"
+	echo "ok: $p renders without warnings ($(wc -l < "$tmp/$p.txt") lines)"
+done
+
+agent=$builddir/agent/vpmem-agent
+"$agent" --help > "$tmp/agent.help"
+options < "$tmp/agent.help" > "$tmp/a.help.opts"
+options < "$tmp/vpmem-agent.8.txt" > "$tmp/a.man.opts"
+compare "vpmem-agent's options" "$tmp/a.help.opts" "$tmp/a.man.opts"
+help_commands < "$tmp/agent.help" > "$tmp/a.help.cmds"
+man_commands < "$tmp/vpmem-agent.8.txt" > "$tmp/a.man.cmds"
+compare "vpmem-agent's commands" "$tmp/a.help.cmds" "$tmp/a.man.cmds"
+
+host=$builddir/host/vpmem-host
+if [ -x "$host" ]; then
+	"$host" --help > "$tmp/host.help"
+	help_commands < "$tmp/host.help" > "$tmp/h.help.cmds"
+	[ -s "$tmp/h.help.cmds" ] || failed "no commands found in vpmem-host --help"
+	cp "$tmp/host.help" "$tmp/host.all"
+	while read -r c; do "$host" "$c" --help >> "$tmp/host.all"; done < "$tmp/h.help.cmds"
+	options < "$tmp/host.all" > "$tmp/h.help.opts"
+	options < "$tmp/vpmem-host.8.txt" > "$tmp/h.man.opts"
+	compare "vpmem-host's options" "$tmp/h.help.opts" "$tmp/h.man.opts"
+	man_commands < "$tmp/vpmem-host.8.txt" > "$tmp/h.man.cmds"
+	compare "vpmem-host's commands" "$tmp/h.help.cmds" "$tmp/h.man.cmds"
+fi
+exit $fail
