@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+/* after <sys/mount.h>: glibc before 2.36 cannot take them the other way round */
+#include <linux/fs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

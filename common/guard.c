@@ -239,6 +239,10 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 			what = strdup("a signature libblkid cannot name");
 		}
 		signatures = fstype ? strdup(fstype) : NULL;
+	} else if ((r = xfs_mkfs_unfinished(fd)) > 0) {
+		/* libblkid 2.41 (Debian 13) does not report an xfs superblock
+		 * that still says "in progress" at all: seen with blkid -p */
+		what = strdup("an xfs filesystem whose mkfs never finished (its superblock says \"in progress\")");
 	} else {
 		r = first_mib_contents(fd, &what);
 		if (r < 0)

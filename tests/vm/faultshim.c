@@ -33,7 +33,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -42,6 +41,8 @@
 #include <string.h>
 #include <sys/io.h>
 #include <sys/mount.h>
+/* after <sys/mount.h>: glibc before 2.36 cannot take them the other way round */
+#include <linux/fs.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
