@@ -16,7 +16,8 @@ libmount-dev libjson-c-dev uuid-dev check qemu-system-x86 busybox-static xfsprog
 ndctl daxctl cpio xz-utils mmdebstrap qemu-utils genisoimage python3 systemd
 libvirt-clients libcurl4-openssl-dev placement-api curl
 libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu
-clang libclang-rt-14-dev man-db groff-base"
+clang libclang-rt-14-dev man-db groff-base
+debhelper dpkg-dev lintian udev"
 
 ensure_packages() {
 	# shellcheck disable=SC2086 # word splitting of the package list is wanted
@@ -122,8 +123,12 @@ cmd_check() {
 	echo "dev.sh: the libFuzzer harnesses (clang, AddressSanitizer, UBSan), $secs s each"
 	build build-fuzz CC=clang --enable-fuzzing --enable-asan --enable-ubsan
 	"$top/tests/fuzz/run.sh" "$top/build-fuzz" "$secs"
+	# the tarball builds, installs and uninstalls cleanly; its unit and man page
+	# tests run, the VM and guest tests ran above (a dist-hook checks that
+	# every file of the tree ships)
 	echo "dev.sh: make distcheck"
-	make -C "$top/build" distcheck >/dev/null 2>"$top/build/distcheck.err" || { tail -n 100 "$top/build/distcheck.err"; exit 1; }
+	make -C "$top/build" distcheck TESTS="tests/unit/test-units tests/unit/test-destructive tests/man/man-pages.sh" \
+		>/dev/null 2>"$top/build/distcheck.err" || { tail -n 100 "$top/build/distcheck.err"; exit 1; }
 	echo "dev.sh: all tests passed"
 }
 

@@ -15,12 +15,19 @@ cloud-init.service) provisions anything. An invalid policy is still written
 where the agent reads it, so that the agent refuses it too and no device is
 touched; the error is raised here so it shows in cloud-init's log and status.
 
-cloud-init 22.4 validates cloud-config against one JSON schema file and merges
-in no module schemas (a module-level ``schema`` attribute is even rejected), so
-this module defines none: the agent is the one validator of the policy.
+cloud-init (22.4 on Debian 12, 25.1 on Debian 13) validates cloud-config
+against one JSON schema file of its own and merges in no module schemas (a
+module-level ``schema`` attribute is rejected), so this module defines none:
+the agent is the one validator of the policy.
+
+cloud-init 23.2 and later call ``handle(name, cfg, cloud, args)`` by keyword and
+report a module that still takes a ``log`` parameter as deprecated; earlier
+releases pass ``(name, cfg, cloud, log, args)``. ``handle`` takes the form of
+the cloud-init it runs under.
 """
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -28,6 +35,8 @@ import tempfile
 
 from cloudinit.distros import ALL_DISTROS
 from cloudinit.settings import PER_ALWAYS
+
+LOG = logging.getLogger(__name__)
 
 AGENT = "vpmem-agent"
 RUN_DIR = "/run/vpmem"
@@ -163,7 +172,7 @@ def _run(log, *args):
     return proc.returncode
 
 
-def handle(name, cfg, cloud, log, args):
+def _handle(cfg, cloud, log):
     user_policy = cfg.get("vpmem")
     metadata_policy = _metadata_policy(cloud, log)
     unread = None
@@ -206,3 +215,24 @@ def handle(name, cfg, cloud, log, args):
     rc = _run(log, "apply")
     if rc != 0:
         raise PolicyError("vpmem: vpmem-agent apply failed with exit status %d (see above)" % rc)
+
+
+def _cloud_init_version():
+    """(major, minor) of the cloud-init this runs under; (0, 0) when it does not say."""
+    try:
+        from cloudinit import version  # pylint: disable=import-outside-toplevel
+
+        return tuple(int(n) for n in re.findall(r"\d+", version.version_string())[:2])
+    except (ImportError, AttributeError, ValueError):
+        return (0, 0)
+
+
+if _cloud_init_version() >= (23, 2):
+
+    def handle(name, cfg, cloud, args):  # pylint: disable=unused-argument
+        _handle(cfg, cloud, LOG)
+
+else:
+
+    def handle(name, cfg, cloud, log, args):  # pylint: disable=unused-argument
+        _handle(cfg, cloud, log)

@@ -1,5 +1,5 @@
 # Harness for the tests that boot a full Debian 12 guest (systemd, udev,
-# cloud-init) with vpmem installed by "make install DESTDIR=", under QEMU
+# cloud-init) with vpmem's Debian package installed by apt, under QEMU
 # (TCG) with emulated NVDIMMs and a NoCloud seed. Sourced by tests/guest/*.sh.
 #
 # Cached in $VPMEM_TEST_CACHE: the Debian root filesystem (mmdebstrap),
@@ -17,8 +17,10 @@ guest_packages="$guest_packages,libblkid1,libmount1,libuuid1,xfsprogs,e2fsprogs,
 
 guest_require() {
 	[ "$(id -u)" -eq 0 ] || skip "building the guest image needs root (file ownership in the image)"
-	for tool in mmdebstrap qemu-system-x86_64 qemu-img genisoimage mkfs.ext4 python3 make systemctl; do
-		command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed (Debian: mmdebstrap qemu-utils genisoimage)"
+	for tool in mmdebstrap qemu-system-x86_64 qemu-img genisoimage mkfs.ext4 python3 make systemctl \
+		dpkg-buildpackage dh unshare; do
+		command -v "$tool" >/dev/null 2>&1 ||
+			skip "$tool is not installed (Debian: mmdebstrap qemu-utils genisoimage dpkg-dev debhelper)"
 	done
 }
 
@@ -37,19 +39,44 @@ guest_base() {
 	mv "$base_tar.part.tar" "$base_tar"
 }
 
-# the image of this run: the root filesystem, vpmem built from the current
-# sources and installed with "make install DESTDIR=", its units enabled
+# guest_debs: vpmem's Debian packages, built from the current sources as a
+# package builder would (dpkg-buildpackage, in a copy: the source tree may be
+# read-only, as under make distcheck); sets $debs. The unit tests ran already.
+guest_debs() {
+	src="$work/pkg/vpmem"
+	mkdir -p "$src"
+	tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./_build --exclude='./vpmem-*' \
+		-cf - . | tar -xf - -C "$src"
+	chmod -R u+w "$src"
+	(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=nocheck \
+		dpkg-buildpackage -us -uc -b > "$work/pkg/build.log" 2>&1) || {
+		tail -n 40 "$work/pkg/build.log"; fail "dpkg-buildpackage could not build vpmem's packages"; }
+	debs=$(ls "$work/pkg"/vpmem-agent_*.deb)
+	[ -n "$debs" ] || fail "dpkg-buildpackage made no vpmem-agent package"
+}
+
+# the image of this run: the root filesystem with the vpmem-agent package
+# installed by apt, as an image builder would (its unit enabled by the
+# package's own maintainer scripts)
 guest_image() {
 	image="$work/root.raw"
 	rootfs="$work/rootfs"
-	mkdir -p "$rootfs" "$work/build"
+	mkdir -p "$rootfs"
 	tar -xf "$base_tar" -C "$rootfs"
-	(cd "$work/build" && "$top_srcdir/configure" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
-		--with-systemdsystemunitdir=/lib/systemd/system --with-udevrulesdir=/lib/udev/rules.d \
-		--with-cloudinitmoduledir=/usr/lib/python3/dist-packages/cloudinit/config \
-		>/dev/null && make -j"$(nproc)" >/dev/null && make install DESTDIR="$rootfs" >/dev/null) ||
-		fail "cannot build and install vpmem into the guest image"
-	systemctl --root="$rootfs" enable vpmem-agent.service >/dev/null 2>&1
+	guest_debs
+	cp $debs "$rootfs/tmp/"
+	# offline: everything it depends on is in the root filesystem already;
+	# apt needs /proc, mounted in a mount namespace of its own
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare --mount --fork sh -c 'root=$1; shift; mount -t proc proc "$root/proc" &&
+		chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		-o Dpkg::Use-Pty=0 "$@"' sh "$rootfs" $(for d in $debs; do echo "/tmp/${d##*/}"; done) \
+		> "$work/pkg/install.log" 2>&1 || {
+		cat "$work/pkg/install.log"; fail "apt-get could not install vpmem-agent into the guest image"; }
+	rm -f "$rootfs"/tmp/*.deb
+	echo "guest image: $(grep -h '^Setting up vpmem' "$work/pkg/install.log")"
+	systemctl --root="$rootfs" is-enabled -q vpmem-agent.service ||
+		fail "installing the package did not enable vpmem-agent.service"
 	# the test runner, and what a minimal image needs for a clean cloud-init run
 	cp "$guest_dir/vpmem-test.service" "$rootfs/etc/systemd/system/"
 	systemctl --root="$rootfs" enable vpmem-test.service >/dev/null 2>&1
@@ -65,7 +92,7 @@ guest_image() {
 	rm -f "$image"
 	truncate -s 3G "$image"
 	mkfs.ext4 -q -L root -d "$rootfs" "$image"
-	rm -rf "$rootfs" "$work/build"
+	rm -rf "$rootfs" "$work/pkg"
 }
 
 guest_setup() {

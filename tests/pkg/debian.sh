@@ -1,0 +1,76 @@
+#!/bin/sh
+# The Debian packages: dpkg-buildpackage -us -uc -b builds vpmem-agent and
+# vpmem-host from a copy of the sources, lintian reports no error and no
+# warning, and each package holds what it must (and the agent's nothing of
+# the host's). Installing them is tests/guest's part: the guest image gets the
+# agent with apt.
+set -eu
+: "${top_srcdir:?}"
+for t in dpkg-buildpackage dh lintian dpkg-checkbuilddeps; do
+	command -v $t >/dev/null || { echo "SKIP: $t is not installed (Debian: dpkg-dev debhelper lintian)"; exit 77; }
+done
+(cd "$top_srcdir" && dpkg-checkbuilddeps) 2>&1 || { echo "SKIP: the build dependencies above are missing"; exit 77; }
+fail=0
+failed() { echo "FAIL: $*"; fail=1; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-pkg.XXXXXX"); trap 'rm -rf "$work"' EXIT
+src=$work/vpmem
+mkdir -p "$src"
+tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./_build --exclude='./vpmem-*' -cf - . |
+	tar -xf - -C "$src"
+chmod -R u+w "$src"
+# the unit tests run in dh_auto_test, as in any package build
+# a package build of its own, not part of this make: no TESTS= nor -j from it
+(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b > "$work/build.log" 2>&1) || {
+	tail -n 60 "$work/build.log"; echo "FAIL: dpkg-buildpackage"; exit 1; }
+grep -q "^PASS: tests/unit/test-units" "$work/build.log" || failed "dh_auto_test did not run the unit tests"
+echo "ok: dpkg-buildpackage -us -uc -b: $(cd "$work" && ls ./*.deb | tr '\n' ' ')"
+
+changes=$(ls "$work"/vpmem_*.changes)
+# as root lintian needs --allow-root; every tag of level error or warning fails
+lintian --allow-root --fail-on error,warning --display-level '>=warning' "$changes" > "$work/lintian" 2>&1 || true
+if grep -q "^[EW]:" "$work/lintian" || ! lintian --allow-root --fail-on error,warning "$changes" >/dev/null 2>&1; then
+	failed "lintian:"; cat "$work/lintian"
+else
+	echo "ok: lintian: no errors, no warnings"
+fi
+
+# contents FILE PACKAGE PATH...: each PATH is in PACKAGE
+contents() {
+	pkg=$1; shift
+	dpkg-deb -c "$work/${pkg}"_*_*.deb | awk '{ print $6 }' | sed 's|^\./|/|' > "$work/$pkg.list"
+	for p in "$@"; do
+		grep -qx -- "$p" "$work/$pkg.list" || failed "$pkg lacks $p"
+	done
+}
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd)
+udevdir=$(pkg-config --variable=udevdir udev)
+contents vpmem-agent /usr/sbin/vpmem-agent "$unitdir/vpmem-agent.service" "$unitdir/vpmem-agent@.service" \
+	"$unitdir/vpmem.target" "$udevdir/rules.d/90-vpmem.rules" \
+	/usr/lib/python3/dist-packages/cloudinit/config/cc_vpmem.py /etc/cloud/cloud.cfg.d/90-vpmem.cfg \
+	/usr/share/man/man8/vpmem-agent.8.gz /usr/share/man/man5/vpmem.json.5.gz
+contents vpmem-host /usr/sbin/vpmem-host "$unitdir/vpmem-host-sync.service" \
+	/usr/share/man/man8/vpmem-host.8.gz /usr/share/man/man5/vpmem-host.json.5.gz
+if grep -q "vpmem-host" "$work/vpmem-agent.list"; then failed "vpmem-agent holds the host's files:"; grep vpmem-host "$work/vpmem-agent.list"; fi
+echo "ok: vpmem-agent holds $(wc -l < "$work/vpmem-agent.list") entries, vpmem-host $(wc -l < "$work/vpmem-host.list")"
+
+# the agent's unit is enabled on installation and not started; the host's
+# sync unit is neither until it is configured
+dpkg-deb -e "$work"/vpmem-agent_*.deb "$work/agent.ctl"
+dpkg-deb -e "$work"/vpmem-host_*.deb "$work/host.ctl"
+grep -q "deb-systemd-helper enable 'vpmem-agent.service'" "$work/agent.ctl/postinst" ||
+	failed "vpmem-agent's postinst does not enable vpmem-agent.service"
+if grep -q "deb-systemd-invoke.*start" "$work/agent.ctl/postinst"; then failed "vpmem-agent's postinst starts the agent"; fi
+# (debhelper's --no-enable form: on a first installation, when
+# deb-systemd-helper has no record of the unit, nothing is enabled; later it
+# keeps what the administrator chose)
+if [ -e "$work/host.ctl/postinst" ] && awk '/deb-systemd-helper debian-installed/ { guard = 1 }
+	/deb-systemd-helper enable/ && !guard { bad = 1 } END { exit !bad }' "$work/host.ctl/postinst"; then
+	failed "vpmem-host's postinst enables vpmem-host-sync.service on installation"
+fi
+if grep -q "deb-systemd-invoke.*start" "$work/host.ctl/postinst" 2>/dev/null; then
+	failed "vpmem-host's postinst starts vpmem-host-sync.service"
+fi
+# libblkid and libmount are loaded with dlopen(): dpkg-shlibdeps cannot see them
+dpkg-deb -f "$work"/vpmem-agent_*.deb Depends | grep -q "libblkid1.*libmount1\|libmount1.*libblkid1" ||
+	failed "vpmem-agent does not depend on libblkid1 and libmount1"
+exit $fail
