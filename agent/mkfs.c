@@ -10,6 +10,7 @@
 #include "exec.h"
 #include "entropy.h"
 #include "mkfs.h"
+#include "strutil.h"
 
 struct argv_builder {
 	char **argv;
@@ -170,12 +171,32 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 	 */
 	r = mkfs_exec(fs, device, page_size, layout, force, ret_output);
 	if (r > 0 && r != 127 && fs == FS_XFS && layout == MKFS_STRIPED) {
-		int smaller = xfs_smaller_layout(device, page_size, force, &layout);
+		_cleanup_free_ char *first = ret_output ? TAKE_PTR(*ret_output) : NULL;
+		int smaller;
 
+		/*
+		 * Whatever the refused attempt wrote is its own: the caller
+		 * proved the device empty (or was told to overwrite it), so
+		 * the dry runs and the retry may overwrite it.
+		 */
+		force = true;
+		smaller = xfs_smaller_layout(device, page_size, force, &layout);
 		if (smaller < 0)
 			return smaller;
 		if (smaller)
 			r = mkfs_exec(fs, device, page_size, layout, force, ret_output);
+		/* when it fails again, both say why */
+		if (r != 0 && ret_output && first && *first) {
+			char *both = strdup_printf("%s%s%s", first, *ret_output && **ret_output ? "; then: " : "",
+						   *ret_output ? *ret_output : "");
+
+			if (both) {
+				free(*ret_output);
+				*ret_output = both;
+			}
+		} else if (r != 0 && ret_output && !*ret_output) {
+			*ret_output = TAKE_PTR(first);
+		}
 	}
 	if (r < 0)
 		return r;

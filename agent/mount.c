@@ -85,6 +85,16 @@ int mount_namespace(const char *source, const char *target, const char *fstype, 
 		return fd;
 	}
 	snprintf(where, sizeof(where), "/proc/self/fd/%d", fd);
+	/*
+	 * libmount 2.39 and later mount with the new API when the kernel has
+	 * it, and move_mount() does not follow the /proc/self/fd magic link
+	 * it is given as target (libmount 2.41, Debian 13: "move_mount()
+	 * failed: No such file or directory"). mount(2) follows it, as it
+	 * must: ask for that, by libmount's documented switch (mount(8),
+	 * LIBMOUNT_FORCE_MOUNT2); older libmount ignores it.
+	 */
+	if (setenv("LIBMOUNT_FORCE_MOUNT2", "always", 1) < 0)
+		return -errno;
 	options = dax ? mount_build_options(extra, false) : strdup(extra ? extra : "");
 	if (!options)
 		return -ENOMEM;

@@ -8,48 +8,14 @@
 # VPMEM_COMPAT_RELEASES="bullseye trixie" (the default) picks the releases.
 set -eu
 : "${top_srcdir:?}"
-# shellcheck source=tests/vm/lib.sh
-. "$top_srcdir/tests/vm/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "chroots need root"
-for t in mmdebstrap chroot unshare; do
-	command -v $t >/dev/null || skip "$t is not installed (Debian: mmdebstrap)"
-done
-
-agent_pkgs="build-essential,autoconf,automake,pkg-config,libndctl-dev,libdaxctl-dev,libblkid-dev,libmount-dev"
-# the unit tests make filesystems
-agent_pkgs="$agent_pkgs,libjson-c-dev,uuid-dev,check,xfsprogs,e2fsprogs"
-host_pkgs="$agent_pkgs,libcurl4-openssl-dev,libvirt-dev,libxml2-dev"
-work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-compat.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=tests/compat/lib.sh
+. "$top_srcdir/tests/compat/lib.sh"
 fail=0
 
-# rootfs RELEASE PACKAGES: the cached root filesystem tarball's path
-rootfs() {
-	key=$(echo "$1 $2" | sha256sum | cut -c1-16)
-	tar="$VPMEM_TEST_CACHE/chroot-$1-$key.tar"
-	if [ ! -e "$tar" ]; then
-		echo "building a Debian $1 chroot (once, cached in $VPMEM_TEST_CACHE)..." >&2
-		mmdebstrap --quiet --variant=apt --include="$2" "$1" "$tar.part.tar" \
-			"deb http://deb.debian.org/debian $1 main" >&2 ||
-			{ rm -f "$tar.part.tar"; fail "mmdebstrap could not build a Debian $1 chroot"; }
-		mv "$tar.part.tar" "$tar"
-	fi
-	echo "$tar"
-}
-
-# build RELEASE PACKAGES WHAT CONFIGURE-OPTIONS...: unpack the chroot, copy
-# the sources in, build and run the unit tests; a private mount namespace
-# holds its /proc, and the root bound onto itself so that it is a mount, as a
-# real root is (the unit tests find it in /proc/self/mountinfo); nothing is
-# left mounted
+# build RELEASE PACKAGES WHAT CONFIGURE-OPTIONS...
 build() {
 	release=$1 pkgs=$2 what=$3; shift 3
-	root="$work/$release-$what"
-	mkdir -p "$root"
-	tar -xf "$(rootfs "$release" "$pkgs")" -C "$root"
-	mkdir -p "$root/src"
-	tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./_build --exclude='./vpmem-*' \
-		--exclude=./debian -cf - . | tar -xf - -C "$root/src"
+	root=$(compat_unpack "$release" "$pkgs" "$release-$what")
 	cat > "$root/build.sh" <<SCRIPT
 set -e
 cd /src
@@ -61,10 +27,8 @@ make check TESTS="tests/unit/test-units tests/unit/test-destructive" > check.log
 	{ tail -n 40 check.log; cat tests/unit/test-*.log | tail -n 40; exit 1; }
 grep -h "Checks:" tests/unit/test-units.log tests/unit/test-destructive.log | tr '\n' ' '
 SCRIPT
-	versions=$(chroot "$root" dpkg-query -W -f '${Package} ${Version}\n' gcc libndctl-dev libcurl4-openssl-dev \
-		check 2>/dev/null | awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }')
-	if out=$(unshare --mount --fork sh -c 'mount --bind "$1" "$1" && mount -t proc proc "$1/proc" &&
-		chroot "$1" sh /build.sh' sh "$root" 2>&1); then
+	versions=$(compat_versions "$root" gcc libndctl-dev libcurl4-openssl-dev check)
+	if out=$(compat_run "$root" /build.sh 2>&1); then
 		echo "ok: Debian $release, $what ($versions): built with -Werror, unit tests: $out"
 	else
 		echo "FAIL: Debian $release, $what ($versions):"; echo "$out"; fail=1
@@ -76,7 +40,7 @@ SCRIPT
 }
 
 for release in ${VPMEM_COMPAT_RELEASES:-bullseye trixie}; do
-	build "$release" "$host_pkgs" full
-	build "$release" "$agent_pkgs" agent --disable-host
+	build "$release" "$compat_host_pkgs" full
+	build "$release" "$compat_agent_pkgs" agent --disable-host
 done
 exit $fail

@@ -36,8 +36,11 @@ vm_require() {
 
 # The cloud kernel's package name, resolved once per run and remembered, so a
 # machine without the package index still finds the cached one.
+# $VPMEM_KERNEL_PACKAGE names another one, for example a release's kernel
+# that tests/compat cached ("linux-image-5.10.0-36-cloud-amd64").
 vm_kernel() {
-	pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }')
+	pkg=${VPMEM_KERNEL_PACKAGE:-$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+		awk '/Depends: linux-image-/ { print $2; exit }')}
 	if [ -z "$pkg" ]; then
 		pkg=$(cat "$VPMEM_TEST_CACHE/kernel-package" 2>/dev/null) ||
 			skip "cannot resolve linux-image-cloud-amd64 (run apt-get update) and no kernel is cached"
@@ -49,6 +52,8 @@ vm_kernel() {
 		(cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1) || { rm -rf "$tmp"; skip "cannot download $pkg"; }
 		rm -rf "$kroot"
 		dpkg -x "$tmp"/*.deb "$kroot"
+		# Debian 13's kernel packages put the modules in /usr/lib/modules only
+		[ -d "$kroot/lib" ] || ln -s usr/lib "$kroot/lib"
 		depmod -b "$kroot" "$kver"
 		rm -rf "$tmp"
 		touch "$kroot/.complete"
@@ -57,7 +62,14 @@ vm_kernel() {
 	vmlinuz="$kroot/boot/vmlinuz-$kver"
 }
 
+# $VPMEM_VM_BASE names a base image made elsewhere (tests/compat: from
+# another release's userland)
 vm_base_image() {
+	if [ -n "${VPMEM_VM_BASE:-}" ]; then
+		base=$VPMEM_VM_BASE
+		[ -e "$base" ] || fail "no base image $base"
+		return 0
+	fi
 	key=$( { echo "$kver"; cat "$vm_dir/build-initramfs.sh" "$vm_dir/copy-libs.sh" "$vm_dir/init" "$vm_dir/guest.sh";
 		dpkg-query -W busybox-static xfsprogs e2fsprogs ndctl daxctl 2>/dev/null; } | sha256sum | cut -c1-16)
 	base="$VPMEM_TEST_CACHE/base-$key.cpio.gz"
@@ -74,19 +86,38 @@ vm_setup() {
 	trap 'rm -rf "$work"' EXIT
 }
 
-# vm_overlay SCRIPT: the agent with its libraries and the scenario, as a
-# second cpio archive the kernel unpacks over the base one.
-vm_overlay() {
-	o="$work/overlay"
-	rm -rf "$o"
-	mkdir -p "$o/etc/vpmem"
-	copy_with_libs "$o" /usr/sbin "$top_builddir/agent/vpmem-agent" "$top_builddir/host/vpmem-host"
+# vm_programs ROOT: the agent and the test programs, with every library they
+# load, under ROOT
+vm_programs() {
+	o=$1
+	copy_with_libs "$o" /usr/sbin "$top_builddir/agent/vpmem-agent"
+	# (not built with --disable-host; the tests that need it need the host build)
+	[ -x "$top_builddir/host/vpmem-host" ] && copy_with_libs "$o" /usr/sbin "$top_builddir/host/vpmem-host"
 	copy_dlopened "$o" libblkid.so.1 libmount.so.1
+	# glibc before 2.34 (Debian 11) reads /etc/passwd through a module it loads
+	if ldconfig -p 2>/dev/null | grep -q "libnss_files.so.2 .*x86-64"; then
+		copy_dlopened "$o" libnss_files.so.2
+	fi
 	[ -x "$top_builddir/tests/vm/daxtool" ] && copy_with_libs "$o" /usr/bin "$top_builddir/tests/vm/daxtool"
 	[ -x "$top_builddir/tests/bench/benchtool" ] && copy_with_libs "$o" /usr/bin "$top_builddir/tests/bench/benchtool"
 	if [ -e "$top_builddir/tests/vm/faultshim.so" ]; then
 		mkdir -p "$o/usr/lib/vpmem-test"
 		cp "$top_builddir/tests/vm/faultshim.so" "$o/usr/lib/vpmem-test/"
+	fi
+}
+
+# vm_overlay SCRIPT: the agent with its libraries and the scenario, as a
+# second cpio archive the kernel unpacks over the base one. $VPMEM_VM_PROGRAMS
+# names a tree made by vm_programs elsewhere (tests/compat: built against
+# another release's libraries), used instead of this build's.
+vm_overlay() {
+	o="$work/overlay"
+	rm -rf "$o"
+	mkdir -p "$o/etc/vpmem"
+	if [ -n "${VPMEM_VM_PROGRAMS:-}" ]; then
+		cp -a "$VPMEM_VM_PROGRAMS/." "$o/"
+	else
+		vm_programs "$o"
 	fi
 	cp "$1" "$o/test.sh"
 	[ -d "$work/files" ] && cp -a "$work/files/." "$o/"

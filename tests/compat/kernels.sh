@@ -1,0 +1,64 @@
+#!/bin/sh
+# The VM scenarios on the guest kernels and userlands of other Debian
+# releases: Debian 11 (kernel 5.10) and Debian 13 (6.12). Each release's
+# cloud kernel boots an initramfs of that release's busybox, xfsprogs,
+# e2fsprogs, ndctl and libndctl, with the agent built in a chroot of the
+# release against its libraries; QEMU is this machine's, the hypervisor's, as
+# it would be for a guest of that release. (Debian 12 with 6.1 is the main run
+# of tests/vm.) Kernels and base images are cached in
+# $VPMEM_TEST_CACHE/compat-RELEASE.
+# VPMEM_COMPAT_RELEASES and VPMEM_COMPAT_VM_TESTS pick releases and scenarios.
+set -eu
+: "${top_srcdir:?}"
+# shellcheck source=tests/compat/lib.sh
+. "$top_srcdir/tests/compat/lib.sh"
+vm_require
+guest_pkgs="$compat_agent_pkgs,busybox-static,kmod,cpio,gzip,ndctl,daxctl,apt"
+scenarios=${VPMEM_COMPAT_VM_TESTS:-fresh-default fsdax-devdax xfs-ext4 shapes rerun-reboot}
+fail=0
+
+for release in ${VPMEM_COMPAT_RELEASES:-bullseye trixie}; do
+	cache="$VPMEM_TEST_CACHE/compat-$release"
+	mkdir -p "$cache"
+	root=$(compat_unpack "$release" "$guest_pkgs" "$release-guest")
+	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+	# in the release: build the agent and the test programs, fetch the
+	# kernel, make the base image and the programs' tree, all from its own
+	# packages (tests/vm/lib.sh, run there)
+	cat > "$root/guest.sh" <<'SCRIPT'
+set -e
+apt-get update -qq >/dev/null 2>&1 || echo "apt-get update failed: a cached kernel is used" >&2
+cd /src
+autoreconf -fi >/dev/null 2>&1
+mkdir b && cd b
+../configure --enable-werror --disable-host --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
+	> configure.log 2>&1 || { tail -n 30 configure.log; exit 1; }
+make -j"$(nproc)" > make.log 2>&1 && make tests/vm/daxtool tests/bench/benchtool tests/vm/faultshim.so \
+	>> make.log 2>&1 || { tail -n 40 make.log; exit 1; }
+top_srcdir=/src top_builddir=/src/b VPMEM_TEST_CACHE=/cache
+. /src/tests/vm/lib.sh
+vm_kernel
+vm_base_image
+mkdir -p /programs
+vm_programs /programs
+printf 'kernel=%s\nbase=%s\n' "$pkg" "${base#/cache/}" > /programs.env
+SCRIPT
+	versions=$(compat_versions "$root" xfsprogs e2fsprogs libndctl6 busybox-static)
+	if ! out=$(compat_run "$root" /guest.sh "$cache" 2>&1); then
+		echo "FAIL: Debian $release: cannot build the guest's programs and image:"; echo "$out"
+		fail=1; rm -rf "$root"; continue
+	fi
+	kernel=$(sed -n 's/^kernel=//p' "$root/programs.env")
+	echo "--- Debian $release: $kernel, $versions; QEMU $(qemu-system-x86_64 --version | head -n 1)"
+	for t in $scenarios; do
+		if VPMEM_KERNEL_PACKAGE=$kernel VPMEM_TEST_CACHE=$cache \
+			VPMEM_VM_BASE="$cache/$(sed -n 's/^base=//p' "$root/programs.env")" \
+			VPMEM_VM_PROGRAMS="$root/programs" sh "$top_srcdir/tests/vm/$t.sh" > "$compat_work/$t.log" 2>&1; then
+			echo "ok: Debian $release: $t ($(grep -c "PASS:" "$compat_work/$t.log") checks)"
+		else
+			echo "FAIL: Debian $release: $t:"; cat "$compat_work/$t.log"; fail=1
+		fi
+	done
+	rm -rf "$root"
+done
+exit $fail
