@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -69,6 +71,78 @@ START_TEST(test_small_xfs_keeps_its_stripe)
 }
 END_TEST
 
+/*
+ * A mkfs.xfs that writes its superblock before it refuses the striped layout
+ * (as a flush failing at the end does): the retry with the smaller layout
+ * must overwrite what the refused attempt wrote, since the device was proven
+ * empty before it, instead of refusing "an existing filesystem".
+ */
+static const char fake_mkfs_xfs[] =
+	"#!/bin/sh\n"
+	"echo \"$*\" >> \"$(dirname \"$0\")/calls\"\n"
+	"for a; do dev=$a; done\n"
+	"case \" $* \" in *' -f '*) ;; *) if [ \"$(head -c 4 \"$dev\")\" = XFSB ]; then\n"
+	"  echo \"mkfs.xfs: $dev appears to contain an existing filesystem (xfs).\" >&2; exit 1; fi ;; esac\n"
+	"case \" $* \" in *agcount=2*) ;; *' -N '*) exit 1 ;; *)\n"
+	"  printf XFSB | dd of=\"$dev\" conv=notrunc 2>/dev/null; echo 'mkfs.xfs: cannot do that stripe' >&2; exit 1 ;; esac\n"
+	"case \" $* \" in *' -N '*) ;; *) printf XFSB | dd of=\"$dev\" conv=notrunc 2>/dev/null ;; esac\n"
+	"exit 0\n";
+
+START_TEST(test_retry_overwrites_its_own_attempt)
+{
+	char dir[] = "/tmp/vpmem-fake-mkfs-XXXXXX";
+	_cleanup_free_ char *output = NULL, *fake = NULL, *dev = NULL, *calls = NULL, *path = NULL;
+	const char *old_path = getenv("PATH");
+	_cleanup_free_ char *saved_path = old_path ? strdup(old_path) : NULL;
+	bool striped = false;
+	FILE *f;
+	int r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_ge(asprintf(&fake, "%s/mkfs.xfs", dir), 0);
+	ck_assert_int_ge(asprintf(&dev, "%s/dev", dir), 0);
+	ck_assert_int_ge(asprintf(&calls, "%s/calls", dir), 0);
+	ck_assert_int_ge(asprintf(&path, "%s:%s", dir, saved_path ? saved_path : "/usr/bin:/bin"), 0);
+	f = fopen(fake, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(fake_mkfs_xfs, f);
+	fclose(f);
+	ck_assert_int_eq(chmod(fake, 0755), 0);
+	f = fopen(dev, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(truncate(dev, 1 << 20), 0);
+
+	setenv("PATH", path, 1);
+	r = mkfs_run(FS_XFS, dev, false, &striped, &output);
+	if (saved_path)
+		setenv("PATH", saved_path, 1);
+	ck_assert_msg(r == 0, "mkfs_run: %d, %s", r, output ? output : "");
+	ck_assert(striped);
+	/* the first run without -f (the device was empty), the last with it */
+	f = fopen(calls, "r");
+	ck_assert_ptr_nonnull(f);
+	{
+		char line[512], first[512] = "", last[512] = "";
+
+		while (fgets(line, sizeof(line), f)) {
+			if (!first[0])
+				snprintf(first, sizeof(first), "%s", line);
+			snprintf(last, sizeof(last), "%s", line);
+		}
+		fclose(f);
+		ck_assert_ptr_null(strstr(first, "-f "));
+		ck_assert_ptr_nonnull(strstr(last, "-f "));
+		ck_assert_ptr_nonnull(strstr(last, "agcount=2"));
+		ck_assert_ptr_null(strstr(last, "-N "));
+	}
+	unlink(fake);
+	unlink(dev);
+	unlink(calls);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *mkfs_suite(void)
 {
 	Suite *s = suite_create("mkfs");
@@ -78,6 +152,7 @@ Suite *mkfs_suite(void)
 	tcase_add_test(tc, test_page_size_follows_kernel);
 	tcase_add_test(tc, test_ext4);
 	tcase_add_test(tc, test_small_xfs_keeps_its_stripe);
+	tcase_add_test(tc, test_retry_overwrites_its_own_attempt);
 	suite_add_tcase(s, tc);
 	return s;
 }
