@@ -25,6 +25,8 @@ mkdir b && cd b
 make -j$(nproc) > make.log 2>&1 || { tail -n 40 make.log; exit 1; }
 make check TESTS="tests/unit/test-units tests/unit/test-destructive" > check.log 2>&1 ||
 	{ tail -n 40 check.log; cat tests/unit/test-*.log | tail -n 40; exit 1; }
+# exactly the two unit tests, nothing a make around this one asked for
+grep -q "^# TOTAL: 2\$" check.log || { echo "make check ran other tests than the unit tests:"; cat check.log; exit 1; }
 grep -h "Checks:" tests/unit/test-units.log tests/unit/test-destructive.log | tr '\n' ' '
 SCRIPT
 	versions=$(compat_versions "$root" gcc libndctl-dev libcurl4-openssl-dev check)

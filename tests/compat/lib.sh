@@ -51,8 +51,10 @@ compat_unpack() {
 # (the unit tests look for it in /proc/self/mountinfo), and BIND-DIR, when
 # given, at /cache. Nothing stays mounted after.
 compat_run() {
+	# (without make's variables: under make check, MAKEFLAGS carries the outer
+	# suite's TEST_LOGS, which a make in the chroot would take for its own)
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	unshare --mount --fork sh -c 'set -e; root=$1
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL unshare --mount --fork sh -c 'set -e; root=$1
 		mount --bind "$root" "$root"
 		mount -t proc proc "$root/proc"
 		mount --rbind /dev "$root/dev"
