@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,10 +152,28 @@ static int mkfs_exec(enum fs_type fs, const char *device, long page_size, enum m
 	return exec_wait(argv, ret_output);
 }
 
+/* Does device start with an xfs superblock? 1 yes, 0 no, or a negative errno. */
+static int starts_with_xfs(const char *device)
+{
+	_cleanup_close_ int fd = open(device, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char magic[4];
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	do
+		n = pread(fd, magic, sizeof(magic), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)sizeof(magic) && memcmp(magic, "XFSB", 4) == 0;
+}
+
 int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped, char **ret_output)
 {
 	long page_size = sysconf(_SC_PAGESIZE);
 	enum mkfs_layout layout = MKFS_STRIPED;
+	bool xfs_before = false;
 	int r;
 
 	/* mkfs makes a UUID first of all: without the kernel's CRNG that costs seconds */
@@ -162,6 +181,9 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 	/* 2 MiB stripe units need a page size that divides 2 MiB (all of 4K..64K do) */
 	if (page_size <= 0 || DAX_ALIGN_BYTES % (unsigned long long)page_size)
 		layout = MKFS_PLAIN;
+	/* to tell, should the striped attempt fail, whether an xfs there is its own */
+	if (fs == FS_XFS && layout == MKFS_STRIPED && !force)
+		xfs_before = starts_with_xfs(device) != 0;
 
 	/*
 	 * The striped layout first, for real: mkfs.xfs checks the geometry
@@ -175,11 +197,14 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 		int smaller;
 
 		/*
-		 * Whatever the refused attempt wrote is its own: the caller
-		 * proved the device empty (or was told to overwrite it), so
-		 * the dry runs and the retry may overwrite it.
+		 * An attempt that failed after writing (a flush failing at
+		 * the end) leaves its own superblock, which the retry must
+		 * overwrite: only then, when the device had none before. A
+		 * refusal of what was there leaves it as it was, and the
+		 * retry refuses it too.
 		 */
-		force = true;
+		if (!force && !xfs_before && starts_with_xfs(device) > 0)
+			force = true;
 		smaller = xfs_smaller_layout(device, page_size, force, &layout);
 		if (smaller < 0)
 			return smaller;

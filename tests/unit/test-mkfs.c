@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,32 +73,40 @@ START_TEST(test_small_xfs_keeps_its_stripe)
 END_TEST
 
 /*
- * A mkfs.xfs that writes its superblock before it refuses the striped layout
- * (as a flush failing at the end does): the retry with the smaller layout
- * must overwrite what the refused attempt wrote, since the device was proven
- * empty before it, instead of refusing "an existing filesystem".
+ * A mkfs.xfs that, like the real one, refuses a device that holds something
+ * unless given -f, can do the 2 MiB stripe only in two allocation groups,
+ * and, first, writes its superblock before it refuses the default striped
+ * layout (as a flush failing at the end does).
  */
 static const char fake_mkfs_xfs[] =
 	"#!/bin/sh\n"
 	"echo \"$*\" >> \"$(dirname \"$0\")/calls\"\n"
 	"for a; do dev=$a; done\n"
-	"case \" $* \" in *' -f '*) ;; *) if [ \"$(head -c 4 \"$dev\")\" = XFSB ]; then\n"
-	"  echo \"mkfs.xfs: $dev appears to contain an existing filesystem (xfs).\" >&2; exit 1; fi ;; esac\n"
+	"case \" $* \" in *' -f '*) ;; *) if [ -n \"$(head -c 4 \"$dev\" | tr -d '\\000')\" ]; then\n"
+	"  echo \"mkfs.xfs: $dev appears to contain an existing filesystem.\" >&2; exit 1; fi ;; esac\n"
 	"case \" $* \" in *agcount=2*) ;; *' -N '*) exit 1 ;; *)\n"
 	"  printf XFSB | dd of=\"$dev\" conv=notrunc 2>/dev/null; echo 'mkfs.xfs: cannot do that stripe' >&2; exit 1 ;; esac\n"
 	"case \" $* \" in *' -N '*) ;; *) printf XFSB | dd of=\"$dev\" conv=notrunc 2>/dev/null ;; esac\n"
 	"exit 0\n";
 
-START_TEST(test_retry_overwrites_its_own_attempt)
+struct fake_run {
+	int r;
+	bool striped;
+	char head[5];		/* the device's first bytes after the run */
+	char first[512], last[512];	/* the first and the last call */
+};
+
+/* mkfs_run with the fake first in PATH, on a 1 MiB device starting with data (or zeros) */
+static void run_fake_mkfs(const char *data, struct fake_run *run)
 {
 	char dir[] = "/tmp/vpmem-fake-mkfs-XXXXXX";
 	_cleanup_free_ char *output = NULL, *fake = NULL, *dev = NULL, *calls = NULL, *path = NULL;
 	const char *old_path = getenv("PATH");
 	_cleanup_free_ char *saved_path = old_path ? strdup(old_path) : NULL;
-	bool striped = false;
+	char line[512];
 	FILE *f;
-	int r;
 
+	memset(run, 0, sizeof(*run));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_ge(asprintf(&fake, "%s/mkfs.xfs", dir), 0);
 	ck_assert_int_ge(asprintf(&dev, "%s/dev", dir), 0);
@@ -110,36 +119,60 @@ START_TEST(test_retry_overwrites_its_own_attempt)
 	ck_assert_int_eq(chmod(fake, 0755), 0);
 	f = fopen(dev, "w");
 	ck_assert_ptr_nonnull(f);
+	if (data)
+		fputs(data, f);
 	fclose(f);
 	ck_assert_int_eq(truncate(dev, 1 << 20), 0);
 
 	setenv("PATH", path, 1);
-	r = mkfs_run(FS_XFS, dev, false, &striped, &output);
+	run->r = mkfs_run(FS_XFS, dev, false, &run->striped, &output);
 	if (saved_path)
 		setenv("PATH", saved_path, 1);
-	ck_assert_msg(r == 0, "mkfs_run: %d, %s", r, output ? output : "");
-	ck_assert(striped);
-	/* the first run without -f (the device was empty), the last with it */
+
 	f = fopen(calls, "r");
 	ck_assert_ptr_nonnull(f);
-	{
-		char line[512], first[512] = "", last[512] = "";
-
-		while (fgets(line, sizeof(line), f)) {
-			if (!first[0])
-				snprintf(first, sizeof(first), "%s", line);
-			snprintf(last, sizeof(last), "%s", line);
-		}
-		fclose(f);
-		ck_assert_ptr_null(strstr(first, "-f "));
-		ck_assert_ptr_nonnull(strstr(last, "-f "));
-		ck_assert_ptr_nonnull(strstr(last, "agcount=2"));
-		ck_assert_ptr_null(strstr(last, "-N "));
+	while (fgets(line, sizeof(line), f)) {
+		if (!run->first[0])
+			snprintf(run->first, sizeof(run->first), "%s", line);
+		snprintf(run->last, sizeof(run->last), "%s", line);
 	}
+	fclose(f);
+	f = fopen(dev, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fread(run->head, 1, 4, f), 4);
+	fclose(f);
 	unlink(fake);
 	unlink(dev);
 	unlink(calls);
 	rmdir(dir);
+}
+
+/* the retry with the smaller layout overwrites what the failed attempt wrote */
+START_TEST(test_retry_overwrites_its_own_attempt)
+{
+	struct fake_run run;
+
+	run_fake_mkfs(NULL, &run);
+	ck_assert_msg(run.r == 0, "mkfs_run: %d", run.r);
+	ck_assert(run.striped);
+	/* the first run without -f (the device was empty), the last with it */
+	ck_assert_ptr_null(strstr(run.first, "-f "));
+	ck_assert_ptr_nonnull(strstr(run.last, "-f "));
+	ck_assert_ptr_nonnull(strstr(run.last, "agcount=2"));
+	ck_assert_ptr_null(strstr(run.last, "-N "));
+}
+END_TEST
+
+/* but what the first attempt refused to overwrite, no retry overwrites */
+START_TEST(test_retry_never_overwrites_data)
+{
+	struct fake_run run;
+
+	run_fake_mkfs("DATA", &run);
+	ck_assert_int_eq(run.r, -EIO);
+	ck_assert_str_eq(run.head, "DATA");
+	ck_assert_ptr_null(strstr(run.first, "-f "));
+	ck_assert_ptr_null(strstr(run.last, "-f "));
 }
 END_TEST
 
@@ -153,6 +186,7 @@ Suite *mkfs_suite(void)
 	tcase_add_test(tc, test_ext4);
 	tcase_add_test(tc, test_small_xfs_keeps_its_stripe);
 	tcase_add_test(tc, test_retry_overwrites_its_own_attempt);
+	tcase_add_test(tc, test_retry_never_overwrites_data);
 	suite_add_tcase(s, tc);
 	return s;
 }
