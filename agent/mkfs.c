@@ -212,15 +212,17 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 			r = mkfs_exec(fs, device, page_size, layout, force, ret_output);
 		/* when it fails again, both say why */
 		if (r != 0 && ret_output && first && *first) {
-			char *both = strdup_printf("%s%s%s", first, *ret_output && **ret_output ? "; then: " : "",
-						   *ret_output ? *ret_output : "");
+			if (*ret_output && **ret_output) {
+				char *both = strdup_printf("%s; then: %s", first, *ret_output);
 
-			if (both) {
+				if (both) {
+					free(*ret_output);
+					*ret_output = both;
+				}
+			} else {
 				free(*ret_output);
-				*ret_output = both;
+				*ret_output = TAKE_PTR(first);
 			}
-		} else if (r != 0 && ret_output && !*ret_output) {
-			*ret_output = TAKE_PTR(first);
 		}
 	}
 	if (r < 0)

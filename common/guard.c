@@ -156,6 +156,7 @@ out:
  */
 #define XFS_SB_MAGIC "XFSB"
 #define XFS_SB_INPROGRESS_OFFSET 126
+#define XFS_UNFINISHED "an xfs filesystem whose mkfs never finished (its superblock says \"in progress\")"
 
 static int xfs_mkfs_unfinished(int fd)
 {
@@ -226,8 +227,7 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 		if (sym_blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0 && strcmp(value, "xfs") == 0 &&
 		    (r = xfs_mkfs_unfinished(fd)) != 0) {
 			/* not a filesystem anyone can use, and not provably empty either */
-			what = r > 0 ? strdup("an xfs filesystem whose mkfs never finished (its superblock says "
-					      "\"in progress\")")
+			what = r > 0 ? strdup(XFS_UNFINISHED)
 				     : strdup_printf("an xfs superblock that cannot be read: %s", strerror(-r));
 		} else if (sym_blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0) {
 			fstype = strdup(value);
@@ -242,7 +242,7 @@ int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatu
 	} else if ((r = xfs_mkfs_unfinished(fd)) > 0) {
 		/* libblkid 2.41 (Debian 13) does not report an xfs superblock
 		 * that still says "in progress" at all: seen with blkid -p */
-		what = strdup("an xfs filesystem whose mkfs never finished (its superblock says \"in progress\")");
+		what = strdup(XFS_UNFINISHED);
 	} else {
 		r = first_mib_contents(fd, &what);
 		if (r < 0)

@@ -39,9 +39,7 @@ compat_unpack() {
 	rm -rf "$root"
 	mkdir -p "$root"
 	tar -xf "$(compat_rootfs "$1" "$2")" -C "$root"
-	mkdir -p "$root/src"
-	tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./_build --exclude='./vpmem-*' \
-		--exclude=./debian -cf - . | tar -xf - -C "$root/src"
+	copy_sources "$root/src" --exclude=./debian
 	echo "$root"
 }
 

@@ -44,10 +44,7 @@ guest_base() {
 # read-only, as under make distcheck); sets $debs. The unit tests ran already.
 guest_debs() {
 	src="$work/pkg/vpmem"
-	mkdir -p "$src"
-	tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./_build --exclude='./vpmem-*' \
-		-cf - . | tar -xf - -C "$src"
-	chmod -R u+w "$src"
+	copy_sources "$src"
 	(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=nocheck \
 		dpkg-buildpackage -us -uc -b > "$work/pkg/build.log" 2>&1) || {
 		tail -n 40 "$work/pkg/build.log"; fail "dpkg-buildpackage could not build vpmem's packages"; }

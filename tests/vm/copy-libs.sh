@@ -31,3 +31,13 @@ copy_dlopened() {
 		done
 	done
 }
+
+# copy_sources DEST [TAR-OPTION...]: the source tree, less git, builds and
+# tarballs, into DEST, writable (make distcheck's tree is read-only)
+copy_sources() {
+	dest=$1; shift
+	mkdir -p "$dest"
+	tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./_build --exclude='./vpmem-*' "$@" \
+		-cf - . | tar -xf - -C "$dest"
+	chmod -R u+w "$dest"
+}
