@@ -11,14 +11,16 @@ read too. Precedence, lowest first: the image's /etc/vpmem, instance metadata
 The module validates the result with ``vpmem-agent check-config`` and then runs
 ``vpmem-agent apply``. It runs at every boot: /run is empty after a reboot, and
 the policy must be in place before vpmem-agent.service (ordered after
-cloud-init.service) provisions anything. An invalid policy is still written
+cloud-init.service, or cloud-init-network.service from 24.3) provisions anything. An invalid policy is still written
 where the agent reads it, so that the agent refuses it too and no device is
 touched; the error is raised here so it shows in cloud-init's log and status.
 
 cloud-init (22.4 on Debian 12, 25.1 on Debian 13) validates cloud-config
 against one JSON schema file of its own and merges in no module schemas (a
-module-level ``schema`` attribute is rejected), so this module defines none:
-the agent is the one validator of the policy.
+module-level ``schema`` attribute is rejected). The vpmem key's schema is
+vpmem's cloud-init-schema.json, which the Debian package merges into
+cloud-init's file (merge-cloud-init-schema); the agent's check-config remains
+the full check of the policy.
 
 cloud-init 23.2 and later call ``handle(name, cfg, cloud, args)`` by keyword and
 report a module that still takes a ``log`` parameter as deprecated; earlier

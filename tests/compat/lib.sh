@@ -14,14 +14,21 @@ done
 compat_agent_pkgs="build-essential,autoconf,automake,pkg-config,libndctl-dev,libdaxctl-dev,libblkid-dev"
 compat_agent_pkgs="$compat_agent_pkgs,libmount-dev,libjson-c-dev,uuid-dev,check,xfsprogs,e2fsprogs"
 compat_host_pkgs="$compat_agent_pkgs,libcurl4-openssl-dev,libvirt-dev,libxml2-dev"
+# and the Debian packages (debian/control's Build-Depends)
+compat_deb_pkgs="$compat_host_pkgs,debhelper,dpkg-dev,systemd-dev,man-db,groff-base"
 
-compat_work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-compat.XXXXXX")
-trap 'rm -rf "$compat_work"' EXIT
+# a caller with a work directory of its own (and its own EXIT trap) sets
+# compat_work before sourcing this
+if [ -z "${compat_work:-}" ]; then
+	compat_work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-compat.XXXXXX")
+	trap 'rm -rf "$compat_work"' EXIT
+fi
 
 # compat_rootfs RELEASE PACKAGES: the cached root filesystem tarball's path
 compat_rootfs() {
 	key=$(echo "$1 $2" | sha256sum | cut -c1-16)
 	tar="$VPMEM_TEST_CACHE/chroot-$1-$key.tar"
+	cache_lock "chroot-$1"
 	if [ ! -e "$tar" ]; then
 		echo "building a Debian $1 chroot (once, cached in $VPMEM_TEST_CACHE)..." >&2
 		mmdebstrap --quiet --variant=apt --include="$2" "$1" "$tar.part.tar" \
@@ -29,6 +36,7 @@ compat_rootfs() {
 			{ rm -f "$tar.part.tar"; fail "mmdebstrap could not build a Debian $1 chroot"; }
 		mv "$tar.part.tar" "$tar"
 	fi
+	cache_unlock
 	echo "$tar"
 }
 

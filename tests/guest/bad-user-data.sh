@@ -35,7 +35,8 @@ guest_boot bad-user-data "$work/test.sh" "$nv0"
 # same disk and the same fresh NVDIMM: a YAML alias bomb (a few lines that
 # JSON would write out as 9^9 values), a huge policy, and text that is not
 # UTF-8. Each time cloud-init's status says error with the reason, the boot
-# completes, and the NVDIMM stays untouched. (The huge policy has 300 entries,
+# completes, and the NVDIMM stays untouched (cloud-init 25.1 does not survive
+# the alias bomb itself: see below). (The huge policy has 300 entries,
 # 30 KB: cloud-init parses YAML in pure Python, which under TCG takes minutes
 # for 200 KB, several times per boot; the module's own bound is proven on
 # bigger ones by the fuzz harness.)
@@ -58,8 +59,11 @@ huge=$(printf '#cloud-config\nvpmem:\n  namespaces:\n'; i=0; while [ $i -lt 300 
 # "data" with an \377 in it: not UTF-8
 binary=$(printf '#cloud-config\nvpmem:\n  namespaces:\n    - name: d\377ta\n      size: 1G\n')
 
+# (on cloud-init 24.x and later the bomb goes last: see below)
+shapes="bomb huge binary"
+[ "$guest_release" = bookworm ] || shapes="huge binary bomb"
 n=1
-for shape in bomb huge binary; do
+for shape in $shapes; do
 	n=$((n + 1))
 	eval "user_data=\$$shape"
 	guest_iid=iid-bad-$shape guest_seed "$user_data"
@@ -81,5 +85,21 @@ check "  vpmem-agent.service refused the policy too (exit 2)" \
 	[ "\$(systemctl show -P ExecMainStatus vpmem-agent.service)" = 2 ]
 finish
 GUEST
+	if [ "$shape" = bomb ] && [ "$guest_release" != bookworm ]; then
+		# cloud-init 24.x and later write the combined config out as JSON
+		# (/run/cloud-init/combined-cloud-config.json) before any module runs,
+		# aliases written out: the OOM killer ends cloud-init, and its network
+		# stage, which waits for it with no timeout, holds the boot for good.
+		# Any key does that, not only vpmem; vpmem's part is to wait behind
+		# cloud-init and touch nothing, which the backing file shows. Every
+		# later boot of the image fails the same way (cloud-init reads the
+		# instance's saved cloud-config again), so this shape comes last.
+		guest_boot "bad-user-data-$shape" "$work/test.sh" \
+			--stop-after "Out of memory: Killed process [0-9]* (cloud-init)" 120 "$nv0" || exit 1
+		cmp -s -n "$(stat -c %s "$nv0")" "$nv0" /dev/zero ||
+			fail "$shape: the NVDIMM's backing file is no longer all zeros"
+		echo "PASS: $shape: cloud-init was OOM-killed; 120 s on, the NVDIMM is still all zeros (no label, no namespace, no filesystem)"
+		continue
+	fi
 	guest_boot "bad-user-data-$shape" "$work/test.sh" "$nv0" || exit 1
 done

@@ -45,7 +45,8 @@ finish
 GUEST
 
 cat > "$work/second.sh" <<'GUEST'
-check "cloud-init did not run (disabled on the kernel command line)" sh -c '! systemctl is-active -q cloud-init.service'
+check "cloud-init did not run (disabled on the kernel command line)" \
+	sh -c '! systemctl is-active -q cloud-init.service && ! systemctl is-active -q cloud-init-network.service'
 check "/mnt/pmem0 is DAX-mounted again" is_mounted_dax /mnt/pmem0
 check "/mnt/pmem1 is DAX-mounted again" is_mounted_dax /mnt/pmem1
 check "pmem0's filesystem is the same one" [ "$(blkid -o value -s UUID /dev/pmem0)" = "$(cat /root/pmem0.uuid)" ]

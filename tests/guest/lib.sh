@@ -1,6 +1,8 @@
-# Harness for the tests that boot a full Debian 12 guest (systemd, udev,
+# Harness for the tests that boot a full Debian guest (systemd, udev,
 # cloud-init) with vpmem's Debian package installed by apt, under QEMU
 # (TCG) with emulated NVDIMMs and a NoCloud seed. Sourced by tests/guest/*.sh.
+# The release is Debian 12 (bookworm, cloud-init 22.4), or the one named in
+# $VPMEM_GUEST_RELEASE (trixie: Debian 13, cloud-init 25.1).
 #
 # Cached in $VPMEM_TEST_CACHE: the Debian root filesystem (mmdebstrap),
 # keyed by its package list. The image with vpmem installed is rebuilt per
@@ -12,8 +14,9 @@ guest_dir="$top_srcdir/tests/guest"
 # shellcheck source=tests/vm/lib.sh
 . "$top_srcdir/tests/vm/lib.sh"
 
+guest_release=${VPMEM_GUEST_RELEASE:-bookworm}
 guest_packages="systemd-sysv,udev,linux-image-cloud-amd64,cloud-init,libndctl6,libdaxctl1,libjson-c5"
-guest_packages="$guest_packages,libblkid1,libmount1,libuuid1,xfsprogs,e2fsprogs,kmod,util-linux,python3"
+guest_packages="$guest_packages,libblkid1,libmount1,libuuid1,xfsprogs,e2fsprogs,kmod,util-linux,python3,iproute2"
 
 guest_require() {
 	[ "$(id -u)" -eq 0 ] || skip "building the guest image needs root (file ownership in the image)"
@@ -26,30 +29,71 @@ guest_require() {
 
 # the Debian root filesystem, built once
 guest_base() {
+	# this machine's sources for its own release (bookworm), Debian's for another
 	mirror=/etc/apt/sources.list.d/debian.sources
-	[ -r "$mirror" ] || mirror=""
-	key=$(echo "$guest_packages $(cat "$mirror" 2>/dev/null)" | sha256sum | cut -c1-16)
+	[ -r "$mirror" ] && [ "$guest_release" = bookworm ] || mirror="deb http://deb.debian.org/debian $guest_release main"
+	if [ -r "$mirror" ]; then
+		key=$(echo "$guest_packages $(cat "$mirror")" | sha256sum | cut -c1-16)
+	else
+		key=$(echo "$guest_packages $mirror" | sha256sum | cut -c1-16)
+	fi
 	base_tar="$VPMEM_TEST_CACHE/guest-rootfs-$key.tar"
-	[ -e "$base_tar" ] && return 0
-	echo "building the Debian guest root filesystem (once)..."
-	# shellcheck disable=SC2086 # $mirror is empty or one path
-	# the output format follows the file name: keep ".tar" at the end
-	mmdebstrap --quiet --variant=apt --include="$guest_packages" bookworm "$base_tar.part.tar" $mirror ||
-		{ rm -rf "$base_tar.part.tar"; skip "mmdebstrap could not build the guest root filesystem"; }
-	mv "$base_tar.part.tar" "$base_tar"
+	[ "$guest_release" = bookworm ] || base_tar="$VPMEM_TEST_CACHE/guest-rootfs-$guest_release-$key.tar"
+	cache_lock "guest-rootfs-$guest_release"
+	if [ ! -e "$base_tar" ]; then
+		echo "building the Debian $guest_release guest root filesystem (once)..."
+		# the output format follows the file name: keep ".tar" at the end
+		mmdebstrap --quiet --variant=apt --include="$guest_packages" "$guest_release" "$base_tar.part.tar" "$mirror" ||
+			{ rm -rf "$base_tar.part.tar"; skip "mmdebstrap could not build the guest root filesystem"; }
+		mv "$base_tar.part.tar" "$base_tar"
+	fi
+	cache_unlock
 }
 
 # guest_debs: vpmem's Debian packages, built from the current sources as a
 # package builder would (dpkg-buildpackage, in a copy: the source tree may be
 # read-only, as under make distcheck); sets $debs. The unit tests ran already.
+# For another release than this machine's, the build runs in a chroot of that
+# release (tests/compat's, with the build dependencies).
 guest_debs() {
-	src="$work/pkg/vpmem"
-	copy_sources "$src"
-	(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=nocheck \
-		dpkg-buildpackage -us -uc -b > "$work/pkg/build.log" 2>&1) || {
-		tail -n 40 "$work/pkg/build.log"; fail "dpkg-buildpackage could not build vpmem's packages"; }
+	if [ "$guest_release" = bookworm ]; then
+		src="$work/pkg/vpmem"
+		copy_sources "$src"
+		(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=nocheck DEB_BUILD_PROFILES=nocheck \
+			dpkg-buildpackage -us -uc -b > "$work/pkg/build.log" 2>&1) || {
+			tail -n 40 "$work/pkg/build.log"; fail "dpkg-buildpackage could not build vpmem's packages"; }
+	else
+		compat_work="$work/compat"
+		# shellcheck source=tests/compat/lib.sh
+		. "$top_srcdir/tests/compat/lib.sh"
+		build_root="$compat_work/build"
+		mkdir -p "$build_root" "$work/pkg"
+		tar -xf "$(compat_rootfs "$guest_release" "$compat_deb_pkgs")" -C "$build_root"
+		copy_sources "$build_root/pkg/vpmem"
+		printf 'cd /pkg/vpmem && DEB_BUILD_OPTIONS=nocheck DEB_BUILD_PROFILES=nocheck dpkg-buildpackage -us -uc -b\n' > "$build_root/build.sh"
+		compat_run "$build_root" /build.sh > "$work/pkg/build.log" 2>&1 || {
+			tail -n 40 "$work/pkg/build.log"
+			fail "dpkg-buildpackage could not build vpmem's packages in Debian $guest_release"; }
+		mv "$build_root"/pkg/*.deb "$work/pkg/"
+		rm -rf "$build_root"
+	fi
 	debs=$(ls "$work/pkg"/vpmem-agent_*.deb)
 	[ -n "$debs" ] || fail "dpkg-buildpackage made no vpmem-agent package"
+}
+
+# guest_chroot ROOT COMMAND...: COMMAND in the chroot ROOT, with /proc (apt
+# and dpkg need it) mounted in a mount namespace of its own
+guest_chroot() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare --mount --fork sh -c 'root=$1; shift; mount -t proc proc "$root/proc" && chroot "$root" "$@"' \
+		sh "$@"
+}
+
+# guest_apt ROOT apt-get-ARGUMENTS...: apt-get -y in the chroot ROOT, as an
+# image builder runs it
+guest_apt() {
+	apt_root=$1; shift
+	guest_chroot "$apt_root" env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0 "$@"
 }
 
 # the image of this run: the root filesystem with the vpmem-agent package
@@ -62,16 +106,12 @@ guest_image() {
 	tar -xf "$base_tar" -C "$rootfs"
 	guest_debs
 	cp $debs "$rootfs/tmp/"
-	# offline: everything it depends on is in the root filesystem already;
-	# apt needs /proc, mounted in a mount namespace of its own
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	unshare --mount --fork sh -c 'root=$1; shift; mount -t proc proc "$root/proc" &&
-		chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		-o Dpkg::Use-Pty=0 "$@"' sh "$rootfs" $(for d in $debs; do echo "/tmp/${d##*/}"; done) \
+	# offline: everything it depends on is in the root filesystem already
+	guest_apt "$rootfs" install $(for d in $debs; do echo "/tmp/${d##*/}"; done) \
 		> "$work/pkg/install.log" 2>&1 || {
 		cat "$work/pkg/install.log"; fail "apt-get could not install vpmem-agent into the guest image"; }
 	rm -f "$rootfs"/tmp/*.deb
-	echo "guest image: $(grep -h '^Setting up vpmem' "$work/pkg/install.log")"
+	echo "guest image: Debian $guest_release, $(grep -h "^Setting up vpmem" "$work/pkg/install.log")"
 	systemctl --root="$rootfs" is-enabled -q vpmem-agent.service ||
 		fail "installing the package did not enable vpmem-agent.service"
 	# the test runner, and what a minimal image needs for a clean cloud-init run
@@ -81,6 +121,9 @@ guest_image() {
 	systemctl --root="$rootfs" mask serial-getty@ttyS0.service getty@tty1.service >/dev/null 2>&1
 	printf 'locale: C.UTF-8\n' > "$rootfs/etc/cloud/cloud.cfg.d/10-test-locale.cfg"
 	printf 'datasource_list: [ NoCloud, None ]\n' > "$rootfs/etc/cloud/cloud.cfg.d/10-test-datasource.cfg"
+	# no ssh server in the image: no host keys to make (cloud-init 25.1 would
+	# warn that it cannot, and call the run "degraded")
+	printf 'ssh_genkeytypes: []\n' > "$rootfs/etc/cloud/cloud.cfg.d/10-test-ssh.cfg"
 	echo guest > "$rootfs/etc/hostname"
 	kernel=$(ls "$rootfs"/boot/vmlinuz-* | head -n 1)
 	initrd=$(ls "$rootfs"/boot/initrd.img-* | head -n 1)
@@ -120,15 +163,18 @@ guest_seed() {
 # boot is done, and return its result. With --hotplug "FILE..." each FILE is
 # added through QEMU's monitor, the first when the guest prints
 # VPMEM-HOTPLUG-NOW 1, the next at VPMEM-HOTPLUG-NOW 2, ...: as an NVDIMM, or
-# as a virtio-pmem device when written virtio:FILE.
+# as a virtio-pmem device when written virtio:FILE. With --stop-after TEXT N,
+# for a boot that is expected never to finish: QEMU is stopped N seconds after
+# TEXT shows on the console, and the result is 0 then (1 if TEXT never shows).
 guest_boot() {
 	name=$1 script=$2
 	shift 2
-	append="" hotplug=""
+	append="" hotplug="" stop_text="" stop_after=0
 	while :; do
 		case ${1:-} in
 		--append) append=$2; shift 2 ;;
 		--hotplug) hotplug=$2; shift 2 ;;
+		--stop-after) stop_text=$2 stop_after=$3; shift 3 ;;
 		*) break ;;
 		esac
 	done
@@ -165,10 +211,23 @@ guest_boot() {
 		python3 "$guest_dir/qmp.py" "$work/qmp.sock" "$h" "$i" "$kind" || fail "$name: hotplug through QMP failed"
 		i=$((i + 1)) k=$((k + 1))
 	done
+	stopped=""
+	if [ -n "$stop_text" ]; then
+		if guest_wait_for "$log" "$stop_text"; then
+			sleep "$stop_after"
+			stopped=yes
+		fi
+		kill "$qemu_pid" 2>/dev/null || true
+	fi
 	wait "$qemu_pid" || true
 	qemu_pid=""
 	tr -d '\r' < "$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -v '^\s*$' | sed "s/^/[$name] /"
 	cat "$work/$name.qemu.out"
+	if [ -n "$stop_text" ]; then
+		[ -n "$stopped" ] || { echo "FAIL: $name: \"$stop_text\" never showed on the console"; return 1; }
+		echo "--- $name: stopped ${stop_after} s after \"$stop_text\" ---"
+		return 0
+	fi
 	rc=$(tr -d '\r' < "$log" | sed -n 's/^VPMEM-TEST-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
 	[ -n "$rc" ] || { echo "FAIL: $name: the guest did not finish (no exit marker)"; return 1; }
 	return "$rc"

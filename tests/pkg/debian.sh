@@ -45,7 +45,8 @@ udevdir=$(pkg-config --variable=udevdir udev)
 contents vpmem-agent /usr/sbin/vpmem-agent "$unitdir/vpmem-agent.service" "$unitdir/vpmem-agent@.service" \
 	"$unitdir/vpmem.target" "$udevdir/rules.d/90-vpmem.rules" \
 	/usr/lib/python3/dist-packages/cloudinit/config/cc_vpmem.py /etc/cloud/cloud.cfg.d/90-vpmem.cfg \
-	/usr/share/man/man8/vpmem-agent.8.gz /usr/share/man/man5/vpmem.json.5.gz
+	/usr/share/man/man8/vpmem-agent.8.gz /usr/share/man/man5/vpmem.json.5.gz \
+	/usr/share/vpmem/cloud-init-schema.json /usr/libexec/vpmem/merge-cloud-init-schema
 contents vpmem-host /usr/sbin/vpmem-host "$unitdir/vpmem-host-sync.service" \
 	/usr/share/man/man8/vpmem-host.8.gz /usr/share/man/man5/vpmem-host.json.5.gz
 if grep -q "vpmem-host" "$work/vpmem-agent.list"; then failed "vpmem-agent holds the host's files:"; grep vpmem-host "$work/vpmem-agent.list"; fi
@@ -68,6 +69,14 @@ fi
 if grep -q "deb-systemd-invoke.*start" "$work/host.ctl/postinst" 2>/dev/null; then
 	failed "vpmem-host's postinst starts vpmem-host-sync.service"
 fi
+# cloud-init's schema: merged in on configure and on cloud-init's changes,
+# undone on removal (tests/guest/cloud-init-schema.sh runs it all with dpkg)
+grep -q "^interest-noawait /usr/lib/python3/dist-packages/cloudinit/config/schemas$" "$work/agent.ctl/triggers" 2>/dev/null ||
+	failed "vpmem-agent has no trigger on cloud-init's schemas"
+grep -q "dpkg-divert --package vpmem-agent --add" "$work/agent.ctl/postinst" ||
+	failed "vpmem-agent's postinst does not divert cloud-init's schema"
+grep -q "dpkg-divert --package vpmem-agent --remove" "$work/agent.ctl/postrm" 2>/dev/null ||
+	failed "vpmem-agent's postrm does not remove its diversion"
 # libblkid and libmount are loaded with dlopen(): dpkg-shlibdeps cannot see them
 dpkg-deb -f "$work"/vpmem-agent_*.deb Depends | grep -q "libblkid1.*libmount1\|libmount1.*libblkid1" ||
 	failed "vpmem-agent does not depend on libblkid1 and libmount1"

@@ -25,6 +25,18 @@ if [ -z "${VPMEM_TEST_CACHE:-}" ]; then
 fi
 mkdir -p "$VPMEM_TEST_CACHE"
 
+# cache_lock NAME ... cache_unlock: one builder of a cached thing at a time,
+# when tests run in parallel (make -j): the second waits, then finds it made.
+# Held on file descriptor 8 until cache_unlock or the process ends.
+cache_lock() {
+	exec 8>"$VPMEM_TEST_CACHE/.lock-$1"
+	flock 8
+}
+cache_unlock() {
+	flock -u 8
+	exec 8>&-
+}
+
 vm_require() {
 	for tool in qemu-system-x86_64 cpio gzip dpkg apt-get depmod modprobe mkfs.xfs mkfs.ext4 ldd ndctl daxctl; do
 		command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed (Debian: qemu-system-x86 cpio kmod xfsprogs e2fsprogs ndctl daxctl)"
@@ -47,6 +59,7 @@ vm_kernel() {
 	fi
 	kver=${pkg#linux-image-}
 	kroot="$VPMEM_TEST_CACHE/$pkg"
+	cache_lock kernel
 	if [ ! -e "$kroot/.complete" ]; then
 		tmp=$(mktemp -d "$VPMEM_TEST_CACHE/download.XXXXXX")
 		(cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1) || { rm -rf "$tmp"; skip "cannot download $pkg"; }
@@ -59,6 +72,7 @@ vm_kernel() {
 		touch "$kroot/.complete"
 		echo "$pkg" > "$VPMEM_TEST_CACHE/kernel-package"
 	fi
+	cache_unlock
 	vmlinuz="$kroot/boot/vmlinuz-$kver"
 }
 
@@ -73,9 +87,11 @@ vm_base_image() {
 	key=$( { echo "$kver"; cat "$vm_dir/build-initramfs.sh" "$vm_dir/copy-libs.sh" "$vm_dir/init" "$vm_dir/guest.sh";
 		dpkg-query -W busybox-static xfsprogs e2fsprogs ndctl daxctl 2>/dev/null; } | sha256sum | cut -c1-16)
 	base="$VPMEM_TEST_CACHE/base-$key.cpio.gz"
+	cache_lock base
 	if [ ! -e "$base" ]; then
 		sh "$vm_dir/build-initramfs.sh" "$kroot" "$kver" "$base"
 	fi
+	cache_unlock
 }
 
 vm_setup() {

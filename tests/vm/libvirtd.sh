@@ -43,7 +43,9 @@ CONF
 	getent passwd libvirt-qemu >/dev/null ||
 		echo "libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin" >> "$lv/passwd"
 	getent group libvirt-qemu >/dev/null || echo "libvirt-qemu:x:64055:" >> "$lv/group"
+	cache_lock libvirt-caps
 	[ -d "$VPMEM_TEST_CACHE/libvirt-caps" ] && cp -a "$VPMEM_TEST_CACHE/libvirt-caps/." "$lv/cache/qemu/"
+	cache_unlock
 	for d in /etc/libvirt /var/lib/libvirt /run/libvirt /var/cache/libvirt /var/log/libvirt; do
 		[ -d "$d" ] || { mkdir -p "$d"; lv_made="$d $lv_made"; }
 	done
@@ -81,8 +83,10 @@ libvirtd_stop() {
 		kill -9 "$pid" 2>/dev/null
 	fi
 	if [ -d "$lv/cache/qemu/capabilities" ]; then
+		cache_lock libvirt-caps
 		mkdir -p "$VPMEM_TEST_CACHE/libvirt-caps"
 		cp -a "$lv/cache/qemu/." "$VPMEM_TEST_CACHE/libvirt-caps/"
+		cache_unlock
 	fi
 	for d in $lv_made; do rmdir "$d" 2>/dev/null; done
 	lv=""
