@@ -94,7 +94,7 @@ dmesg | grep -i "dax" | tail -n 2
 GUEST
 	echo "dev.sh: booting a throw-away VM (QEMU, TCG) with one 4 GiB vNVDIMM..."
 	vm_boot demo "$work/demo.sh" "$(vm_dimm demo 4G)" | sed -n 's/^\[demo\] //p' |
-		grep -v "SeaBIOS\|Booting from\|VPMEM-TEST-EXIT\|reboot: Power down" | sed 's/\x1bc//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g'
+		grep -v "SeaBIOS\|Booting from\|VPMEM-INIT\|VPMEM-TEST-EXIT\|reboot: Power down" | sed 's/\x1bc//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g'
 }
 
 cmd_check() {

@@ -14,10 +14,9 @@ set -eu
 . "$top_srcdir/tests/compat/lib.sh"
 vm_require
 guest_pkgs="$compat_agent_pkgs,busybox-static,kmod,cpio,gzip,ndctl,daxctl,apt"
-# every scenario of tests/vm but power-loss (its 24 boots take 10 minutes a
-# kernel; it runs on 6.1)
+# every scenario of tests/vm
 scenarios=${VPMEM_COMPAT_VM_TESTS:-fresh-default two-dimms by-hand fsdax-devdax xfs-ext4 rerun-reboot shapes
-refusals shapes-modes labelless-data bad-policy concurrent faults}
+refusals shapes-modes labelless-data bad-policy concurrent faults power-loss}
 fail=0
 
 for release in ${VPMEM_COMPAT_RELEASES:-bullseye trixie}; do

@@ -37,14 +37,16 @@ snapshot() {
 case $mode in
 count)
 	mount_state "$statedir"
-	VPMEM_SHIM="$rule" VPMEM_SHIM_LOG=/tmp/shim.log LD_PRELOAD=$shim agent apply
+	# (env: busybox 1.30's ash, Debian 11's, does not export assignments
+	# put before a shell function such as agent to what the function runs)
+	env VPMEM_SHIM="$rule" VPMEM_SHIM_LOG=/tmp/shim.log LD_PRELOAD=$shim vpmem-agent apply
 	check "counting run: exit 0" [ $? -eq 0 ]
 	sed 's/^/VPMEM-COUNT /' /tmp/shim.log
 	;;
 cut)
 	mount_state "$statedir"
 	echo "cutting the power at: $rule"
-	VPMEM_SHIM="$rule" LD_PRELOAD=$shim agent apply
+	env VPMEM_SHIM="$rule" LD_PRELOAD=$shim vpmem-agent apply
 	echo "FAIL: the agent finished (exit $?): the cut never came"
 	failures=1
 	;;
@@ -119,11 +121,12 @@ count_writes() {
 	name=count-$1-$2
 	fresh_backing "$name" "$1"
 	setup_case count "$2" "$3/blkwrite:before:count"
+	# (this runs in $(...): what it says on failure goes to stderr)
 	vm_extra_args=$state_args vm_boot "$name" "$work/test.sh" "$dev" > "$work/$name.out" ||
-		{ cat "$work/$name.out"; fail "counting the writes of $3 failed"; }
+		{ cat "$work/$name.out" >&2; fail "counting the writes of $3 failed" >&2; }
 	rm -f "$work/$name.img"
 	n=$(tr -d '\r' < "$work/$name.log" | sed -n "s|^VPMEM-COUNT $3 .* \([0-9][0-9]*\)\$|\1|p" | tail -n 1)
-	[ -n "$n" ] && [ "$n" -gt 2 ] || { cat "$work/$name.out"; fail "no count of $3's writes"; }
+	[ -n "$n" ] && [ "$n" -gt 2 ] || { cat "$work/$name.out" >&2; fail "no count of $3's writes" >&2; }
 	echo "$n"
 }
 
