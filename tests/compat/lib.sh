@@ -33,7 +33,7 @@ compat_rootfs() {
 		echo "building a Debian $1 chroot (once, cached in $VPMEM_TEST_CACHE)..." >&2
 		mmdebstrap --quiet --variant=apt --include="$2" "$1" "$tar.part.tar" \
 			"deb http://deb.debian.org/debian $1 main" >&2 ||
-			{ rm -f "$tar.part.tar"; fail "mmdebstrap could not build a Debian $1 chroot"; }
+			{ rm -f "$tar.part.tar"; fail "mmdebstrap could not build a Debian $1 chroot" >&2; }
 		mv "$tar.part.tar" "$tar"
 	fi
 	cache_unlock

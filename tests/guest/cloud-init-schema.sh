@@ -56,11 +56,11 @@ if "properties" in base:
     assert merged["properties"].pop("vpmem") == {}
 assert merged["allOf"].pop() == extra["allOf"][0]
 assert merged == base, "the merge changed cloud-init'"'"'s own schema"
-' "$schema" > "$work/cmp" 2>&1
+' "$schema" > "$work/cmp" 2>&1 || true
 	cat "$work/cmp"
 	check "$1: the merge is cloud-init's schema plus vpmem's key" [ ! -s "$work/cmp" ]
 	for y in "$top_srcdir"/cloud-init/examples/*.yaml; do
-		in_root cloud-init schema -c "/tmp/t/${y##*/}" > "$work/valid" 2>&1
+		in_root cloud-init schema -c "/tmp/t/${y##*/}" > "$work/valid" 2>&1 || true
 		grep -q "^Valid" "$work/valid" || cat "$work/valid"
 		check "$1: cloud-init schema passes ${y##*/}" grep -q "^Valid" "$work/valid"
 	done
