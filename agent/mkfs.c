@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "cleanup.h"
 #include "exec.h"
 #include "entropy.h"
+#include "guard.h"
 #include "mkfs.h"
 #include "strutil.h"
 
@@ -152,23 +152,6 @@ static int mkfs_exec(enum fs_type fs, const char *device, long page_size, enum m
 	return exec_wait(argv, ret_output);
 }
 
-/* Does device start with an xfs superblock? 1 yes, 0 no, or a negative errno. */
-static int starts_with_xfs(const char *device)
-{
-	_cleanup_close_ int fd = open(device, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	char magic[4];
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	do
-		n = pread(fd, magic, sizeof(magic), 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)sizeof(magic) && memcmp(magic, "XFSB", 4) == 0;
-}
-
 int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped, char **ret_output)
 {
 	long page_size = sysconf(_SC_PAGESIZE);
@@ -183,7 +166,7 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 		layout = MKFS_PLAIN;
 	/* to tell, should the striped attempt fail, whether an xfs there is its own */
 	if (fs == FS_XFS && layout == MKFS_STRIPED && !force)
-		xfs_before = starts_with_xfs(device) != 0;
+		xfs_before = guard_starts_with_xfs(device) != 0;
 
 	/*
 	 * The striped layout first, for real: mkfs.xfs checks the geometry
@@ -203,7 +186,7 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 		 * refusal of what was there leaves it as it was, and the
 		 * retry refuses it too.
 		 */
-		if (!force && !xfs_before && starts_with_xfs(device) > 0)
+		if (!force && !xfs_before && guard_starts_with_xfs(device) > 0)
 			force = true;
 		smaller = xfs_smaller_layout(device, page_size, force, &layout);
 		if (smaller < 0)

@@ -158,19 +158,41 @@ out:
 #define XFS_SB_INPROGRESS_OFFSET 126
 #define XFS_UNFINISHED "an xfs filesystem whose mkfs never finished (its superblock says \"in progress\")"
 
+/* the first n bytes of fd: how many were read, or -errno */
+static ssize_t read_start(int fd, unsigned char *buf, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = pread(fd, buf, n, 0);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
 static int xfs_mkfs_unfinished(int fd)
 {
 	unsigned char sb[512];
-	ssize_t n;
+	ssize_t n = read_start(fd, sb, sizeof(sb));
 
-	do
-		n = pread(fd, sb, sizeof(sb), 0);
-	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	if (n != (ssize_t)sizeof(sb))
 		return -EIO;
 	return memcmp(sb, XFS_SB_MAGIC, 4) == 0 && sb[XFS_SB_INPROGRESS_OFFSET] != 0;
+}
+
+int guard_starts_with_xfs(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	unsigned char magic[4];
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read_start(fd, magic, sizeof(magic));
+	if (n < 0)
+		return (int)n;
+	return n == (ssize_t)sizeof(magic) && memcmp(magic, XFS_SB_MAGIC, 4) == 0;
 }
 
 int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatures, char **ret_what)

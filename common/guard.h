@@ -44,6 +44,13 @@ struct ndctl_region;
 int guard_probe_blockdev(const char *path, char **ret_fstype, char **ret_signatures, char **ret_what);
 
 /*
+ * Does the device at path start with an xfs superblock's magic? 1 yes, 0 no,
+ * or -errno when it cannot be opened or read. (mkfs: to tell whether an xfs
+ * there is one its own failed attempt wrote.)
+ */
+int guard_starts_with_xfs(const char *path);
+
+/*
  * What a live namespace holds, by the rules above: *ret_what NULL when it is
  * provably empty. Returns 0 or -ENOMEM.
  */
