@@ -109,6 +109,8 @@ cmd_check() {
 	summary "$top/build/test-suite.log"
 	if [ $rc -ne 0 ]; then
 		grep -l "^:test-result: FAIL" "$top"/build/tests/*/*.trs 2>/dev/null | while read -r trs; do
+			# every failed check first (a long log's tail may not hold them), then the end
+			echo "=== ${trs%.trs}.log: its failures"; grep -n "FAIL" "${trs%.trs}.log" | head -n 40
 			echo "=== ${trs%.trs}.log"; tail -n 80 "${trs%.trs}.log"
 		done
 		exit 1

@@ -98,7 +98,7 @@ fresh_backing() {
 	esac
 }
 
-failed=0
+failed=0 failed_cases=""
 # run_case NAME SHAPE KIND RULE: cut at RULE, then recover
 run_case() {
 	case_name=$1 case_kind=$3 case_rule=$4
@@ -106,11 +106,13 @@ run_case() {
 	case_dev=$dev
 	setup_case cut "$case_kind" "$case_rule"
 	if ! vm_extra_args=$state_args vm_cut "$case_name-cut" "$work/test.sh" "$case_dev"; then
-		failed=$((failed + 1))
+		failed=$((failed + 1)) failed_cases="$failed_cases $case_name-cut"
 		return
 	fi
 	setup_case recover "$case_kind" "$case_rule"
-	vm_extra_args=$state_args vm_boot "$case_name-recover" "$work/test.sh" "$case_dev" || failed=$((failed + 1))
+	if ! vm_extra_args=$state_args vm_boot "$case_name-recover" "$work/test.sh" "$case_dev"; then
+		failed=$((failed + 1)) failed_cases="$failed_cases $case_name-recover"
+	fi
 	rm -f "$work/$case_name.img"
 }
 
@@ -174,5 +176,6 @@ while read -r name dimm kind rule; do
 	fi
 	run_case "$name" "$dimm" "$kind" "$rule"
 done < "$work/cases"
-[ "$failed" -eq 0 ] || fail "$failed power-loss case(s) failed"
+# named last: a log's tail is what CI shows
+[ "$failed" -eq 0 ] || fail "$failed power-loss case(s) failed:$failed_cases"
 echo "PASS: every power cut recovered"
