@@ -177,7 +177,7 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	r = plan_build(&policy, &inv, selected, sysconf(_SC_PAGESIZE), &plan);
+	r = plan_build(&policy, &inv, selected, &inv.mm, &plan);
 	if (r < 0) {
 		log_error("cannot plan: %s", strerror(-r));
 		goto out;

@@ -11,6 +11,7 @@
 #include "entropy.h"
 #include "guard.h"
 #include "mkfs.h"
+#include "size.h"
 #include "strutil.h"
 
 struct argv_builder {
@@ -45,11 +46,15 @@ static void push(struct argv_builder *b, const char *fmt, ...)
 	b->argv[b->n] = NULL;
 }
 
-char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, enum mkfs_layout layout,
+char **mkfs_build_argv(enum fs_type fs, const char *device, const struct mm_geometry *mm, enum mkfs_layout layout,
 		       bool check_only, bool force)
 {
-	bool stripe = layout != MKFS_PLAIN;
+	unsigned long long page_size = mm->page_size, pmd = mm->pmd_size;
 	struct argv_builder b = { 0 };
+
+	/* a stripe unit is a whole number of pages; without PMD pages there is none */
+	if (!pmd || pmd % page_size)
+		layout = MKFS_PLAIN;
 
 	switch (fs) {
 	case FS_XFS:
@@ -60,26 +65,26 @@ char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, enum
 			push(&b, "-f");
 		push(&b, "-q");
 		push(&b, "-b");
-		push(&b, "size=%ld", page_size);
+		push(&b, "size=%llu", page_size);
 		push(&b, "-m");
 		push(&b, "reflink=0");
 		if (layout == MKFS_STRIPED) {
 			push(&b, "-d");
-			push(&b, "su=%llu,sw=1", (unsigned long long)DAX_ALIGN_BYTES);
-			/* the log cannot take a 2 MiB stripe unit; keep it to one block */
+			push(&b, "su=%llu,sw=1", pmd);
+			/* the log cannot take a PMD-page stripe unit; keep it to one block */
 			push(&b, "-l");
-			push(&b, "su=%ld", page_size);
+			push(&b, "su=%llu", page_size);
 		} else if (layout == MKFS_STRIPED_SMALL) {
 			/*
 			 * Under about 540 MiB a striped xfs wants a 64 MiB log, which
 			 * does not fit in the default four allocation groups: two
-			 * hold it, and the stripe unit keeps file extents 2 MiB
-			 * aligned, without which no fault can map a 2 MiB page.
+			 * hold it, and the stripe unit keeps file extents PMD
+			 * aligned, without which no fault can map a PMD page.
 			 */
 			push(&b, "-d");
-			push(&b, "su=%llu,sw=1,agcount=2", (unsigned long long)DAX_ALIGN_BYTES);
+			push(&b, "su=%llu,sw=1,agcount=2", pmd);
 			push(&b, "-l");
-			push(&b, "su=%ld,size=64m", page_size);
+			push(&b, "su=%llu,size=64m", page_size);
 		}
 		break;
 	case FS_EXT4:
@@ -88,9 +93,9 @@ char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, enum
 			push(&b, "-F");
 		push(&b, "-q");
 		push(&b, "-b");
-		push(&b, "%ld", page_size);
-		if (stripe) {
-			unsigned long long blocks = DAX_ALIGN_BYTES / (unsigned long long)page_size;
+		push(&b, "%llu", page_size);
+		if (layout != MKFS_PLAIN) {
+			unsigned long long blocks = pmd / page_size;
 
 			push(&b, "-E");
 			push(&b, "stride=%llu,stripe_width=%llu", blocks, blocks);
@@ -108,9 +113,9 @@ char **mkfs_build_argv(enum fs_type fs, const char *device, long page_size, enum
 }
 
 /* Does mkfs.xfs -N accept this geometry? 1 yes, 0 no, or a negative errno. */
-static int xfs_layout_fits(const char *device, long page_size, enum mkfs_layout layout, bool force)
+static int xfs_layout_fits(const char *device, const struct mm_geometry *mm, enum mkfs_layout layout, bool force)
 {
-	_cleanup_strv_free_ char **check = mkfs_build_argv(FS_XFS, device, page_size, layout, true, force);
+	_cleanup_strv_free_ char **check = mkfs_build_argv(FS_XFS, device, mm, layout, true, force);
 	int r;
 
 	if (!check)
@@ -124,13 +129,13 @@ static int xfs_layout_fits(const char *device, long page_size, enum mkfs_layout 
  * runs. 1 with *layout changed, 0 when the striped one fits (the refusal
  * was about something else), or a negative errno.
  */
-static int xfs_smaller_layout(const char *device, long page_size, bool force, enum mkfs_layout *layout)
+static int xfs_smaller_layout(const char *device, const struct mm_geometry *mm, bool force, enum mkfs_layout *layout)
 {
-	int r = xfs_layout_fits(device, page_size, MKFS_STRIPED, force);
+	int r = xfs_layout_fits(device, mm, MKFS_STRIPED, force);
 
 	if (r != 0)
 		return r < 0 ? r : 0;
-	r = xfs_layout_fits(device, page_size, MKFS_STRIPED_SMALL, force);
+	r = xfs_layout_fits(device, mm, MKFS_STRIPED_SMALL, force);
 	if (r < 0)
 		return r;
 	*layout = r ? MKFS_STRIPED_SMALL : MKFS_PLAIN;
@@ -138,10 +143,10 @@ static int xfs_smaller_layout(const char *device, long page_size, bool force, en
 }
 
 /* mkfs with layout: its exit status (127: not found), or a negative errno */
-static int mkfs_exec(enum fs_type fs, const char *device, long page_size, enum mkfs_layout layout, bool force,
-		     char **ret_output)
+static int mkfs_exec(enum fs_type fs, const char *device, const struct mm_geometry *mm, enum mkfs_layout layout,
+		     bool force, char **ret_output)
 {
-	_cleanup_strv_free_ char **argv = mkfs_build_argv(fs, device, page_size, layout, false, force);
+	_cleanup_strv_free_ char **argv = mkfs_build_argv(fs, device, mm, layout, false, force);
 
 	if (!argv)
 		return -ENOMEM;
@@ -152,17 +157,28 @@ static int mkfs_exec(enum fs_type fs, const char *device, long page_size, enum m
 	return exec_wait(argv, ret_output);
 }
 
-int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped, char **ret_output)
+const char *mkfs_layout_describe(const struct mm_geometry *mm, char *buf, size_t size)
 {
-	long page_size = sysconf(_SC_PAGESIZE);
+	char p[SIZE_BUF];
+
+	if (mm->pmd_size)
+		snprintf(buf, size, "laid out for %s pages", size_format_iec(mm->pmd_size, p, sizeof(p)));
+	else
+		snprintf(buf, size, "no stripe unit: this system has no huge pages");
+	return buf;
+}
+
+int mkfs_run(enum fs_type fs, const char *device, const struct mm_geometry *mm, bool force, bool *ret_striped,
+	     char **ret_output)
+{
 	enum mkfs_layout layout = MKFS_STRIPED;
 	bool xfs_before = false;
 	int r;
 
 	/* mkfs makes a UUID first of all: without the kernel's CRNG that costs seconds */
 	crng_wait();
-	/* 2 MiB stripe units need a page size that divides 2 MiB (all of 4K..64K do) */
-	if (page_size <= 0 || DAX_ALIGN_BYTES % (unsigned long long)page_size)
+	/* without PMD pages there is nothing to align to */
+	if (!mm->pmd_size || mm->pmd_size % mm->page_size)
 		layout = MKFS_PLAIN;
 	/* to tell, should the striped attempt fail, whether an xfs there is its own */
 	if (fs == FS_XFS && layout == MKFS_STRIPED && !force)
@@ -174,7 +190,7 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 	 * for 2 MiB stripe units), the dry runs pick the layout that fits and
 	 * that one is made. One mkfs on the common path instead of two.
 	 */
-	r = mkfs_exec(fs, device, page_size, layout, force, ret_output);
+	r = mkfs_exec(fs, device, mm, layout, force, ret_output);
 	if (r > 0 && r != 127 && fs == FS_XFS && layout == MKFS_STRIPED) {
 		_cleanup_free_ char *first = ret_output ? TAKE_PTR(*ret_output) : NULL;
 		int smaller;
@@ -188,11 +204,11 @@ int mkfs_run(enum fs_type fs, const char *device, bool force, bool *ret_striped,
 		 */
 		if (!force && !xfs_before && guard_starts_with_xfs(device) > 0)
 			force = true;
-		smaller = xfs_smaller_layout(device, page_size, force, &layout);
+		smaller = xfs_smaller_layout(device, mm, force, &layout);
 		if (smaller < 0)
 			return smaller;
 		if (smaller)
-			r = mkfs_exec(fs, device, page_size, layout, force, ret_output);
+			r = mkfs_exec(fs, device, mm, layout, force, ret_output);
 		/* when it fails again, both say why */
 		if (r != 0 && ret_output && first && *first) {
 			if (*ret_output && **ret_output) {

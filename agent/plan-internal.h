@@ -21,6 +21,15 @@ bool plan_entry_applies(const struct ns_policy *p, const struct region_state *re
 bool plan_align_supported(const struct region_state *region, enum ns_mode mode, uint64_t align);
 
 /*
+ * The alignment a new namespace of entry p gets on pr's region: 0 for
+ * sector; the policy's when the region can do it; by default the PMD size
+ * when the region can map PMD pages, else the page size. 0 with *ret, or
+ * -EINVAL with *why saying which alignments the region can do (free it),
+ * or -ENOMEM.
+ */
+int plan_ns_align(const struct plan_region *pr, const struct ns_policy *p, uint64_t *ret, char **why);
+
+/*
  * What to do about the filesystem of an entry on ns (NULL: a namespace still
  * to be made) of region: sets pn->fs, and pn->problem when refused. The
  * asked filesystem already there is kept, also with overwrite; the agent's
@@ -30,14 +39,14 @@ bool plan_align_supported(const struct region_state *region, enum ns_mode mode, 
 int plan_decide_fs(struct plan_ns *pn, const struct region_state *region, const struct ns_state *ns, bool overwrite);
 
 /* Refuse entries xfs cannot be made on (xfsprogs' 300 MiB floor), before anything changes. */
-int plan_check_xfs_sizes(struct plan_region *pr, long page_size);
+int plan_check_xfs_sizes(struct plan_region *pr);
 
 /*
  * The planners, one per kind of region. Each fills pr (entries, or an
  * error) for the policy's entries that apply to the region. 0 or -ENOMEM.
  */
-int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t available, long page_size);
-int plan_label_less(struct plan_region *pr, const struct policy *policy, long page_size);
+int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t available);
+int plan_label_less(struct plan_region *pr, const struct policy *policy);
 
 /* The one namespace of a label-less region, NULL when there is none or more than one. */
 const struct ns_state *plan_label_less_namespace(const struct region_state *region);

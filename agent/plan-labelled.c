@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "plan-internal.h"
 #include "size.h"
 #include "strutil.h"
@@ -29,15 +30,9 @@ static int plan_existing(struct plan_region *pr, struct plan_ns *pn, const struc
 		 */
 		if (ns->mode == NS_MODE_RAW && !ns->contents && !ns->mountpoint) {
 			pn->reconfigure = true;
-			pn->align = p->mode == NS_MODE_SECTOR ? 0 : p->align;
-			if (pn->align && !plan_align_supported(region, p->mode, pn->align)) {
-				char buf[SIZE_BUF];
-
-				pn->problem = strdup_printf("%s does not support align %s for %s namespaces",
-							    region->devname, size_format(pn->align, buf, sizeof(buf)),
-							    ns_mode_name(p->mode));
-				return pn->problem ? 0 : -ENOMEM;
-			}
+			r = plan_ns_align(pr, p, &pn->align, &pn->problem);
+			if (r < 0)
+				return r == -EINVAL ? 0 : r;
 			r = plan_decide_fs(pn, region, NULL, overwrite);
 			pn->mount = pn->mountpoint != NULL;
 			return r;
@@ -60,7 +55,7 @@ static int plan_existing(struct plan_region *pr, struct plan_ns *pn, const struc
 	return 0;
 }
 
-int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t available, long page_size)
+int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t available)
 {
 	const struct region_state *region = pr->region;
 	uint64_t wanted = 0;
@@ -70,6 +65,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 
 	for (size_t i = 0; i < policy->n_namespaces; i++) {
 		const struct ns_policy *p = &policy->namespaces[i];
+		_cleanup_free_ char *why = NULL;
 		const struct ns_state *ns;
 		uint64_t unit;
 		struct plan_ns *pn;
@@ -88,18 +84,14 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 			continue;
 		}
 
-		pn->align = p->mode == NS_MODE_SECTOR ? 0 : p->align;
-		if (p->mode != NS_MODE_SECTOR && !plan_align_supported(region, p->mode, pn->align)) {
-			char buf[SIZE_BUF];
-
-			return plan_refuse(pr, "%s does not support align %s for %s namespaces (\"%s\")", region->devname,
-					   size_format(pn->align, buf, sizeof(buf)), ns_mode_name(p->mode), pn->name);
-		}
+		r = plan_ns_align(pr, p, &pn->align, &why);
+		if (r < 0)
+			return r == -EINVAL ? plan_refuse(pr, "%s", why) : r;
 		r = plan_decide_fs(pn, region, NULL, policy->overwrite);
 		if (r < 0)
 			return r;
 		pn->mount = pn->mountpoint != NULL;
-		unit = plan_size_unit(region, pn->align ? pn->align : SZ_2M);
+		unit = plan_size_unit(region, pn->align ? pn->align : mm_fault_unit(pr->mm));
 		if (p->size) {
 			if (!align_up(p->size, unit, &pn->size))
 				return plan_refuse(pr, "%s: size of \"%s\" is too large", region->devname, pn->name);
@@ -134,7 +126,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 	if (rest != SIZE_MAX) {
 		struct plan_ns *pn = &pr->ns[rest];
 
-		pn->size = align_down(available - wanted, plan_size_unit(region, pn->align ? pn->align : SZ_2M));
+		pn->size = align_down(available - wanted, plan_size_unit(region, pn->align ? pn->align : mm_fault_unit(pr->mm)));
 		if (pn->size < SZ_16M) {
 			char a[SIZE_BUF];
 
@@ -143,5 +135,5 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 					   pn->name);
 		}
 	}
-	return plan_check_xfs_sizes(pr, page_size);
+	return plan_check_xfs_sizes(pr);
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "plan-internal.h"
 #include "size.h"
 #include "strutil.h"
@@ -39,11 +40,12 @@ static bool raw_holds_asked_fs(const struct ns_policy *p, const struct ns_state 
 	       strcmp(ns->fstype, fs_type_name(p->filesystem)) == 0;
 }
 
-int plan_label_less(struct plan_region *pr, const struct policy *policy, long page_size)
+int plan_label_less(struct plan_region *pr, const struct policy *policy)
 {
 	const struct region_state *region = pr->region;
 	const struct ns_state *ns = plan_label_less_namespace(region);
 	const struct ns_policy *p = NULL;
+	_cleanup_free_ char *why = NULL;
 	struct plan_ns *pn;
 	size_t entries = 0;
 	int r;
@@ -125,16 +127,12 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy, long pa
 				   size_format(region->align, a, sizeof(a)), a);
 	}
 	pn->reconfigure = true;
-	pn->align = p->mode == NS_MODE_SECTOR ? 0 : p->align;
-	if (pn->align && !plan_align_supported(region, p->mode, pn->align)) {
-		char buf[SIZE_BUF];
-
-		return plan_refuse(pr, "%s does not support align %s for %s namespaces (\"%s\")", region->devname,
-				   size_format(pn->align, buf, sizeof(buf)), ns_mode_name(p->mode), pn->name);
-	}
+	r = plan_ns_align(pr, p, &pn->align, &why);
+	if (r < 0)
+		return r == -EINVAL ? plan_refuse(pr, "%s", why) : r;
 	r = plan_decide_fs(pn, region, NULL, policy->overwrite);
 	if (r < 0)
 		return r;
 	pn->mount = pn->mountpoint != NULL;
-	return plan_check_xfs_sizes(pr, page_size);
+	return plan_check_xfs_sizes(pr);
 }

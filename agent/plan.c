@@ -19,9 +19,6 @@
 #include "size.h"
 #include "strutil.h"
 
-/* memremap_compat_align() on x86-64: a DAX namespace must start on it */
-#define DAX_START_ALIGN SZ_2M
-
 /* Replace *reason with the formatted text. 0, or -ENOMEM. */
 static int set_reason(char **reason, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static int set_reason(char **reason, const char *fmt, va_list ap)
@@ -93,6 +90,40 @@ bool plan_align_supported(const struct region_state *region, enum ns_mode mode, 
 	return false;
 }
 
+int plan_ns_align(const struct plan_region *pr, const struct ns_policy *p, uint64_t *ret, char **why)
+{
+	const struct region_state *region = pr->region;
+	const uint64_t *list = p->mode == NS_MODE_DEVDAX ? region->devdax_aligns : region->fsdax_aligns;
+	size_t n = p->mode == NS_MODE_DEVDAX ? region->n_devdax_aligns : region->n_fsdax_aligns;
+	char a[SIZE_BUF], can[MAX_ALIGNMENTS * (SIZE_BUF + 2)] = "";
+	size_t used = 0;
+
+	if (p->mode == NS_MODE_SECTOR) {
+		*ret = 0;
+		return 0;
+	}
+	if (!p->align) {
+		/*
+		 * As the kernel itself picks: the PMD size, when this kernel
+		 * has one and the region can align to it (a POWER hash MMU
+		 * without 16 MiB pages has none), else the page size.
+		 */
+		*ret = pr->mm->pmd_size && plan_align_supported(region, p->mode, pr->mm->pmd_size) ? pr->mm->pmd_size
+												    : pr->mm->page_size;
+		return 0;
+	}
+	if (plan_align_supported(region, p->mode, p->align)) {
+		*ret = p->align;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(can + used, sizeof(can) - used, "%s%s", i ? ", " : "",
+					 size_format(list[i], a, sizeof(a)));
+	*why = strdup_printf("%s does not support align %s for %s namespaces (\"%s\"): it can do %s", region->devname,
+			     size_format(p->align, a, sizeof(a)), ns_mode_name(p->mode), p->name, can);
+	return *why ? -EINVAL : -ENOMEM;
+}
+
 bool plan_entry_applies(const struct ns_policy *p, const struct region_state *region)
 {
 	return p->region == POLICY_REGION_ANY || p->region == (int)region->id;
@@ -154,7 +185,7 @@ int plan_add_ns(struct plan_region *pr, const struct ns_policy *p, struct plan_n
 	return 0;
 }
 
-int plan_check_xfs_sizes(struct plan_region *pr, long page_size)
+int plan_check_xfs_sizes(struct plan_region *pr)
 {
 	/* xfsprogs will not make a filesystem under 300 MiB: say so before changing anything */
 	for (size_t i = 0; i < pr->n_ns; i++) {
@@ -165,7 +196,7 @@ int plan_check_xfs_sizes(struct plan_region *pr, long page_size)
 			continue;
 		usable = pn->policy->mode == NS_MODE_SECTOR
 				 ? pn->size
-				 : ns_usable_size_estimate(pn->size, pn->align, pn->policy->map, (uint64_t)page_size);
+				 : ns_usable_size_estimate(pn->size, pn->align, pn->policy->map, pr->mm->page_size);
 		if (usable < XFS_MIN_SIZE) {
 			char s[SIZE_BUF];
 
@@ -204,7 +235,7 @@ static bool wants_labels(const struct region_state *region, const struct policy 
 	return entries != 1 || !plan_label_less_matches(region, p, ns);
 }
 
-static int plan_region(struct plan_region *pr, const struct policy *policy, long page_size)
+static int plan_region(struct plan_region *pr, const struct policy *policy)
 {
 	const struct region_state *region = pr->region;
 	bool any = false, dax = false;
@@ -248,33 +279,39 @@ static int plan_region(struct plan_region *pr, const struct policy *policy, long
 
 	/*
 	 * The kernel creates fsdax and devdax namespaces only at addresses
-	 * aligned to its memory-hotplug granularity (2 MiB on x86-64). QEMU
-	 * places a vNVDIMM right after the previous one, whose size less the
-	 * label carved from its end need not be a 2 MiB multiple: such a region
+	 * aligned to its memory-hotplug granularity (memremap_compat_align():
+	 * 2 MiB, 16 MiB on a POWER hash MMU with 16 MiB pages). QEMU places a
+	 * vNVDIMM right after the previous one, whose size less the label
+	 * carved from its end need not be a multiple of that: such a region
 	 * can hold no DAX namespace at all, so it is left untouched, labels too.
 	 */
-	if (dax && region->resource % DAX_START_ALIGN)
+	if (dax && region->resource % mm_dax_start_align(pr->mm)) {
+		char a[SIZE_BUF], q[SIZE_BUF];
+
+		size_format_iec(mm_dax_start_align(pr->mm), a, sizeof(a));
+		size_format(mm_dax_start_align(pr->mm), q, sizeof(q));
 		return plan_refuse(pr,
-				   "%s starts at %#llx, which is not 2 MiB aligned: the kernel cannot create fsdax or "
-				   "devdax namespaces on it. Place the NVDIMM on a 2 MiB boundary (QEMU: "
-				   "memory-backend-file align=2M, or a backing size of the label size plus a multiple "
-				   "of 2 MiB); left as it is",
-				   region->devname, (unsigned long long)region->resource);
+				   "%s starts at %#llx, which is not %s aligned: the kernel cannot create fsdax or "
+				   "devdax namespaces on it. Place the NVDIMM on a %s boundary (QEMU: "
+				   "memory-backend-file align=%s, or a backing size of the label size plus a multiple "
+				   "of %s); left as it is",
+				   region->devname, (unsigned long long)region->resource, a, a, q, a);
+	}
 
 	if (region->labelled)
-		return plan_labelled(pr, policy, region->available, page_size);
+		return plan_labelled(pr, policy, region->available);
 	if (wants_labels(region, policy)) {
 		/* after init-labels the whole region is free */
 		pr->init_labels = true;
-		return plan_labelled(pr, policy, region->size, page_size);
+		return plan_labelled(pr, policy, region->size);
 	}
-	return plan_label_less(pr, policy, page_size);
+	return plan_label_less(pr, policy);
 }
 
-int plan_build(const struct policy *policy, const struct inventory *inv, const bool *selected, long page_size,
-	       struct plan *ret)
+int plan_build(const struct policy *policy, const struct inventory *inv, const bool *selected,
+	       const struct mm_geometry *mm, struct plan *ret)
 {
-	struct plan plan = { .overwrite = policy->overwrite, .page_size = page_size };
+	struct plan plan = { .overwrite = policy->overwrite, .mm = mm };
 	int r;
 
 	plan.regions = calloc(inv->n_regions ? inv->n_regions : 1, sizeof(*plan.regions));
@@ -287,7 +324,8 @@ int plan_build(const struct policy *policy, const struct inventory *inv, const b
 			continue;
 		pr = &plan.regions[plan.n_regions++];
 		pr->region = &inv->regions[i];
-		r = plan_region(pr, policy, page_size);
+		pr->mm = mm;
+		r = plan_region(pr, policy);
 		if (r < 0) {
 			plan_clear(&plan);
 			return r;
@@ -337,7 +375,7 @@ static const char *describe_new(const struct plan_ns *pn, char *buf, size_t size
 	return buf;
 }
 
-static void print_ns(const struct plan_region *pr, const struct plan_ns *pn, long page_size, FILE *out)
+static void print_ns(const struct plan_region *pr, const struct plan_ns *pn, FILE *out)
 {
 	const char *region = pr->region->devname;
 	const struct ns_policy *p = pn->policy;
@@ -358,9 +396,9 @@ static void print_ns(const struct plan_region *pr, const struct plan_ns *pn, lon
 		fprintf(out, "%s: create %s namespace \"%s\" of %s (%s)\n", region, ns_mode_name(p->mode), pn->name,
 			size_format_human(pn->size, s, sizeof(s)), describe_new(pn, a, sizeof(a)));
 	if (pn->fs == FS_ACTION_MKFS)
-		fprintf(out, "%s: make %s on \"%s\" (%ld-byte blocks, 2 MiB aligned%s)\n", region,
-			fs_type_name(p->filesystem), pn->name, page_size,
-			p->filesystem == FS_XFS ? ", reflink off" : "");
+		fprintf(out, "%s: make %s on \"%s\" (%llu-byte blocks, %s%s)\n", region, fs_type_name(p->filesystem),
+			pn->name, (unsigned long long)pr->mm->page_size,
+			mkfs_layout_describe(pr->mm, a, sizeof(a)), p->filesystem == FS_XFS ? ", reflink off" : "");
 	else if (pn->fs == FS_ACTION_KEEP)
 		fprintf(out, "%s: keep the %s filesystem on \"%s\"\n", region, fs_type_name(p->filesystem), pn->name);
 	if (pn->mount)
@@ -399,7 +437,7 @@ void plan_print(const struct plan *plan, FILE *out)
 			lines++;
 		}
 		for (size_t j = 0; j < pr->n_ns; j++, lines++)
-			print_ns(pr, &pr->ns[j], plan->page_size, out);
+			print_ns(pr, &pr->ns[j], out);
 	}
 	if (!lines)
 		fprintf(out, "nothing to do\n");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "inventory.h"
+#include "mm.h"
 #include "policy.h"
 
 struct json_object;
@@ -35,6 +36,7 @@ struct plan_ns {
 
 struct plan_region {
 	const struct region_state *region;
+	const struct mm_geometry *mm; /* the system's page sizes */
 	bool init_labels;
 	char *error;                  /* the region is left untouched, why: a failure */
 	char *skipped;                /* the region is left untouched, why: not a failure (the built-in policy) */
@@ -44,19 +46,20 @@ struct plan_region {
 
 struct plan {
 	bool overwrite;
-	long page_size;
+	const struct mm_geometry *mm;
 	struct plan_region *regions;
 	size_t n_regions;
 };
 
 /*
  * Compute what apply would do for the selected regions (selected[i] for
- * inv->regions[i]; NULL selects all), changing nothing. The plan points into
- * policy and inv, which must outlive it. Errors that concern one region or one
+ * inv->regions[i]; NULL selects all) on a system with mm's page sizes,
+ * changing nothing. The plan points into policy, inv and mm, which must
+ * outlive it. Errors that concern one region or one
  * entry are recorded in the plan, not returned. 0 or -ENOMEM.
  */
-int plan_build(const struct policy *policy, const struct inventory *inv, const bool *selected, long page_size,
-	       struct plan *ret);
+int plan_build(const struct policy *policy, const struct inventory *inv, const bool *selected,
+	       const struct mm_geometry *mm, struct plan *ret);
 void plan_clear(struct plan *plan);
 
 /* The alignment unit for namespace sizes: max(align x ways, region align). */

@@ -181,12 +181,10 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 {
 	size_t before = errors->count;
 	struct json_object *v;
-	long page_size = sysconf(_SC_PAGESIZE);
 
 	memset(p, 0, sizeof(*p));
 	p->region = POLICY_REGION_ANY;
 	p->mode = NS_MODE_FSDAX;
-	p->align = SZ_2M;
 	p->map = PFN_MAP_DEV;
 	p->filesystem = FS_XFS;
 	p->permissions = POLICY_PERMISSIONS_UNSET;
@@ -267,8 +265,10 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 
 		if (p->mode == NS_MODE_SECTOR)
 			ENTRY_ERROR("align", "does not apply to sector namespaces");
-		else if (parse_size_value(v, &a) < 0 || (a != (uint64_t)page_size && a != SZ_2M && a != SZ_1G))
-			ENTRY_ERROR("align", "must be the page size (%ld), \"2M\" or \"1G\"", page_size);
+		/* which of them the system can do, the plan says, with the list of those it can */
+		else if (parse_size_value(v, &a) < 0 || !is_power_of_2(a) || a < SZ_4K || a > SZ_16G)
+			ENTRY_ERROR("align", "must be a power of two from 4K to 16G, such as the page size, \"2M\", "
+					     "\"16M\" or \"1G\"");
 		else {
 			p->align = a;
 			p->align_set = true;
@@ -614,7 +614,6 @@ int policy_set_builtin(struct policy *policy)
 	struct ns_policy entry = {
 		.region = POLICY_REGION_ANY,
 		.mode = NS_MODE_FSDAX,
-		.align = SZ_2M,
 		.map = PFN_MAP_DEV,
 		.filesystem = FS_XFS,
 		.permissions = POLICY_PERMISSIONS_UNSET,

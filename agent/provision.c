@@ -256,9 +256,12 @@ static int devdax_to_system_ram(struct ndctl_namespace *ndns, bool overwrite, st
 	return 0;
 }
 
-static int mount_and_verify(const char *region, const struct plan_ns *pn, const char *dev, const char *fstype,
-			    const struct ns_state *raw, struct apply_log *log)
+static int mount_and_verify(const struct plan_region *pr, const struct plan_ns *pn, const char *dev,
+			    const char *fstype, const struct ns_state *raw, struct apply_log *log)
 {
+	const char *region = pr->region->devname;
+	const struct mm_geometry *mm = pr->mm;
+	char pages[SIZE_BUF];
 	bool dax = pn->policy->mode == NS_MODE_FSDAX;
 	_cleanup_free_ char *message = NULL;
 	int in_effect, r;
@@ -288,13 +291,16 @@ static int mount_and_verify(const char *region, const struct plan_ns *pn, const 
 		       pn->name, dev, pn->mountpoint, r < 0 ? "and it cannot be unmounted" : "unmounted");
 		return -EOPNOTSUPP;
 	}
-	done(log, "%s: mounted \"%s\" (%s, %s) at %s with DAX%s", region, pn->name, dev, fstype, pn->mountpoint,
-	     in_effect < 0 ? " (kernel cannot confirm it)" : ", verified");
-	if (strcmp(fstype, "xfs") == 0) {
-		r = xfs_set_extsize_hint(pn->mountpoint, (uint32_t)DAX_ALIGN_BYTES);
+	/* without PMD pages (a POWER hash MMU without 16 MiB pages) every fault maps one page */
+	done(log, "%s: mounted \"%s\" (%s, %s) at %s with DAX%s%s%s", region, pn->name, dev, fstype, pn->mountpoint,
+	     in_effect < 0 ? " (kernel cannot confirm it)" : ", verified",
+	     mm->pmd_size ? "" : "; this system has no huge pages, so DAX maps it in pages of ",
+	     mm->pmd_size ? "" : size_format_iec(mm->page_size, pages, sizeof(pages)));
+	if (strcmp(fstype, "xfs") == 0 && mm->pmd_size) {
+		r = xfs_set_extsize_hint(pn->mountpoint, (uint32_t)mm->pmd_size);
 		if (r < 0)
-			log_warning("%s: cannot set the 2 MiB extent size hint on %s: %s", region, pn->mountpoint,
-				    strerror(-r));
+			log_warning("%s: cannot set the %s extent size hint on %s: %s", region,
+				    size_format_iec(mm->pmd_size, pages, sizeof(pages)), pn->mountpoint, strerror(-r));
 	}
 	return 0;
 }
@@ -314,11 +320,12 @@ static int flush_blockdev(const char *blockdev)
  * what it leaves (pending.h). The caller has proven the device empty, or
  * has overwrite, or found the record of this very mkfs.
  */
-static int make_filesystem(const char *region, const struct plan_ns *pn, const char *blockdev, const char *uuid,
-			   bool force, struct apply_log *log)
+static int make_filesystem(const struct plan_region *pr, const struct plan_ns *pn, const char *blockdev,
+			   const char *uuid, bool force, struct apply_log *log)
 {
-	const char *fstype = fs_type_name(pn->policy->filesystem);
+	const char *fstype = fs_type_name(pn->policy->filesystem), *region = pr->region->devname;
 	_cleanup_free_ char *output = NULL;
+	char pmd[SIZE_BUF];
 	bool recorded = false, striped = false;
 	int r;
 
@@ -330,7 +337,7 @@ static int make_filesystem(const char *region, const struct plan_ns *pn, const c
 				    region, fstype, blockdev, strerror(-r));
 		recorded = r >= 0;
 	}
-	r = mkfs_run(pn->policy->filesystem, blockdev, force, &striped, &output);
+	r = mkfs_run(pn->policy->filesystem, blockdev, pr->mm, force, &striped, &output);
 	if (r < 0) {
 		failed(log, "%s: mkfs.%s on %s failed: %s%s%s", region, fstype, blockdev,
 		       r == -EINTR ? "killed" : strerror(-r), output && *output ? ": " : "", output ? output : "");
@@ -346,8 +353,15 @@ static int make_filesystem(const char *region, const struct plan_ns *pn, const c
 			return r;
 		}
 	}
-	done(log, "%s: made %s on %s (\"%s\")%s", region, fstype, blockdev, pn->name,
-	     striped ? ", 2 MiB stripe aligned" : ", too small for a 2 MiB stripe unit: made without one");
+	size_format_iec(pr->mm->pmd_size, pmd, sizeof(pmd));
+	if (!pr->mm->pmd_size)
+		done(log, "%s: made %s on %s (\"%s\"), without a stripe unit: this system has no huge pages", region,
+		     fstype, blockdev, pn->name);
+	else if (striped)
+		done(log, "%s: made %s on %s (\"%s\"), %s stripe aligned", region, fstype, blockdev, pn->name, pmd);
+	else
+		done(log, "%s: made %s on %s (\"%s\"), too small for a %s stripe unit: made without one", region,
+		     fstype, blockdev, pn->name, pmd);
 	return 0;
 }
 
@@ -383,7 +397,7 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 			/* still the agent's own mkfs cut short, looked at again under the lock */
 			log_notice("%s: %s holds %s, from the agent's own %s, cut short: making it again", region,
 				   blockdev, what ? what : "nothing", since);
-			r = make_filesystem(region, pn, blockdev, uuid, true, log);
+			r = make_filesystem(pr, pn, blockdev, uuid, true, log);
 			if (r < 0)
 				return r;
 		} else {
@@ -396,7 +410,7 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 				       region, refused ? refused : strerror(-r), pn->name, region);
 				return r;
 			}
-			r = make_filesystem(region, pn, blockdev, uuid, what != NULL, log);
+			r = make_filesystem(pr, pn, blockdev, uuid, what != NULL, log);
 			if (r < 0)
 				return r;
 		}
@@ -409,7 +423,7 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 	}
 	if (!pn->mount)
 		return 0;
-	return mount_and_verify(region, pn, blockdev, fstype, raw, log);
+	return mount_and_verify(pr, pn, blockdev, fstype, raw, log);
 }
 
 /* The block device (fsdax, sector, raw) or character device (devdax) of a namespace, "/dev/..." or NULL. */

@@ -90,6 +90,9 @@ static void status_walk(const struct inventory *inv, const struct apply_log *log
 		s->close(s);
 	}
 	s->close(s);
+	/* what DAX maps with here: a huge page size of 0 means none (a POWER hash MMU without 16 MiB pages) */
+	s->number(s, "page_size", inv->mm.page_size);
+	s->number(s, "huge_page_size", inv->mm.pmd_size);
 	if (log) {
 		s->string(s, "result", log->n_failed ? "failed" : "ok");
 		s->open(s, "done", true);
@@ -245,10 +248,18 @@ static const char *or_dash(const char *s)
 
 void status_print(const struct inventory *inv, FILE *out)
 {
+	char p[SIZE_BUF], h[SIZE_BUF];
+
 	if (!inv->n_regions) {
 		fprintf(out, "no persistent memory regions\n");
 		return;
 	}
+	if (inv->mm.pmd_size)
+		fprintf(out, "pages: %s, huge pages: %s\n", size_format_iec(inv->mm.page_size, p, sizeof(p)),
+			size_format_iec(inv->mm.pmd_size, h, sizeof(h)));
+	else if (inv->mm.page_size)
+		fprintf(out, "pages: %s, huge pages: none (DAX maps every page on its own)\n",
+			size_format_iec(inv->mm.page_size, p, sizeof(p)));
 	for (size_t i = 0; i < inv->n_regions; i++) {
 		const struct region_state *r = &inv->regions[i];
 		char s[SIZE_BUF], a[SIZE_BUF];

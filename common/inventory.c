@@ -419,6 +419,9 @@ int inventory_read(struct ndctl_ctx *ctx, bool report, struct inventory *ret)
 	bool have_mounts;
 	int r = 0;
 
+	r = mm_geometry_read(MM_PMD_SIZE_PATH, &inv.mm);
+	if (r < 0)
+		return r;
 	/* without the mount table, mounted devices are probed as unmounted ones: the guard sees what is on them */
 	have_mounts = mountinfo_read("/proc/self/mountinfo", &mounts) >= 0;
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm.h"
 #include "nd.h"
 
 struct ndctl_ctx;
@@ -97,6 +98,7 @@ struct region_state {
 struct inventory {
 	struct region_state *regions;
 	size_t n_regions;
+	struct mm_geometry mm; /* the page sizes DAX maps with here */
 };
 
 /*

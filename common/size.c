@@ -51,20 +51,43 @@ int size_parse(const char *s, uint64_t *ret_size)
 	return 0;
 }
 
-const char *size_format(uint64_t size, char *buf, size_t len)
+/* The largest binary unit size is a whole number of: its letter ('K' to 'T'), *ret the number; 0 for none. */
+static char exact_unit(uint64_t size, unsigned long long *ret)
 {
 	static const char units[] = "KMGT";
-	int i;
 
-	for (i = 3; i >= 0; i--) {
+	for (int i = 3; i >= 0; i--) {
 		uint64_t unit = UINT64_C(1) << (10 * (i + 1));
 
 		if (size && size % unit == 0) {
-			snprintf(buf, len, "%llu%c", (unsigned long long)(size / unit), units[i]);
-			return buf;
+			*ret = (unsigned long long)(size / unit);
+			return units[i];
 		}
 	}
-	snprintf(buf, len, "%llu", (unsigned long long)size);
+	return 0;
+}
+
+const char *size_format(uint64_t size, char *buf, size_t len)
+{
+	unsigned long long n;
+	char unit = exact_unit(size, &n);
+
+	if (unit)
+		snprintf(buf, len, "%llu%c", n, unit);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)size);
+	return buf;
+}
+
+const char *size_format_iec(uint64_t size, char *buf, size_t len)
+{
+	unsigned long long n;
+	char unit = exact_unit(size, &n);
+
+	if (unit)
+		snprintf(buf, len, "%llu %ciB", n, unit);
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)size);
 	return buf;
 }
 

@@ -7,10 +7,12 @@
 #include <stdint.h>
 
 #define SZ_1K (UINT64_C(1) << 10)
+#define SZ_4K (UINT64_C(4) << 10)
 #define SZ_1M (UINT64_C(1) << 20)
 #define SZ_2M (UINT64_C(2) << 20)
 #define SZ_16M (UINT64_C(16) << 20)
 #define SZ_1G (UINT64_C(1) << 30)
+#define SZ_16G (UINT64_C(16) << 30)
 #define SZ_1T (UINT64_C(1) << 40)
 
 /*
@@ -22,6 +24,9 @@ int size_parse(const char *s, uint64_t *ret_size);
 
 /* Format bytes as the largest exact binary unit ("2G", "1536M", "4097"). */
 const char *size_format(uint64_t size, char *buf, size_t len);
+
+/* The same for prose: "2 MiB", "64 KiB", "4097 bytes". */
+const char *size_format_iec(uint64_t size, char *buf, size_t len);
 
 /* Format bytes for humans, rounded: "3.99 GiB". */
 const char *size_format_human(uint64_t size, char *buf, size_t len);

@@ -17,6 +17,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static const struct mm_geometry geometries[] = {
+	{ .page_size = 4096, .pmd_size = UINT64_C(2) << 20 },
+	{ .page_size = 65536, .pmd_size = 0 },
+};
+
 static char *dimms[] = { "nmem0", NULL };
 
 static struct ns_state raw_ns = {
@@ -86,11 +91,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ok && policy.builtin && !policy.n_namespaces)
 		ok = policy_set_builtin(&policy) == 0;
-	if (ok) {
+	/* planned for x86-64, and for a POWER hash MMU without huge pages */
+	for (size_t g = 0; ok && g < sizeof(geometries) / sizeof(geometries[0]); g++) {
 		struct inventory inv = { .regions = regions, .n_regions = sizeof(regions) / sizeof(regions[0]) };
 		struct plan plan;
 
-		if (plan_build(&policy, &inv, NULL, 4096, &plan) == 0) {
+		if (plan_build(&policy, &inv, NULL, &geometries[g], &plan) == 0) {
 			FILE *null = fopen("/dev/null", "w");
 
 			if (null) {

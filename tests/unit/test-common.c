@@ -13,6 +13,7 @@
 #include "errlist.h"
 #include "exec.h"
 #include "fileio.h"
+#include "mm.h"
 #include "mountinfo.h"
 #include "suites.h"
 
@@ -30,6 +31,47 @@ static void teardown(void)
 
 	exec_wait(argv, NULL);
 }
+
+START_TEST(test_mm_geometry)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	_cleanup_free_ char *path = NULL, *missing = NULL;
+	struct mm_geometry mm = { 0 };
+	uint64_t v = 0;
+
+	/* what the kernel writes, and what it never would */
+	ck_assert_int_eq(mm_parse_pmd_size("2097152\n", 4096, &v), 0);
+	ck_assert_uint_eq(v, UINT64_C(2) << 20);
+	ck_assert_int_eq(mm_parse_pmd_size("16777216\n", 65536, &v), 0);
+	ck_assert_uint_eq(v, UINT64_C(16) << 20);
+	ck_assert_int_eq(mm_parse_pmd_size("3145728\n", 4096, &v), -EINVAL);
+	ck_assert_int_eq(mm_parse_pmd_size("65536\n", 65536, &v), -EINVAL);
+	ck_assert_int_eq(mm_parse_pmd_size("", 4096, &v), -EINVAL);
+	ck_assert_int_eq(mm_parse_pmd_size("-2097152", 4096, &v), -EINVAL);
+	ck_assert_int_eq(mm_parse_pmd_size("2097152 x", 4096, &v), -EINVAL);
+	ck_assert_int_eq(mm_parse_pmd_size("99999999999999999999999", 4096, &v), -EINVAL);
+
+	/* the file read, with sysconf's page size */
+	ck_assert_int_ge(asprintf(&path, "%s/hpage_pmd_size", dir), 0);
+	ck_assert_int_eq(write_file_atomic(path, "2097152\n", 8, 0644), 0);
+	ck_assert_int_eq(mm_geometry_read(path, &mm), 0);
+	ck_assert_uint_eq(mm.page_size, (uint64_t)page);
+	ck_assert_uint_eq(mm.pmd_size, UINT64_C(2) << 20);
+	ck_assert_uint_eq(mm_fault_unit(&mm), UINT64_C(2) << 20);
+	ck_assert_uint_eq(mm_dax_start_align(&mm), UINT64_C(2) << 20);
+	/* no file: no PMD pages (a hash MMU without 16 MiB pages), the page is the unit */
+	ck_assert_int_ge(asprintf(&missing, "%s/none", dir), 0);
+	ck_assert_int_eq(mm_geometry_read(missing, &mm), 0);
+	ck_assert_uint_eq(mm.pmd_size, 0);
+	ck_assert_uint_eq(mm_fault_unit(&mm), (uint64_t)page);
+	ck_assert_uint_eq(mm_dax_start_align(&mm), UINT64_C(2) << 20);
+	/* something else there is an error, not "none" */
+	ck_assert_int_eq(write_file_atomic(path, "huge\n", 5, 0644), 0);
+	ck_assert_int_eq(mm_geometry_read(path, &mm), -EINVAL);
+	mm.pmd_size = UINT64_C(16) << 20;
+	ck_assert_uint_eq(mm_dax_start_align(&mm), UINT64_C(16) << 20);
+}
+END_TEST
 
 START_TEST(test_exec)
 {
@@ -197,6 +239,7 @@ Suite *common_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_exec);
+	tcase_add_test(tc, test_mm_geometry);
 	tcase_add_test(tc, test_atomic_write);
 	tcase_add_test(tc, test_mkdir_nofollow);
 	tcase_add_test(tc, test_lock);

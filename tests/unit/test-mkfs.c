@@ -11,6 +11,12 @@
 #include "mkfs.h"
 #include "suites.h"
 
+/* x86-64; POWER with the radix MMU, the hash MMU with 16 MiB pages, and without them */
+static const struct mm_geometry x86 = { .page_size = 4096, .pmd_size = UINT64_C(2) << 20 };
+static const struct mm_geometry radix = { .page_size = 65536, .pmd_size = UINT64_C(2) << 20 };
+static const struct mm_geometry hash16m = { .page_size = 65536, .pmd_size = UINT64_C(16) << 20 };
+static const struct mm_geometry hash = { .page_size = 65536, .pmd_size = 0 };
+
 static void assert_argv(char **argv, const char *expected)
 {
 	_cleanup_free_ char *joined = argv_join(argv);
@@ -21,14 +27,14 @@ static void assert_argv(char **argv, const char *expected)
 
 START_TEST(test_xfs)
 {
-	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem0", 4096, MKFS_STRIPED, false, false),
+	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem0", &x86, MKFS_STRIPED, false, false),
 		    "mkfs.xfs -q -b size=4096 -m reflink=0 -d su=2097152,sw=1 -l su=4096 /dev/pmem0");
-	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem0.1", 4096, MKFS_PLAIN, false, false),
+	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem0.1", &x86, MKFS_PLAIN, false, false),
 		    "mkfs.xfs -q -b size=4096 -m reflink=0 /dev/pmem0.1");
-	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem0", 4096, MKFS_STRIPED, true, false),
+	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem0", &x86, MKFS_STRIPED, true, false),
 		    "mkfs.xfs -N -q -b size=4096 -m reflink=0 -d su=2097152,sw=1 -l su=4096 /dev/pmem0");
 	/* -f only when overwriting was asked for */
-	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem0", 4096, MKFS_PLAIN, false, true),
+	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem0", &x86, MKFS_PLAIN, false, true),
 		    "mkfs.xfs -f -q -b size=4096 -m reflink=0 /dev/pmem0");
 }
 END_TEST
@@ -36,20 +42,43 @@ END_TEST
 START_TEST(test_page_size_follows_kernel)
 {
 	/* ppc64 and some arm64 kernels: 64 KiB pages, and blocks to match */
-	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem1", 65536, MKFS_STRIPED, false, false),
+	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem1", &radix, MKFS_STRIPED, false, false),
 		    "mkfs.xfs -q -b size=65536 -m reflink=0 -d su=2097152,sw=1 -l su=65536 /dev/pmem1");
-	assert_argv(mkfs_build_argv(FS_EXT4, "/dev/pmem1", 65536, MKFS_STRIPED, false, false),
+	assert_argv(mkfs_build_argv(FS_EXT4, "/dev/pmem1", &radix, MKFS_STRIPED, false, false),
 		    "mkfs.ext4 -q -b 65536 -E stride=32,stripe_width=32 /dev/pmem1");
+	/* the hash MMU with 16 MiB pages: PMD pages of 16 MiB, and the stripe unit follows */
+	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem1", &hash16m, MKFS_STRIPED, false, false),
+		    "mkfs.xfs -q -b size=65536 -m reflink=0 -d su=16777216,sw=1 -l su=65536 /dev/pmem1");
+	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem1", &hash16m, MKFS_STRIPED_SMALL, false, false),
+		    "mkfs.xfs -q -b size=65536 -m reflink=0 -d su=16777216,sw=1,agcount=2 -l su=65536,size=64m "
+		    "/dev/pmem1");
+	assert_argv(mkfs_build_argv(FS_EXT4, "/dev/pmem1", &hash16m, MKFS_STRIPED, false, false),
+		    "mkfs.ext4 -q -b 65536 -E stride=256,stripe_width=256 /dev/pmem1");
+	/* and without huge pages there is nothing to align to: no stripe unit */
+	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem1", &hash, MKFS_STRIPED, false, false),
+		    "mkfs.xfs -q -b size=65536 -m reflink=0 /dev/pmem1");
+	assert_argv(mkfs_build_argv(FS_EXT4, "/dev/pmem1", &hash, MKFS_STRIPED, false, false),
+		    "mkfs.ext4 -q -b 65536 /dev/pmem1");
+}
+END_TEST
+
+START_TEST(test_layout_describe)
+{
+	char buf[64];
+
+	ck_assert_str_eq(mkfs_layout_describe(&x86, buf, sizeof(buf)), "laid out for 2 MiB pages");
+	ck_assert_str_eq(mkfs_layout_describe(&hash16m, buf, sizeof(buf)), "laid out for 16 MiB pages");
+	ck_assert_str_eq(mkfs_layout_describe(&hash, buf, sizeof(buf)), "no stripe unit: this system has no huge pages");
 }
 END_TEST
 
 START_TEST(test_ext4)
 {
-	assert_argv(mkfs_build_argv(FS_EXT4, "/dev/pmem0", 4096, MKFS_STRIPED, false, false),
+	assert_argv(mkfs_build_argv(FS_EXT4, "/dev/pmem0", &x86, MKFS_STRIPED, false, false),
 		    "mkfs.ext4 -q -b 4096 -E stride=512,stripe_width=512 /dev/pmem0");
-	assert_argv(mkfs_build_argv(FS_EXT4, "/dev/pmem0", 4096, MKFS_STRIPED, false, true),
+	assert_argv(mkfs_build_argv(FS_EXT4, "/dev/pmem0", &x86, MKFS_STRIPED, false, true),
 		    "mkfs.ext4 -F -q -b 4096 -E stride=512,stripe_width=512 /dev/pmem0");
-	ck_assert_ptr_null(mkfs_build_argv(FS_NONE, "/dev/pmem0", 4096, MKFS_STRIPED, false, false));
+	ck_assert_ptr_null(mkfs_build_argv(FS_NONE, "/dev/pmem0", &x86, MKFS_STRIPED, false, false));
 }
 END_TEST
 
@@ -60,13 +89,13 @@ START_TEST(test_small_xfs_keeps_its_stripe)
 	bool striped = false;
 	int fd = mkstemp(path);
 
-	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem1", 4096, MKFS_STRIPED_SMALL, false, false),
+	assert_argv(mkfs_build_argv(FS_XFS, "/dev/pmem1", &x86, MKFS_STRIPED_SMALL, false, false),
 		    "mkfs.xfs -q -b size=4096 -m reflink=0 -d su=2097152,sw=1,agcount=2 -l su=4096,size=64m /dev/pmem1");
 	/* 512 MiB (e820 in the tests): too small for the default striped layout, not for two groups */
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ftruncate(fd, 512 << 20), 0);
 	close(fd);
-	ck_assert_int_eq(mkfs_run(FS_XFS, path, false, &striped, &output), 0);
+	ck_assert_int_eq(mkfs_run(FS_XFS, path, &x86, false, &striped, &output), 0);
 	ck_assert(striped);
 	unlink(path);
 }
@@ -125,7 +154,7 @@ static void run_fake_mkfs(const char *data, struct fake_run *run)
 	ck_assert_int_eq(truncate(dev, 1 << 20), 0);
 
 	setenv("PATH", path, 1);
-	run->r = mkfs_run(FS_XFS, dev, false, &run->striped, &output);
+	run->r = mkfs_run(FS_XFS, dev, &x86, false, &run->striped, &output);
 	if (saved_path)
 		setenv("PATH", saved_path, 1);
 
@@ -184,6 +213,7 @@ Suite *mkfs_suite(void)
 	tcase_add_test(tc, test_xfs);
 	tcase_add_test(tc, test_page_size_follows_kernel);
 	tcase_add_test(tc, test_ext4);
+	tcase_add_test(tc, test_layout_describe);
 	tcase_add_test(tc, test_small_xfs_keeps_its_stripe);
 	tcase_add_test(tc, test_retry_overwrites_its_own_attempt);
 	tcase_add_test(tc, test_retry_never_overwrites_data);

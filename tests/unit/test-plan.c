@@ -11,7 +11,8 @@
 #include "suites.h"
 
 #define REGION_SIZE UINT64_C(2147352576) /* a 2 GiB QEMU vNVDIMM with a 128 KiB label */
-#define PAGE 4096
+/* x86-64's page sizes, which these tests plan for unless they say otherwise */
+static const struct mm_geometry x86 = { .page_size = 4096, .pmd_size = SZ_2M };
 
 static char *dimms0[] = { "nmem0", NULL };
 
@@ -52,13 +53,18 @@ static struct policy parse(const char *text)
 	return p;
 }
 
-static struct plan build(struct policy *p, struct region_state *regions, size_t n)
+static struct plan build_on(struct policy *p, struct region_state *regions, size_t n, const struct mm_geometry *mm)
 {
 	struct inventory inv = { .regions = regions, .n_regions = n };
 	struct plan plan;
 
-	ck_assert_int_eq(plan_build(p, &inv, NULL, PAGE, &plan), 0);
+	ck_assert_int_eq(plan_build(p, &inv, NULL, mm, &plan), 0);
 	return plan;
+}
+
+static struct plan build(struct policy *p, struct region_state *regions, size_t n)
+{
+	return build_on(p, regions, n, &x86);
 }
 
 START_TEST(test_fresh_default)
@@ -76,9 +82,112 @@ START_TEST(test_fresh_default)
 	ck_assert_ptr_null(pr->ns[0].existing);
 	/* the whole region, rounded down to the 16 MiB region alignment */
 	ck_assert_uint_eq(pr->ns[0].size, align_down(REGION_SIZE, SZ_16M));
+	ck_assert_uint_eq(pr->ns[0].align, SZ_2M);
 	ck_assert_int_eq(pr->ns[0].fs, FS_ACTION_MKFS);
 	ck_assert(pr->ns[0].mount);
 	ck_assert(!plan_has_failures(&plan));
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+/* A papr_scm region as a pseries guest sees it: 2 GiB at 256 MiB, 16 MiB region alignment */
+static struct region_state power_region(uint64_t page, uint64_t pmd)
+{
+	struct region_state r = labelled_region(UINT64_C(2) << 30, NULL, 0);
+
+	r.resource = UINT64_C(0x40000000) + (UINT64_C(256) << 20);
+	/* the kernel lists the page size, and the PMD size when it has one */
+	r.fsdax_aligns[0] = r.devdax_aligns[0] = page;
+	r.fsdax_aligns[1] = r.devdax_aligns[1] = pmd;
+	r.n_fsdax_aligns = r.n_devdax_aligns = pmd ? 2 : 1;
+	return r;
+}
+
+START_TEST(test_power_default_align)
+{
+	static const struct mm_geometry radix = { .page_size = 65536, .pmd_size = SZ_2M };
+	static const struct mm_geometry hash16m = { .page_size = 65536, .pmd_size = SZ_16M };
+	static const struct mm_geometry hash = { .page_size = 65536, .pmd_size = 0 };
+	struct policy p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0},"
+				" {\"name\": \"b\", \"region\": 0, \"mode\": \"devdax\", \"size\": \"100M\"}]}");
+	struct region_state r;
+	struct plan plan;
+
+	/* radix: as on x86 */
+	r = power_region(65536, SZ_2M);
+	plan = build_on(&p, &r, 1, &radix);
+	ck_assert_ptr_null(plan.regions[0].error);
+	ck_assert_uint_eq(plan.regions[0].ns[0].align, SZ_2M);
+	ck_assert_uint_eq(plan.regions[0].ns[1].align, SZ_2M);
+	plan_clear(&plan);
+
+	/* hash with 16 MiB pages: 16 MiB, as "ndctl create-namespace" picks there */
+	r = power_region(65536, SZ_16M);
+	plan = build_on(&p, &r, 1, &hash16m);
+	ck_assert_ptr_null(plan.regions[0].error);
+	ck_assert_uint_eq(plan.regions[0].ns[0].align, SZ_16M);
+	ck_assert_uint_eq(plan.regions[0].ns[1].align, SZ_16M);
+	/* sizes in 16 MiB units: 100M becomes 112M */
+	ck_assert_uint_eq(plan.regions[0].ns[1].size, UINT64_C(112) << 20);
+	plan_clear(&plan);
+
+	/* hash without them: no PMD size, namespaces align to the page */
+	r = power_region(65536, 0);
+	plan = build_on(&p, &r, 1, &hash);
+	ck_assert_ptr_null(plan.regions[0].error);
+	ck_assert_uint_eq(plan.regions[0].ns[0].align, 65536);
+	ck_assert_uint_eq(plan.regions[0].ns[1].align, 65536);
+	ck_assert(!plan_has_failures(&plan));
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_power_align_refused_with_choices)
+{
+	static const struct mm_geometry hash16m = { .page_size = 65536, .pmd_size = SZ_16M };
+	struct policy p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"align\": \"2M\"}]}");
+	struct region_state r = power_region(65536, SZ_16M);
+	struct plan plan = build_on(&p, &r, 1, &hash16m);
+
+	ck_assert_msg(plan.regions[0].error && strstr(plan.regions[0].error,
+						      "region0 does not support align 2M for fsdax namespaces "
+						      "(\"a\"): it can do 64K, 16M"),
+		      "%s", plan.regions[0].error ? plan.regions[0].error : "(no error)");
+	plan_clear(&plan);
+	policy_clear(&p);
+
+	/* what it can do is taken */
+	p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"align\": \"64K\"}]}");
+	plan = build_on(&p, &r, 1, &hash16m);
+	ck_assert_ptr_null(plan.regions[0].error);
+	ck_assert_uint_eq(plan.regions[0].ns[0].align, 65536);
+	plan_clear(&plan);
+	policy_clear(&p);
+}
+END_TEST
+
+START_TEST(test_power_hash_start_alignment)
+{
+	static const struct mm_geometry hash16m = { .page_size = 65536, .pmd_size = SZ_16M };
+	static const struct mm_geometry hash = { .page_size = 65536, .pmd_size = 0 };
+	struct policy p = parse("{}");
+	struct region_state r = power_region(65536, SZ_16M);
+	struct plan plan;
+
+	/* 2 MiB aligned is not enough where the linear map is in 16 MiB pages */
+	r.resource += SZ_2M;
+	plan = build_on(&p, &r, 1, &hash16m);
+	ck_assert_msg(plan.regions[0].error && strstr(plan.regions[0].error, "which is not 16 MiB aligned"), "%s",
+		      plan.regions[0].error ? plan.regions[0].error : "(no error)");
+	ck_assert(strstr(plan.regions[0].error, "memory-backend-file align=16M"));
+	plan_clear(&plan);
+	/* without 16 MiB pages the memory-hotplug subsection, 2 MiB, is what counts */
+	r = power_region(65536, 0);
+	r.resource += SZ_2M;
+	plan = build_on(&p, &r, 1, &hash);
+	ck_assert_ptr_null(plan.regions[0].error);
 	plan_clear(&plan);
 	policy_clear(&p);
 }
@@ -560,7 +669,7 @@ START_TEST(test_region_selection_and_names)
 	ck_assert_str_eq(plan.regions[1].ns[1].name, "only1");
 	plan_clear(&plan);
 
-	ck_assert_int_eq(plan_build(&p, &inv, selected, PAGE, &plan), 0);
+	ck_assert_int_eq(plan_build(&p, &inv, selected, &x86, &plan), 0);
 	ck_assert_uint_eq(plan.n_regions, 1);
 	ck_assert_str_eq(plan.regions[0].region->devname, "region1");
 	plan_clear(&plan);
@@ -758,6 +867,9 @@ Suite *plan_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_fresh_default);
+	tcase_add_test(tc, test_power_default_align);
+	tcase_add_test(tc, test_power_align_refused_with_choices);
+	tcase_add_test(tc, test_power_hash_start_alignment);
 	tcase_add_test(tc, test_sizes_round_up_and_rest_down);
 	tcase_add_test(tc, test_does_not_fit);
 	tcase_add_test(tc, test_builtin_leaves_held_region);

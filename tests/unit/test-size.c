@@ -61,6 +61,10 @@ START_TEST(test_format)
 	ck_assert_str_eq(size_format(0, buf, sizeof(buf)), "0");
 	ck_assert_str_eq(size_format_human(4292870144ULL, buf, sizeof(buf)), "4.00 GiB");
 	ck_assert_str_eq(size_format_human(512, buf, sizeof(buf)), "512 B");
+	ck_assert_str_eq(size_format_iec(SZ_2M, buf, sizeof(buf)), "2 MiB");
+	ck_assert_str_eq(size_format_iec(65536, buf, sizeof(buf)), "64 KiB");
+	ck_assert_str_eq(size_format_iec(SZ_16G, buf, sizeof(buf)), "16 GiB");
+	ck_assert_str_eq(size_format_iec(4097, buf, sizeof(buf)), "4097 bytes");
 }
 END_TEST
 

@@ -42,7 +42,7 @@ static struct region_state virtio_region = {
 
 START_TEST(test_json)
 {
-	struct inventory inv = { .regions = &region, .n_regions = 1 };
+	struct inventory inv = { .regions = &region, .n_regions = 1, .mm = { .page_size = 4096, .pmd_size = UINT64_C(2) << 20 } };
 	_cleanup_json_ struct json_object *j = status_to_json(&inv);
 	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
@@ -57,13 +57,13 @@ START_TEST(test_json)
 			 "\"mountpoint\":\"/mnt/pmem0\",\"dax\":true},"
 			 "{\"namespace\":\"namespace0.1\",\"name\":\"fast\",\"uuid\":null,\"mode\":\"devdax\","
 			 "\"enabled\":true,\"size\":268435456,\"align\":2097152,\"device\":\"/dev/dax0.1\","
-			 "\"system_ram\":false}]}]}");
+			 "\"system_ram\":false}]}],\"page_size\":4096,\"huge_page_size\":2097152}");
 }
 END_TEST
 
 START_TEST(test_table)
 {
-	struct inventory inv = { .regions = &region, .n_regions = 1 };
+	struct inventory inv = { .regions = &region, .n_regions = 1, .mm = { .page_size = 4096, .pmd_size = UINT64_C(2) << 20 } };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -74,6 +74,16 @@ START_TEST(test_table)
 			      "memory_controller, 8 bad blocks\n"));
 	ck_assert(strstr(buf, "namespace0.0   pmem0        fsdax   1.00 GiB    /dev/pmem0    xfs   /mnt/pmem0           yes\n"));
 	ck_assert(strstr(buf, "namespace0.1   fast         devdax  256.00 MiB  /dev/dax0.1   -     -                    devdax\n"));
+	ck_assert(strstr(buf, "pages: 4 KiB, huge pages: 2 MiB\n"));
+	free(buf);
+	buf = NULL;
+
+	/* a POWER hash MMU without 16 MiB pages: said, not hidden */
+	inv.mm = (struct mm_geometry){ .page_size = 65536, .pmd_size = 0 };
+	f = open_memstream(&buf, &len);
+	status_print(&inv, f);
+	fclose(f);
+	ck_assert(strstr(buf, "pages: 64 KiB, huge pages: none (DAX maps every page on its own)\n"));
 	free(buf);
 }
 END_TEST
