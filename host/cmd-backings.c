@@ -102,7 +102,7 @@ static int cmd_reserve_run(struct host *h)
 	_cleanup_json_ struct json_object *o = NULL;
 	struct ledger_entry *pick = NULL;
 	struct backing *b;
-	struct vnvdimm d = { .id = "vpmem0", .guest_node = (unsigned)h->o->guest_node };
+	struct vnvdimm d = { .id = "vpmem0", .guest_node = (unsigned)h->o->guest_node, .machine = h->o->machine };
 	int ret;
 
 	if (!h->o->label || !is_uuid(h->o->consumer)) {
@@ -119,13 +119,14 @@ static int cmd_reserve_run(struct host *h)
 	o = reservation_json(h, pick);
 	b = backings_find_uuid(&h->set, pick->uuid);
 	/* what the hypervisor needs, right away */
-	if (b && b->path && backing_guest_sizes(b, &d.sizes) == 0) {
+	if (b && b->path && backing_guest_sizes(b, h->o->machine, &d.sizes) == 0) {
 		_cleanup_strv_free_ char **words = NULL;
 		char *xml = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&xml, &len);
 
 		d.path = b->path;
+		d.uuid = b->uuid;
 		d.real_pmem = b->kind == BACKEND_DEVDAX;
 		words = qemu_args_for(&d);
 		if (words) {
@@ -464,8 +465,9 @@ static int cmd_list_run(struct host *h)
 
 const struct command cmd_reserve = {
 	"reserve", cmd_reserve_run,
-	(const enum host_option[]){ OPT_LABEL, OPT_CONSUMER, OPT_NUMA_NODE, OPT_GUEST_NODE, OPT_JSON, OPTS_PLACEMENT, OPT_END },
-	"--label LABEL --consumer UUID [--numa-node N] [--guest-node N] [--json] [Placement options]",
+	(const enum host_option[]){ OPT_LABEL, OPT_CONSUMER, OPT_NUMA_NODE, OPT_GUEST_NODE, OPT_MACHINE, OPT_JSON,
+				    OPTS_PLACEMENT, OPT_END },
+	"--label LABEL --consumer UUID [--numa-node N] [--guest-node N] [--machine TYPE] [--json] [Placement options]",
 	"Reserve a free backing of LABEL for the consumer (an instance UUID), or show the one it\n"
 	"holds already; with Placement configured, record the allocation there too.",
 };

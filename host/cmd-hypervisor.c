@@ -50,13 +50,23 @@ static int consumer_modules(struct host *h, struct vnvdimm **ret, size_t *ret_n,
 			strv_free(ids);
 			return -ENODEV;
 		}
-		if (asprintf(&ids[n], "vpmem%zu", n) < 0 || backing_guest_sizes(b, &d[n].sizes) < 0) {
+		if (asprintf(&ids[n], "vpmem%zu", n) < 0) {
+			free(d);
+			strv_free(ids);
+			return -ENOMEM;
+		}
+		if (backing_guest_sizes(b, h->o->machine, &d[n].sizes) < 0) {
+			log_error("%s (%llu bytes) is too small for an NVDIMM of a %s guest%s", b->path,
+				  (unsigned long long)b->size, guest_machine_name(h->o->machine),
+				  h->o->machine == GUEST_MACHINE_PSERIES ? " (256 MiB and its 128 KiB label at least)" : "");
 			free(d);
 			strv_free(ids);
 			return -EINVAL;
 		}
 		d[n].id = ids[n];
 		d[n].path = b->path;
+		d[n].uuid = b->uuid;
+		d[n].machine = h->o->machine;
 		d[n].real_pmem = b->kind == BACKEND_DEVDAX;
 		d[n].guest_node = (unsigned)h->o->guest_node;
 		n++;
@@ -167,15 +177,15 @@ const struct command cmd_nova_conf = {
 };
 
 const struct command cmd_libvirt_xml = {
-	"libvirt-xml", cmd_libvirt_xml_run, (const enum host_option[]){ OPT_CONSUMER, OPT_GUEST_NODE, OPT_END },
-	"--consumer UUID [--guest-node N]",
+	"libvirt-xml", cmd_libvirt_xml_run, (const enum host_option[]){ OPT_CONSUMER, OPT_GUEST_NODE, OPT_MACHINE, OPT_END },
+	"--consumer UUID [--guest-node N] [--machine TYPE]",
 	"The <memory model='nvdimm'> elements of the consumer's backings on stdout; what the\n"
 	"domain needs besides (maxMemory slots, a NUMA cell) on stderr.",
 };
 
 const struct command cmd_qemu_args = {
-	"qemu-args", cmd_qemu_args_run, (const enum host_option[]){ OPT_CONSUMER, OPT_GUEST_NODE, OPT_END },
-	"--consumer UUID [--guest-node N]",
+	"qemu-args", cmd_qemu_args_run, (const enum host_option[]){ OPT_CONSUMER, OPT_GUEST_NODE, OPT_MACHINE, OPT_END },
+	"--consumer UUID [--guest-node N] [--machine TYPE]",
 	"QEMU's arguments for the consumer's backings, shell-quoted on one line on stdout; what\n"
 	"QEMU needs besides (-machine nvdimm=on, -m slots) on stderr.",
 };

@@ -119,6 +119,16 @@ static xmlNodePtr xpath_node(struct domain_xml *d, const char *expr)
 	return n;
 }
 
+/* The domain's machine, from <os><type machine='pseries-7.2'>: its sizes are what the module must have */
+static enum guest_machine domain_machine(struct domain_xml *d, enum guest_machine fallback)
+{
+	xmlNodePtr type = xpath_node(d, "/domain/os/type");
+	_cleanup_(xml_freep) xmlChar *machine = type ? xmlGetProp(type, (const xmlChar *)"machine") : NULL;
+	enum guest_machine m;
+
+	return machine && guest_machine_parse((const char *)machine, &m) == 0 ? m : fallback;
+}
+
 /* The <memory model='nvdimm'> element whose source is path, or NULL. */
 static xmlNodePtr find_nvdimm(struct domain_xml *d, const char *path)
 {
@@ -230,14 +240,15 @@ static int domain_open(const char *uri, const char *name, struct domain *d)
 	return 0;
 }
 
-static char *nvdimm_xml(const struct backing *b, unsigned node)
+static char *nvdimm_xml(const struct backing *b, unsigned node, enum guest_machine machine)
 {
-	struct vnvdimm d = { .id = "vpmem0", .path = b->path, .real_pmem = b->kind == BACKEND_DEVDAX, .guest_node = node };
+	struct vnvdimm d = { .id = "vpmem0", .path = b->path, .uuid = b->uuid, .real_pmem = b->kind == BACKEND_DEVDAX,
+			     .guest_node = node, .machine = machine };
 	char *xml = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	if (backing_guest_sizes(b, &d.sizes) < 0)
+	if (backing_guest_sizes(b, machine, &d.sizes) < 0)
 		return NULL;
 	f = open_memstream(&xml, &len);
 	if (!f)
@@ -269,6 +280,8 @@ static int cmd_attach_run(struct host *h)
 	}
 	if (domain_open(h->o->connect, h->o->domain, &d) < 0)
 		return EXIT_FAILED;
+	/* the domain says what it is (a machine vpmem does not know: this host's own kind) */
+	h->o->machine = domain_machine(&d.persistent, h->o->machine);
 
 	ret = host_open(h, true);
 	if (ret)
@@ -281,7 +294,7 @@ static int cmd_attach_run(struct host *h)
 		for (size_t i = 0; i < h->set.n && !target; i++) {
 			const struct backing *c = &h->set.items[i];
 
-			if (c->present && strcmp(c->label, h->o->label) == 0 && backing_guest_sizes(c, &sz) == 0)
+			if (c->present && strcmp(c->label, h->o->label) == 0 && backing_guest_sizes(c, h->o->machine, &sz) == 0)
 				target = sz.target;
 		}
 		lacks = domain_lacks(&d.persistent, target, (unsigned)h->o->guest_node);
@@ -295,7 +308,7 @@ static int cmd_attach_run(struct host *h)
 		goto out;
 	ret = EXIT_FAILED;
 	b = backings_find_uuid(&h->set, e->uuid);
-	if (!b || !b->path || !(xml = nvdimm_xml(b, (unsigned)h->o->guest_node))) {
+	if (!b || !b->path || !(xml = nvdimm_xml(b, (unsigned)h->o->guest_node, h->o->machine))) {
 		log_error("%s (%s) reserved for %s has no usable device", e->name, e->uuid, h->o->domain);
 		goto out;
 	}
@@ -334,7 +347,7 @@ static int cmd_attach_run(struct host *h)
 		json_object_object_add(o, "in_running_guest",
 				       json_object_new_boolean(in_live || (flags & VIR_DOMAIN_AFFECT_LIVE)));
 		print_json(o);
-	} else if (backing_guest_sizes(b, &sz) == 0) {
+	} else if (backing_guest_sizes(b, h->o->machine, &sz) == 0) {
 		printf("%s\t%s\t%s\tguest %llu bytes\n", uuid, e->label, b->path, (unsigned long long)sz.guest);
 	}
 	ret = 0;

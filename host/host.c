@@ -43,6 +43,7 @@ static const struct {
 	{ OPT_DOMAIN, "domain", true, "NAME" },
 	{ OPT_CONNECT, "connect", true, "URI" },
 	{ OPT_UNVERIFIED, "unverified", false, NULL },
+	{ OPT_MACHINE, "machine", true, "TYPE" },
 };
 
 static bool takes(const struct command *cmd, enum host_option id)
@@ -97,6 +98,14 @@ static int set_option(enum host_option id, const char *arg, struct options *o)
 		if (number("guest-node", arg, 0, 255, &v) < 0)
 			return -EINVAL;
 		o->guest_node = (int)v;
+		return 0;
+	case OPT_MACHINE:
+		if (guest_machine_parse(arg, &o->machine) < 0) {
+			log_error("--machine takes the guest's QEMU machine type, \"pseries\" (IBM POWER) or \"pc\", "
+				  "\"q35\" (x86), not \"%s\"",
+				  arg);
+			return -EINVAL;
+		}
 		return 0;
 	case OPT_PLACEMENT: o->placement.url = arg; return 0;
 	case OPT_NO_PLACEMENT: o->no_placement = true; return 0;
@@ -332,9 +341,9 @@ int host_placement_settings(struct host *h, bool *ret_enabled)
 	return 0;
 }
 
-int backing_guest_sizes(const struct backing *b, struct guest_sizes *ret)
+int backing_guest_sizes(const struct backing *b, enum guest_machine machine, struct guest_sizes *ret)
 {
-	return guest_size_compute(b->size, LABEL_SIZE_MIN, b->align > SZ_2M ? b->align : SZ_2M, ret);
+	return guest_size_compute(machine, b->size, LABEL_SIZE_MIN, b->align > SZ_2M ? b->align : SZ_2M, ret);
 }
 
 struct json_object *reservation_json(struct host *h, const struct ledger_entry *e)
@@ -354,7 +363,7 @@ struct json_object *reservation_json(struct host *h, const struct ledger_entry *
 		json_object_object_add(o, "path", b->path ? json_object_new_string(b->path) : NULL);
 		json_object_object_add(o, "numa_node", json_object_new_int(b->numa_node));
 		json_object_object_add(o, "backing_size", json_object_new_uint64(b->size));
-		if (backing_guest_sizes(b, &sz) == 0) {
+		if (backing_guest_sizes(b, h->o->machine, &sz) == 0) {
 			json_object_object_add(o, "target_size", json_object_new_uint64(sz.target));
 			json_object_object_add(o, "label_size", json_object_new_uint64(sz.label));
 			json_object_object_add(o, "guest_size", json_object_new_uint64(sz.guest));

@@ -42,6 +42,7 @@ enum host_option {
 	OPT_DOMAIN,
 	OPT_CONNECT,
 	OPT_UNVERIFIED,
+	OPT_MACHINE,
 };
 
 /* The Placement options, as a group */
@@ -59,6 +60,7 @@ struct options {
 	bool unverified;
 	int numa_node;
 	int guest_node;
+	enum guest_machine machine; /* the guest's: sizes and device options follow it */
 	const char *domain;
 	const char *connect; /* libvirt URI */
 	/* Placement: given on the command line, else from host.json */
@@ -122,7 +124,7 @@ void print_json(struct json_object *o);
 bool is_uuid(const char *s);
 
 /* What the guest gets from a backing: QEMU's minimum label, at least 2 MiB alignment. */
-int backing_guest_sizes(const struct backing *b, struct guest_sizes *ret);
+int backing_guest_sizes(const struct backing *b, enum guest_machine machine, struct guest_sizes *ret);
 /* One ledger entry, with its backing and the sizes a guest gets, as the JSON list and reserve print. */
 struct json_object *reservation_json(struct host *h, const struct ledger_entry *e);
 

@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 		.config = SYSCONFDIR "/vpmem/host.json",
 		.state_dir = LOCALSTATEDIR "/lib/vpmem",
 		.numa_node = -1,
+		.machine = guest_machine_native(),
 	};
 	struct host h = { .o = &o, .lock_fd = -EBADF };
 	_cleanup_free_ char *state_dir = NULL;

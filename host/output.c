@@ -36,12 +36,20 @@ int libvirt_xml_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_
 		fprintf(notes,
 			"vpmem-host: %zu nvdimm module(s), %llu KiB in all. The domain also needs "
 			"<maxMemory slots='N' unit='KiB'>M</maxMemory> with N >= %zu free slots and M >= memory + %llu, "
-			"and a guest NUMA cell (<cpu><numa><cell id='0' .../></numa></cpu>) for each <node>.\n",
-			n, kib(total), n, kib(total));
+			"and a guest NUMA cell (<cpu><numa><cell id='0' .../></numa></cpu>) for each <node>%s.\n",
+			n, kib(total), n, kib(total),
+			n && dimms[0].machine == GUEST_MACHINE_PSERIES ? "; a pseries machine (<type machine='pseries'>)"
+								      : "");
 	for (size_t i = 0; i < n; i++) {
 		const struct vnvdimm *d = &dimms[i];
 
-		fprintf(out, "<memory model='nvdimm' access='shared'>\n  <source>\n    <path>");
+		/* pseries: the label is mandatory (always written here) and the module has a uuid */
+		if (d->machine == GUEST_MACHINE_PSERIES && (!d->uuid || !*d->uuid))
+			return -EINVAL;
+		fprintf(out, "<memory model='nvdimm' access='shared'>\n");
+		if (d->machine == GUEST_MACHINE_PSERIES)
+			fprintf(out, "  <uuid>%s</uuid>\n", d->uuid);
+		fprintf(out, "  <source>\n    <path>");
 		xml_escaped(out, d->path);
 		fprintf(out, "</path>\n    <alignsize unit='KiB'>%llu</alignsize>\n", kib(d->sizes.align));
 		if (d->real_pmem)
@@ -72,10 +80,16 @@ static char *qemu_escape(const char *s)
 
 char **qemu_args_for(const struct vnvdimm *d)
 {
-	_cleanup_free_ char *path = qemu_escape(d->path);
+	_cleanup_free_ char *path = qemu_escape(d->path), *uuid = NULL;
 	char **argv = calloc(5, sizeof(char *));
 
 	if (!argv || !path) {
+		free(argv);
+		return NULL;
+	}
+	/* pseries: QEMU refuses an NVDIMM without a uuid */
+	if (d->machine == GUEST_MACHINE_PSERIES &&
+	    (!d->uuid || !*d->uuid || strchr(d->uuid, ',') || asprintf(&uuid, ",uuid=%s", d->uuid) < 0)) {
 		free(argv);
 		return NULL;
 	}
@@ -84,8 +98,8 @@ char **qemu_args_for(const struct vnvdimm *d)
 		     (unsigned long long)d->sizes.target, (unsigned long long)d->sizes.align,
 		     d->real_pmem ? ",pmem=on" : "") < 0 ||
 	    asprintf(&argv[2], "-device") < 0 ||
-	    asprintf(&argv[3], "nvdimm,id=%s-dimm,memdev=%s,label-size=%llu,node=%u", d->id, d->id,
-		     (unsigned long long)d->sizes.label, d->guest_node) < 0) {
+	    asprintf(&argv[3], "nvdimm,id=%s-dimm,memdev=%s,label-size=%llu,node=%u%s", d->id, d->id,
+		     (unsigned long long)d->sizes.label, d->guest_node, uuid ? uuid : "") < 0) {
 		strv_free(argv);
 		return NULL;
 	}
@@ -118,8 +132,9 @@ int qemu_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t 
 	for (size_t i = 0; i < n; i++)
 		total += dimms[i].sizes.target;
 	if (notes)
-		fprintf(notes, "vpmem-host: QEMU also needs -machine <type>,nvdimm=on -m <ram>,slots=%zu,maxmem=<ram + %llu>\n",
-			n, (unsigned long long)total);
+		fprintf(notes, "vpmem-host: QEMU also needs -machine %s,nvdimm=on -m <ram>,slots=%zu,maxmem=<ram + %llu>\n",
+			n && dimms[0].machine == GUEST_MACHINE_PSERIES ? "pseries" : "<type>", n,
+			(unsigned long long)total);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_strv_free_ char **argv = qemu_args_for(&dimms[i]);
 

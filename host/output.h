@@ -11,6 +11,8 @@
 struct vnvdimm {
 	const char *id;      /* unique in the domain, e.g. "vpmem0" */
 	const char *path;    /* /dev/daxX.Y or the file */
+	const char *uuid;    /* the module's uuid: pseries needs one (the backing's) */
+	enum guest_machine machine;
 	bool real_pmem;      /* devdax on real persistent memory: <pmem/>, pmem=on */
 	struct guest_sizes sizes;
 	unsigned guest_node; /* the guest NUMA node the module belongs to */

@@ -8,6 +8,21 @@
 #define LABEL_SIZE_MIN (UINT64_C(128) << 10)
 /* libvirt rounds an x86 memory module's size up to this */
 #define LIBVIRT_MODULE_ALIGN (UINT64_C(2) << 20)
+/* PAPR's SCM block: a pseries NVDIMM less its label is a multiple of it (QEMU refuses others) */
+#define PSERIES_SCM_BLOCK (UINT64_C(256) << 20)
+
+/* The guest's machine, whose rules the module sizes follow */
+enum guest_machine {
+	GUEST_MACHINE_X86,     /* pc, q35: what QEMU and libvirt do on x86-64 */
+	GUEST_MACHINE_PSERIES, /* IBM POWER pseries: papr_scm, label and uuid mandatory */
+};
+
+/* "pseries" (and "pseries-7.2" ...), or "pc", "q35", "x86" (and their versions). 0 or -EINVAL. */
+int guest_machine_parse(const char *s, enum guest_machine *ret);
+const char *guest_machine_name(enum guest_machine m);
+
+/* The machine a guest of this host has: pseries on ppc64, else x86 */
+enum guest_machine guest_machine_native(void);
 
 struct guest_sizes {
 	uint64_t backing; /* bytes of the namespace or file */
@@ -18,7 +33,8 @@ struct guest_sizes {
 };
 
 /*
- * From a backing of backing bytes, the module size and what the guest gets:
+ * From a backing of backing bytes, the module size and what the guest gets.
+ * On x86:
  *
  *   target = ALIGN_DOWN(backing, 2 MiB)
  *   guest  = ALIGN_DOWN(target - label, align)
@@ -33,10 +49,21 @@ struct guest_sizes {
  * A 4292870144-byte namespace gives target 4094 MiB and guest 4092 MiB;
  * oVirt's formula gives 3840 MiB for it.
  *
+ * On pseries:
+ *
+ *   guest  = ALIGN_DOWN(backing - label, 256 MiB)
+ *   target = guest + label
+ *
+ * QEMU refuses a pseries NVDIMM whose size less the label is not a multiple
+ * of 256 MiB, and libvirt aligns the module down to that itself (it does not
+ * round it up to 2 MiB there). The same 4292870144-byte namespace gives guest
+ * 3840 MiB, target 3840 MiB + 128 KiB.
+ *
  * label must be at least 128 KiB and align a power of two of at least 2 MiB.
  * Returns 0, or -EINVAL when the parameters are wrong or nothing would be
  * left for the guest.
  */
-int guest_size_compute(uint64_t backing, uint64_t label, uint64_t align, struct guest_sizes *ret);
+int guest_size_compute(enum guest_machine machine, uint64_t backing, uint64_t label, uint64_t align,
+		       struct guest_sizes *ret);
 
 #endif

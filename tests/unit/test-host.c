@@ -160,7 +160,7 @@ START_TEST(test_guest_size)
 	struct guest_sizes s;
 
 	/* the example: oVirt gives 3840 MiB here */
-	ck_assert_int_eq(guest_size_compute(UINT64_C(4292870144), 128 << 10, SZ_2M, &s), 0);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_X86, UINT64_C(4292870144), 128 << 10, SZ_2M, &s), 0);
 	ck_assert_uint_eq(s.target, UINT64_C(4094) << 20);
 	ck_assert_uint_eq(s.guest, UINT64_C(4092) << 20);
 	ck_assert_uint_ge(s.guest, UINT64_C(4092) << 20);
@@ -170,21 +170,65 @@ START_TEST(test_guest_size)
 	ck_assert_uint_eq(s.target % SZ_2M, 0);
 
 	/* a backing that is not a 2 MiB multiple: libvirt would round it up past the end */
-	ck_assert_int_eq(guest_size_compute(UINT64_C(4292870144) + 4096, 128 << 10, SZ_2M, &s), 0);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_X86, UINT64_C(4292870144) + 4096, 128 << 10, SZ_2M, &s), 0);
 	ck_assert_uint_eq(s.target, UINT64_C(4094) << 20);
 
 	/* 1 GiB alignment */
-	ck_assert_int_eq(guest_size_compute(UINT64_C(8) << 30, 128 << 10, SZ_1G, &s), 0);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_X86, UINT64_C(8) << 30, 128 << 10, SZ_1G, &s), 0);
 	ck_assert_uint_eq(s.guest, UINT64_C(7) << 30);
 
 	/* a larger label */
-	ck_assert_int_eq(guest_size_compute(UINT64_C(1) << 30, 4 << 20, SZ_2M, &s), 0);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_X86, UINT64_C(1) << 30, 4 << 20, SZ_2M, &s), 0);
 	ck_assert_uint_eq(s.guest, (UINT64_C(1) << 30) - (4 << 20));
 
-	ck_assert_int_eq(guest_size_compute(UINT64_C(1) << 30, 64 << 10, SZ_2M, &s), -EINVAL);
-	ck_assert_int_eq(guest_size_compute(UINT64_C(1) << 30, 128 << 10, 4096, &s), -EINVAL);
-	ck_assert_int_eq(guest_size_compute(SZ_2M, 128 << 10, SZ_2M, &s), -EINVAL);
-	ck_assert_int_eq(guest_size_compute(SZ_1M, 128 << 10, SZ_2M, &s), -EINVAL);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_X86, UINT64_C(1) << 30, 64 << 10, SZ_2M, &s), -EINVAL);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_X86, UINT64_C(1) << 30, 128 << 10, 4096, &s), -EINVAL);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_X86, SZ_2M, 128 << 10, SZ_2M, &s), -EINVAL);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_X86, SZ_1M, 128 << 10, SZ_2M, &s), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_guest_size_pseries)
+{
+	enum guest_machine m;
+	struct guest_sizes s;
+
+	/* the field notes' DIMM: 2 GiB + 128 KiB is what QEMU takes, and all of it */
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, (UINT64_C(2) << 30) + (128 << 10), 128 << 10, SZ_2M,
+					    &s), 0);
+	ck_assert_uint_eq(s.guest, UINT64_C(2) << 30);
+	ck_assert_uint_eq(s.target, (UINT64_C(2) << 30) + (128 << 10));
+	/* a plain 2 GiB namespace: the label comes out of it, and the guest gets 1792 MiB */
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, UINT64_C(2) << 30, 128 << 10, SZ_2M, &s), 0);
+	ck_assert_uint_eq(s.guest, UINT64_C(1792) << 20);
+	ck_assert_uint_eq(s.target, (UINT64_C(1792) << 20) + (128 << 10));
+	/* the x86 example's namespace: 3840 MiB, a multiple of 256 MiB, never past the backing */
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, UINT64_C(4292870144), 128 << 10, SZ_2M, &s), 0);
+	ck_assert_uint_eq(s.guest, UINT64_C(3840) << 20);
+	ck_assert_uint_eq(s.guest % PSERIES_SCM_BLOCK, 0);
+	ck_assert_uint_le(s.target, UINT64_C(4292870144));
+	ck_assert_uint_eq(s.target - s.label, s.guest);
+	/* for every backing size: guest a positive multiple of 256 MiB, target within the backing */
+	for (uint64_t b = (UINT64_C(256) << 20) + (128 << 10); b < (UINT64_C(3) << 30); b += UINT64_C(37) << 20) {
+		ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, b, 128 << 10, SZ_2M, &s), 0);
+		ck_assert_uint_eq(s.guest % PSERIES_SCM_BLOCK, 0);
+		ck_assert_uint_le(s.target, b);
+		ck_assert_uint_gt(s.target + PSERIES_SCM_BLOCK, b);
+	}
+	/* too small for one SCM block with its label */
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, UINT64_C(256) << 20, 128 << 10, SZ_2M, &s), -EINVAL);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, 64 << 10, 128 << 10, SZ_2M, &s), -EINVAL);
+
+	ck_assert_int_eq(guest_machine_parse("pseries", &m), 0);
+	ck_assert_int_eq(m, GUEST_MACHINE_PSERIES);
+	ck_assert_int_eq(guest_machine_parse("pseries-7.2", &m), 0);
+	ck_assert_int_eq(m, GUEST_MACHINE_PSERIES);
+	ck_assert_int_eq(guest_machine_parse("pc-q35-7.2", &m), 0);
+	ck_assert_int_eq(m, GUEST_MACHINE_X86);
+	ck_assert_int_eq(guest_machine_parse("q35", &m), 0);
+	ck_assert_int_eq(guest_machine_parse("pseriesx", &m), -EINVAL);
+	ck_assert_int_eq(guest_machine_parse("virt", &m), -EINVAL);
+	ck_assert_int_eq(guest_machine_parse("", &m), -EINVAL);
 }
 END_TEST
 
@@ -198,7 +242,7 @@ START_TEST(test_output)
 	FILE *f, *n;
 	_cleanup_strv_free_ char **argv = NULL;
 
-	ck_assert_int_eq(guest_size_compute(UINT64_C(4292870144), 128 << 10, SZ_2M, &d.sizes), 0);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_X86, UINT64_C(4292870144), 128 << 10, SZ_2M, &d.sizes), 0);
 	f = open_memstream(&buf, &len);
 	n = open_memstream(&notes, &notes_len);
 	ck_assert_int_eq(libvirt_xml_write(f, n, &d, 1), 0);
@@ -247,6 +291,50 @@ START_TEST(test_output)
 	ck_assert(strstr(notes, "-machine <type>,nvdimm=on -m <ram>,slots=1,maxmem=<ram + 4292870144>"));
 	free(buf);
 	free(notes);
+}
+END_TEST
+
+START_TEST(test_output_pseries)
+{
+	struct vnvdimm d = {
+		.id = "vpmem0", .path = "/srv/p.img", .uuid = "1d3bb5a5-0f7c-4a36-9fb7-8f0c0c6e7a11",
+		.machine = GUEST_MACHINE_PSERIES,
+	};
+	char *buf = NULL, *notes = NULL;
+	size_t len = 0, notes_len = 0;
+	FILE *f, *n;
+	_cleanup_strv_free_ char **argv = NULL;
+
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, UINT64_C(2) << 30, 128 << 10, SZ_2M, &d.sizes), 0);
+	argv = qemu_args_for(&d);
+	ck_assert_str_eq(argv[1], "memory-backend-file,id=vpmem0,share=on,mem-path=/srv/p.img,size=1879179264,"
+				  "align=2097152");
+	/* QEMU refuses a pseries NVDIMM without a label or a uuid */
+	ck_assert_str_eq(argv[3], "nvdimm,id=vpmem0-dimm,memdev=vpmem0,label-size=131072,node=0,"
+				  "uuid=1d3bb5a5-0f7c-4a36-9fb7-8f0c0c6e7a11");
+	f = open_memstream(&buf, &len);
+	n = open_memstream(&notes, &notes_len);
+	ck_assert_int_eq(libvirt_xml_write(f, n, &d, 1), 0);
+	fclose(f);
+	fclose(n);
+	ck_assert(strstr(buf, "<memory model='nvdimm' access='shared'>\n  <uuid>1d3bb5a5-0f7c-4a36-9fb7-8f0c0c6e7a11</uuid>\n"
+			      "  <source>\n"));
+	ck_assert(strstr(buf, "<size unit='KiB'>1835136</size>"));
+	ck_assert(strstr(buf, "<label>\n      <size unit='KiB'>128</size>\n    </label>"));
+	ck_assert(strstr(notes, "a pseries machine"));
+	free(buf);
+	free(notes);
+	strv_free(argv);
+	argv = NULL;
+
+	/* no uuid, no module: nothing half-made */
+	d.uuid = NULL;
+	ck_assert_ptr_null(qemu_args_for(&d));
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(libvirt_xml_write(f, NULL, &d, 1), -EINVAL);
+	fclose(f);
+	free(buf);
 }
 END_TEST
 
@@ -432,6 +520,8 @@ Suite *host_suite(void)
 	tcase_add_test(tc, test_layout_errors);
 	tcase_add_test(tc, test_placement_section);
 	tcase_add_test(tc, test_guest_size);
+	tcase_add_test(tc, test_guest_size_pseries);
+	tcase_add_test(tc, test_output_pseries);
 	tcase_add_test(tc, test_output);
 	tcase_add_test(tc, test_ledger_roundtrip);
 	tcase_add_test(tc, test_ledger_transitions);
