@@ -17,7 +17,8 @@ ndctl daxctl cpio xz-utils mmdebstrap qemu-utils genisoimage python3 systemd
 libvirt-clients libcurl4-openssl-dev placement-api curl
 libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu
 clang libclang-rt-14-dev man-db groff-base
-debhelper dpkg-dev lintian udev python3-jsonschema python3-yaml"
+debhelper dpkg-dev lintian udev python3-jsonschema python3-yaml
+qemu-system-ppc gcc-powerpc64le-linux-gnu linux-source-6.1 bc flex bison"
 
 ensure_packages() {
 	# shellcheck disable=SC2086 # word splitting of the package list is wanted

@@ -276,6 +276,13 @@ static int read_region_kind(struct ndctl_region *region, struct bad_ranges *bad,
 	for (size_t i = 0; i < ELEMENTSOF(providers); i++)
 		if (strcmp(rs->provider, providers[i].provider) == 0)
 			rs->kind = providers[i].kind;
+	/*
+	 * papr_scm names its bus after its device-tree node
+	 * ("ibm,persistent-memory:ibm,pmemory@90000000", seen on 6.1): libndctl
+	 * knows it by the node's "compatible" instead
+	 */
+	if (rs->kind == REGION_OTHER && ndctl_bus_is_papr_scm(ndctl_region_get_bus(region)))
+		rs->kind = REGION_PAPR;
 	/* virtio-pmem is the one asynchronous kind: the kernel flushes it through the host on fsync */
 	rs->async = rs->kind == REGION_VIRTIO;
 	switch (ndctl_region_get_persistence_domain(region)) {

@@ -37,7 +37,7 @@ copy_dlopened() {
 copy_sources() {
 	dest=$1; shift
 	mkdir -p "$dest"
-	tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./_build --exclude='./vpmem-*' "$@" \
+	tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./_build --exclude=./tests/power/build-ppc64el --exclude='./vpmem-*' "$@" \
 		-cf - . | tar -xf - -C "$dest"
 	chmod -R u+w "$dest"
 }

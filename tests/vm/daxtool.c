@@ -34,6 +34,19 @@ static unsigned long long dev_size(const char *dev)
 	return size;
 }
 
+/*
+ * Device-dax has no fsync: msync() of its mapping fails with EINVAL (seen on
+ * x86 and POWER alike), and the stores are the writes. Unmapping is all
+ * there is to finish; its failure is said.
+ */
+static int finished(void *map, unsigned long long size)
+{
+	if (munmap(map, size) == 0)
+		return 0;
+	perror("munmap");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long size;
@@ -60,14 +73,14 @@ int main(int argc, char **argv)
 
 		memcpy(map, argv[3], len);
 		memcpy(map + size - 4096, argv[3], len);
-		return msync(map, size, MS_SYNC) == 0 ? 0 : 1;
+		return finished(map, size);
 	}
 	if (strcmp(argv[1], "scatter") == 0) {
 		for (unsigned long long off = 65535; off < size; off += 65536)
 			map[off] = (unsigned char)(off >> 16 | 1);
 		if (size >= (4ULL << 20))
 			memset(map + size / 2, 0xa5, 1 << 20);
-		return msync(map, size, MS_SYNC) == 0 ? 0 : 1;
+		return finished(map, size);
 	}
 	if (strcmp(argv[1], "read") == 0) {
 		printf("%.64s\n", (char *)map);

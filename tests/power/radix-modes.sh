@@ -1,0 +1,44 @@
+#!/bin/sh
+# IBM POWER, radix MMU: one papr_scm NVDIMM with xfs and ext4 side by side
+# and a devdax namespace, as a policy asks. Both filesystems have 64 KiB
+# blocks and are laid out for 2 MiB pages, both take 2 MiB DAX faults, and
+# the devdax namespace is 2 MiB aligned, the PMD size.
+# shellcheck source=tests/power/lib.sh
+. "$(dirname "$0")/lib.sh"
+power_setup
+dimm=$(power_dimm nv0 2G)
+power_file /etc/vpmem/vpmem.json '{"namespaces": [
+    {"name": "x", "region": 0, "size": "768M", "filesystem": "xfs", "mountpoint": "/mnt/x"},
+    {"name": "e", "region": 0, "size": "512M", "filesystem": "ext4", "mountpoint": "/mnt/e"},
+    {"name": "d", "region": 0, "mode": "devdax"}]}'
+
+cat > "$work/test.sh" <<'GUEST'
+check "radix MMU" grep -q "^MMU.*Radix" /proc/cpuinfo
+check "status knows the region for papr_scm" sh -c 'vpmem-agent status --json | grep -q "\"kind\": \"papr_scm\""'
+agent apply -n
+agent apply
+check "apply succeeded" [ $? -eq 0 ]
+ndctl list -N > /tmp/ns.json
+cat /tmp/ns.json
+check "three namespaces" [ "$(count_namespaces)" -eq 3 ]
+check "xfs at /mnt/x with DAX" is_mounted_dax /mnt/x
+check "ext4 at /mnt/e with DAX" is_mounted_dax /mnt/e
+xdev=$(mount_source /mnt/x) edev=$(mount_source /mnt/e)
+check "xfs is xfs" [ "$(fstype_of "$xdev")" = xfs ]
+check "ext4 is ext4" [ "$(fstype_of "$edev")" = ext4 ]
+xfs_db -r -c "sb 0" -c "print blocksize" -c "print unit" "$xdev" > /tmp/sb
+cat /tmp/sb
+check "xfs: 64 KiB blocks" grep -qx "blocksize = 65536" /tmp/sb
+check "xfs: 2 MiB stripe unit (32 blocks)" grep -qx "unit = 32" /tmp/sb
+dumpe2fs -h "$edev" 2>/dev/null | grep -i "block size\|RAID" | tee /tmp/e2
+check "ext4: 64 KiB blocks" grep -q "Block size: *65536" /tmp/e2
+check "ext4: a 2 MiB stride (32 blocks)" grep -q "RAID stride: *32" /tmp/e2
+check "the devdax namespace is 2 MiB aligned" sh -c 'ndctl list -N | tr -d " \n" | grep -q "\"mode\":\"devdax\",\"map\":\"dev\",\"size\":[0-9]*,\"uuid\":\"[^\"]*\",\"chardev\":\"dax[0-9.]*\",\"align\":2097152"'
+dax=$(ls /sys/bus/dax/devices | head -n 1)
+check "its device answers" sh -c "daxtool write /dev/$dax power && [ \"\$(daxtool read /dev/$dax)\" = power ]"
+check_pmd_faults /mnt/x
+check_pmd_faults /mnt/e
+finish
+GUEST
+
+power_boot modes "$work/test.sh" "$dimm"
