@@ -162,7 +162,7 @@ const char *mkfs_layout_describe(const struct mm_geometry *mm, char *buf, size_t
 	char p[SIZE_BUF];
 
 	if (mm->pmd_size)
-		snprintf(buf, size, "laid out for %s pages", size_format_iec(mm->pmd_size, p, sizeof(p)));
+		snprintf(buf, size, "%s aligned", size_format_iec(mm->pmd_size, p, sizeof(p)));
 	else
 		snprintf(buf, size, "no stripe unit: this system has no huge pages");
 	return buf;
@@ -187,7 +187,7 @@ int mkfs_run(enum fs_type fs, const char *device, const struct mm_geometry *mm, 
 	/*
 	 * The striped layout first, for real: mkfs.xfs checks the geometry
 	 * before it writes anything, so when it refuses (a device too small
-	 * for 2 MiB stripe units), the dry runs pick the layout that fits and
+	 * for a PMD-page stripe unit), the dry runs pick the layout that fits and
 	 * that one is made. One mkfs on the common path instead of two.
 	 */
 	r = mkfs_exec(fs, device, mm, layout, force, ret_output);

@@ -30,7 +30,7 @@ enum mkfs_layout {
 char **mkfs_build_argv(enum fs_type fs, const char *device, const struct mm_geometry *mm, enum mkfs_layout layout,
 		       bool check_only, bool force);
 
-/* What the filesystem is laid out for, for the plan: "laid out for 2 MiB pages" */
+/* What the filesystem is laid out for, for the plan: "2 MiB aligned" (to the PMD page) */
 const char *mkfs_layout_describe(const struct mm_geometry *mm, char *buf, size_t size);
 
 /*

@@ -30,7 +30,7 @@ int unmount_nofollow(const char *target);
 
 /*
  * Set the extent size hint with inheritance on an XFS directory so that
- * files created below it are allocated in extsize (2 MiB) units and can be
+ * files created below it are allocated in extsize (PMD page) units and can be
  * faulted in huge pages. A no-op when already set. 0 or a negative errno.
  */
 int xfs_set_extsize_hint(const char *dir, uint32_t extsize);

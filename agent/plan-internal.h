@@ -21,13 +21,12 @@ bool plan_entry_applies(const struct ns_policy *p, const struct region_state *re
 bool plan_align_supported(const struct region_state *region, enum ns_mode mode, uint64_t align);
 
 /*
- * The alignment a new namespace of entry p gets on pr's region: 0 for
- * sector; the policy's when the region can do it; by default the PMD size
- * when the region can map PMD pages, else the page size. 0 with *ret, or
- * -EINVAL with *why saying which alignments the region can do (free it),
- * or -ENOMEM.
+ * Set the alignment a new namespace pn gets on pr's region: 0 for sector;
+ * its entry's when the region can do it; by default the PMD size when the
+ * region can map PMD pages, else the page size. 0, or -EINVAL with *why
+ * saying which alignments the region can do (free it), or -ENOMEM.
  */
-int plan_ns_align(const struct plan_region *pr, const struct ns_policy *p, uint64_t *ret, char **why);
+int plan_ns_align(const struct plan_region *pr, struct plan_ns *pn, char **why);
 
 /*
  * What to do about the filesystem of an entry on ns (NULL: a namespace still

@@ -30,7 +30,7 @@ static int plan_existing(struct plan_region *pr, struct plan_ns *pn, const struc
 		 */
 		if (ns->mode == NS_MODE_RAW && !ns->contents && !ns->mountpoint) {
 			pn->reconfigure = true;
-			r = plan_ns_align(pr, p, &pn->align, &pn->problem);
+			r = plan_ns_align(pr, pn, &pn->problem);
 			if (r < 0)
 				return r == -EINVAL ? 0 : r;
 			r = plan_decide_fs(pn, region, NULL, overwrite);
@@ -84,7 +84,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 			continue;
 		}
 
-		r = plan_ns_align(pr, p, &pn->align, &why);
+		r = plan_ns_align(pr, pn, &why);
 		if (r < 0)
 			return r == -EINVAL ? plan_refuse(pr, "%s", why) : r;
 		r = plan_decide_fs(pn, region, NULL, policy->overwrite);

@@ -127,7 +127,7 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy)
 				   size_format(region->align, a, sizeof(a)), a);
 	}
 	pn->reconfigure = true;
-	r = plan_ns_align(pr, p, &pn->align, &why);
+	r = plan_ns_align(pr, pn, &why);
 	if (r < 0)
 		return r == -EINVAL ? plan_refuse(pr, "%s", why) : r;
 	r = plan_decide_fs(pn, region, NULL, policy->overwrite);

@@ -90,9 +90,11 @@ bool plan_align_supported(const struct region_state *region, enum ns_mode mode, 
 	return false;
 }
 
-int plan_ns_align(const struct plan_region *pr, const struct ns_policy *p, uint64_t *ret, char **why)
+int plan_ns_align(const struct plan_region *pr, struct plan_ns *pn, char **why)
 {
 	const struct region_state *region = pr->region;
+	const struct ns_policy *p = pn->policy;
+	uint64_t *ret = &pn->align;
 	const uint64_t *list = p->mode == NS_MODE_DEVDAX ? region->devdax_aligns : region->fsdax_aligns;
 	size_t n = p->mode == NS_MODE_DEVDAX ? region->n_devdax_aligns : region->n_fsdax_aligns;
 	char a[SIZE_BUF], can[MAX_ALIGNMENTS * (SIZE_BUF + 2)] = "";
@@ -120,7 +122,7 @@ int plan_ns_align(const struct plan_region *pr, const struct ns_policy *p, uint6
 		used += (size_t)snprintf(can + used, sizeof(can) - used, "%s%s", i ? ", " : "",
 					 size_format(list[i], a, sizeof(a)));
 	*why = strdup_printf("%s does not support align %s for %s namespaces (\"%s\"): it can do %s", region->devname,
-			     size_format(p->align, a, sizeof(a)), ns_mode_name(p->mode), p->name, can);
+			     size_format(p->align, a, sizeof(a)), ns_mode_name(p->mode), pn->name, can);
 	return *why ? -EINVAL : -ENOMEM;
 }
 

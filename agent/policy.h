@@ -31,7 +31,7 @@ struct ns_policy {
 	int region;              /* POLICY_REGION_ANY: every region, name gets the index appended */
 	enum ns_mode mode;
 	uint64_t size;           /* 0: the rest of the region */
-	uint64_t align;          /* 0: the system's (plan_default_align) */
+	uint64_t align;          /* 0: the system's (plan_ns_align) */
 	bool align_set;          /* given in the policy, not defaulted */
 	enum pfn_map map;
 	enum fs_type filesystem; /* fsdax and sector */

@@ -15,6 +15,7 @@
 
 #include "cleanup-libs.h"
 #include "inventory.h"
+#include "log.h"
 #include "ndops.h"
 #include "daxfs.h"
 #include "guard.h"
@@ -426,9 +427,19 @@ int inventory_read(struct ndctl_ctx *ctx, bool report, struct inventory *ret)
 	bool have_mounts;
 	int r = 0;
 
+	/*
+	 * Page sizes only shape new layouts: a system whose huge-page size
+	 * cannot be read (never seen) is planned for as one without, which is
+	 * always valid, and the reason is said
+	 */
 	r = mm_geometry_read(MM_PMD_SIZE_PATH, &inv.mm);
-	if (r < 0)
-		return r;
+	if (r < 0) {
+		long page_size = sysconf(_SC_PAGESIZE);
+
+		log_warning("cannot read %s: %s; laying out for no huge pages", MM_PMD_SIZE_PATH, strerror(-r));
+		inv.mm = (struct mm_geometry){ .page_size = page_size > 0 ? (uint64_t)page_size : 4096 };
+		r = 0;
+	}
 	/* without the mount table, mounted devices are probed as unmounted ones: the guard sees what is on them */
 	have_mounts = mountinfo_read("/proc/self/mountinfo", &mounts) >= 0;
 

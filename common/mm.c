@@ -47,6 +47,11 @@ int mm_geometry_read(const char *pmd_path, struct mm_geometry *ret)
 	r = mm_parse_pmd_size(text, mm.page_size, &mm.pmd_size);
 	if (r < 0)
 		return r;
+#if defined(__powerpc64__)
+	/* the hash MMU's 16 MiB linear mapping (mm.h): radix has 2 MiB PMDs */
+	if (mm.pmd_size > mm_dax_start_align(&mm))
+		mm.dax_start_align = mm.pmd_size;
+#endif
 	*ret = mm;
 	return 0;
 }

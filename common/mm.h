@@ -14,7 +14,8 @@
  */
 struct mm_geometry {
 	uint64_t page_size;
-	uint64_t pmd_size; /* 0: the kernel cannot map PMD pages */
+	uint64_t pmd_size;        /* 0: the kernel cannot map PMD pages */
+	uint64_t dax_start_align; /* mm_dax_start_align(); 0: 2 MiB */
 };
 
 #define MM_PMD_SIZE_PATH "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"
@@ -38,15 +39,16 @@ static inline uint64_t mm_fault_unit(const struct mm_geometry *mm)
 
 /*
  * Where the kernel can start a DAX namespace: memremap_compat_align(), the
- * memory-hotplug subsection (2 MiB on every architecture), or on a POWER
- * hash MMU the linear mapping's page size, 16 MiB when it has such pages
- * (then also the PMD size).
+ * memory-hotplug subsection (2 MiB) on every architecture but powerpc, whose
+ * hash MMU needs its linear mapping's page size: 16 MiB when it has such
+ * pages, and then that is the PMD size too; 2 MiB with the radix MMU or
+ * without 16 MiB pages. (Not the PMD size elsewhere: arm64 with 64 KiB
+ * pages has 512 MiB PMDs and starts namespaces on 2 MiB all the same.)
+ * mm_geometry_read() works it out for the architecture it was built for.
  */
 static inline uint64_t mm_dax_start_align(const struct mm_geometry *mm)
 {
-	uint64_t subsection = UINT64_C(2) << 20;
-
-	return mm->pmd_size > subsection ? mm->pmd_size : subsection;
+	return mm->dax_start_align ? mm->dax_start_align : UINT64_C(2) << 20;
 }
 
 #endif

@@ -30,6 +30,7 @@ static int consumer_modules(struct host *h, struct vnvdimm **ret, size_t *ret_n,
 	struct vnvdimm *d = calloc(h->ledger.n ? h->ledger.n : 1, sizeof(*d));
 	char **ids = calloc(h->ledger.n + 1, sizeof(char *));
 	size_t n = 0;
+	int r;
 
 	if (!d || !ids) {
 		free(d);
@@ -55,10 +56,16 @@ static int consumer_modules(struct host *h, struct vnvdimm **ret, size_t *ret_n,
 			strv_free(ids);
 			return -ENOMEM;
 		}
-		if (backing_guest_sizes(b, h->o->machine, &d[n].sizes) < 0) {
+		r = backing_guest_sizes(b, h->o->machine, &d[n].sizes);
+		if (r == -EOPNOTSUPP)
+			log_error("%s is device-dax aligned to %llu bytes: a %s guest's module could not end on that "
+				  "alignment (use a namespace aligned to 2 or 16 MiB)",
+				  b->path, (unsigned long long)b->align, guest_machine_name(h->o->machine));
+		else if (r < 0)
 			log_error("%s (%llu bytes) is too small for an NVDIMM of a %s guest%s", b->path,
 				  (unsigned long long)b->size, guest_machine_name(h->o->machine),
-				  h->o->machine == GUEST_MACHINE_PSERIES ? " (256 MiB and its 128 KiB label at least)" : "");
+				  h->o->machine == GUEST_MACHINE_PSERIES ? " (256 MiB and its label at least)" : "");
+		if (r < 0) {
 			free(d);
 			strv_free(ids);
 			return -EINVAL;

@@ -343,7 +343,12 @@ int host_placement_settings(struct host *h, bool *ret_enabled)
 
 int backing_guest_sizes(const struct backing *b, enum guest_machine machine, struct guest_sizes *ret)
 {
-	return guest_size_compute(machine, b->size, LABEL_SIZE_MIN, b->align > SZ_2M ? b->align : SZ_2M, ret);
+	uint64_t align = b->align > SZ_2M ? b->align : SZ_2M;
+	uint64_t label = guest_label_size(machine, b->kind == BACKEND_DEVDAX, align);
+
+	if (!label)
+		return -EOPNOTSUPP;
+	return guest_size_compute(machine, b->size, label, align, ret);
 }
 
 struct json_object *reservation_json(struct host *h, const struct ledger_entry *e)

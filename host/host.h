@@ -124,6 +124,11 @@ void print_json(struct json_object *o);
 bool is_uuid(const char *s);
 
 /* What the guest gets from a backing: QEMU's minimum label, at least 2 MiB alignment. */
+/*
+ * The module sizes of backing b for a guest of machine: 0, -EINVAL when it is
+ * too small for one, -EOPNOTSUPP when no module of that machine can map it
+ * (a device-dax alignment over 16 MiB for pseries, guest_label_size).
+ */
 int backing_guest_sizes(const struct backing *b, enum guest_machine machine, struct guest_sizes *ret);
 /* One ledger entry, with its backing and the sizes a guest gets, as the JSON list and reserve print. */
 struct json_object *reservation_json(struct host *h, const struct ledger_entry *e);

@@ -26,10 +26,22 @@ static void xml_escaped(FILE *out, const char *s)
 	}
 }
 
+/* pseries: QEMU refuses a module without a uuid; checked for all before anything is written */
+static bool modules_complete(const struct vnvdimm *dimms, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (dimms[i].machine == GUEST_MACHINE_PSERIES &&
+		    (!dimms[i].uuid || !*dimms[i].uuid || strchr(dimms[i].uuid, ',')))
+			return false;
+	return true;
+}
+
 int libvirt_xml_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n)
 {
 	uint64_t total = 0;
 
+	if (!modules_complete(dimms, n))
+		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
 		total += dimms[i].sizes.target;
 	if (notes)
@@ -44,8 +56,6 @@ int libvirt_xml_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_
 		const struct vnvdimm *d = &dimms[i];
 
 		/* pseries: the label is mandatory (always written here) and the module has a uuid */
-		if (d->machine == GUEST_MACHINE_PSERIES && (!d->uuid || !*d->uuid))
-			return -EINVAL;
 		fprintf(out, "<memory model='nvdimm' access='shared'>\n");
 		if (d->machine == GUEST_MACHINE_PSERIES)
 			fprintf(out, "  <uuid>%s</uuid>\n", d->uuid);
@@ -88,8 +98,7 @@ char **qemu_args_for(const struct vnvdimm *d)
 		return NULL;
 	}
 	/* pseries: QEMU refuses an NVDIMM without a uuid */
-	if (d->machine == GUEST_MACHINE_PSERIES &&
-	    (!d->uuid || !*d->uuid || strchr(d->uuid, ',') || asprintf(&uuid, ",uuid=%s", d->uuid) < 0)) {
+	if (!modules_complete(d, 1) || (d->machine == GUEST_MACHINE_PSERIES && asprintf(&uuid, ",uuid=%s", d->uuid) < 0)) {
 		free(argv);
 		return NULL;
 	}
@@ -129,6 +138,8 @@ int qemu_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t 
 	uint64_t total = 0;
 	bool first = true;
 
+	if (!modules_complete(dimms, n))
+		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
 		total += dimms[i].sizes.target;
 	if (notes)

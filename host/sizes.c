@@ -40,6 +40,13 @@ enum guest_machine guest_machine_native(void)
 	return GUEST_MACHINE_X86;
 }
 
+uint64_t guest_label_size(enum guest_machine machine, int devdax, uint64_t align)
+{
+	if (machine != GUEST_MACHINE_PSERIES || !devdax || align <= LABEL_SIZE_MIN)
+		return LABEL_SIZE_MIN;
+	return align <= PSERIES_DEVDAX_LABEL_MAX ? align : 0;
+}
+
 int guest_size_compute(enum guest_machine machine, uint64_t backing, uint64_t label, uint64_t align,
 		       struct guest_sizes *ret)
 {
@@ -50,7 +57,7 @@ int guest_size_compute(enum guest_machine machine, uint64_t backing, uint64_t la
 	if (machine == GUEST_MACHINE_PSERIES) {
 		if (backing <= label)
 			return -EINVAL;
-		s.guest = align_down(backing - label, PSERIES_SCM_BLOCK);
+		s.guest = align_down(backing - label, align > PSERIES_SCM_BLOCK ? align : PSERIES_SCM_BLOCK);
 		if (!s.guest)
 			return -EINVAL;
 		s.target = s.guest + label;

@@ -24,6 +24,21 @@ const char *guest_machine_name(enum guest_machine m);
 /* The machine a guest of this host has: pseries on ppc64, else x86 */
 enum guest_machine guest_machine_native(void);
 
+/* The largest label area given a pseries device-dax module (guest_label_size) */
+#define PSERIES_DEVDAX_LABEL_MAX (UINT64_C(16) << 20)
+
+/*
+ * The label area of a module: QEMU's minimum, 128 KiB, except for a
+ * device-dax backing of a pseries guest. QEMU maps the module's whole size
+ * from the device, and device-dax maps only whole multiples of its
+ * alignment, while a pseries module is 256 MiB multiples plus the label: the
+ * label is then the device's alignment (2 or 16 MiB), so that the module
+ * ends on it. 0 when no label can do that (an alignment over 16 MiB: the
+ * guest would read a label area that large through a hypervisor call per 8
+ * bytes).
+ */
+uint64_t guest_label_size(enum guest_machine machine, int devdax, uint64_t align);
+
 struct guest_sizes {
 	uint64_t backing; /* bytes of the namespace or file */
 	uint64_t target;  /* the module size given to libvirt/QEMU, label included */
@@ -57,7 +72,8 @@ struct guest_sizes {
  * QEMU refuses a pseries NVDIMM whose size less the label is not a multiple
  * of 256 MiB, and libvirt aligns the module down to that itself (it does not
  * round it up to 2 MiB there). The same 4292870144-byte namespace gives guest
- * 3840 MiB, target 3840 MiB + 128 KiB.
+ * 3840 MiB, target 3840 MiB + 128 KiB. With an alignment over 256 MiB the
+ * guest size is a multiple of it instead.
  *
  * label must be at least 128 KiB and align a power of two of at least 2 MiB.
  * Returns 0, or -EINVAL when the parameters are wrong or nothing would be

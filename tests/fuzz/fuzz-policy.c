@@ -20,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const struct mm_geometry geometries[] = {
 	{ .page_size = 4096, .pmd_size = UINT64_C(2) << 20 },
 	{ .page_size = 65536, .pmd_size = 0 },
+	{ .page_size = 65536, .pmd_size = UINT64_C(16) << 20, .dax_start_align = UINT64_C(16) << 20 },
 };
 
 static char *dimms[] = { "nmem0", NULL };
@@ -91,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ok && policy.builtin && !policy.n_namespaces)
 		ok = policy_set_builtin(&policy) == 0;
-	/* planned for x86-64, and for a POWER hash MMU without huge pages */
+	/* planned for x86-64, and for a POWER hash MMU without and with 16 MiB pages */
 	for (size_t g = 0; ok && g < sizeof(geometries) / sizeof(geometries[0]); g++) {
 		struct inventory inv = { .regions = regions, .n_regions = sizeof(regions) / sizeof(regions[0]) };
 		struct plan plan;

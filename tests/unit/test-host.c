@@ -215,6 +215,30 @@ START_TEST(test_guest_size_pseries)
 		ck_assert_uint_le(s.target, b);
 		ck_assert_uint_gt(s.target + PSERIES_SCM_BLOCK, b);
 	}
+	/*
+	 * device-dax on pseries: the label is the device's alignment, so the
+	 * module QEMU maps from it ends on that alignment; a 4 GiB namespace
+	 * aligned to 16 MiB: guest 3840 MiB, module 3856 MiB
+	 */
+	ck_assert_uint_eq(guest_label_size(GUEST_MACHINE_PSERIES, 0, SZ_2M), 128 << 10);
+	ck_assert_uint_eq(guest_label_size(GUEST_MACHINE_X86, 1, SZ_2M), 128 << 10);
+	ck_assert_uint_eq(guest_label_size(GUEST_MACHINE_PSERIES, 1, SZ_2M), SZ_2M);
+	ck_assert_uint_eq(guest_label_size(GUEST_MACHINE_PSERIES, 1, SZ_16M), SZ_16M);
+	ck_assert_uint_eq(guest_label_size(GUEST_MACHINE_PSERIES, 1, SZ_1G), 0);
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, UINT64_C(4292870144), SZ_16M, SZ_16M, &s), 0);
+	ck_assert_uint_eq(s.guest, UINT64_C(3840) << 20);
+	ck_assert_uint_eq(s.target, UINT64_C(3856) << 20);
+	ck_assert_uint_eq(s.target % SZ_16M, 0);
+	for (uint64_t b = UINT64_C(300) << 20; b < (UINT64_C(3) << 30); b += UINT64_C(34) << 20) {
+		ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, b, SZ_2M, SZ_2M, &s), 0);
+		ck_assert_uint_eq(s.target % SZ_2M, 0);
+		ck_assert_uint_eq(s.guest % PSERIES_SCM_BLOCK, 0);
+		ck_assert_uint_le(s.target, b);
+	}
+	/* an alignment over 256 MiB: the guest size is a multiple of it */
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, UINT64_C(3) << 30, 128 << 10, SZ_1G, &s), 0);
+	ck_assert_uint_eq(s.guest, UINT64_C(2) << 30);
+
 	/* too small for one SCM block with its label */
 	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, UINT64_C(256) << 20, 128 << 10, SZ_2M, &s), -EINVAL);
 	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_PSERIES, 64 << 10, 128 << 10, SZ_2M, &s), -EINVAL);

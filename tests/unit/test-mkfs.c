@@ -66,8 +66,8 @@ START_TEST(test_layout_describe)
 {
 	char buf[64];
 
-	ck_assert_str_eq(mkfs_layout_describe(&x86, buf, sizeof(buf)), "laid out for 2 MiB pages");
-	ck_assert_str_eq(mkfs_layout_describe(&hash16m, buf, sizeof(buf)), "laid out for 16 MiB pages");
+	ck_assert_str_eq(mkfs_layout_describe(&x86, buf, sizeof(buf)), "2 MiB aligned");
+	ck_assert_str_eq(mkfs_layout_describe(&hash16m, buf, sizeof(buf)), "16 MiB aligned");
 	ck_assert_str_eq(mkfs_layout_describe(&hash, buf, sizeof(buf)), "no stripe unit: this system has no huge pages");
 }
 END_TEST

@@ -107,7 +107,7 @@ static struct region_state power_region(uint64_t page, uint64_t pmd)
 START_TEST(test_power_default_align)
 {
 	static const struct mm_geometry radix = { .page_size = 65536, .pmd_size = SZ_2M };
-	static const struct mm_geometry hash16m = { .page_size = 65536, .pmd_size = SZ_16M };
+	static const struct mm_geometry hash16m = { .page_size = 65536, .pmd_size = SZ_16M, .dax_start_align = SZ_16M };
 	static const struct mm_geometry hash = { .page_size = 65536, .pmd_size = 0 };
 	struct policy p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0},"
 				" {\"name\": \"b\", \"region\": 0, \"mode\": \"devdax\", \"size\": \"100M\"}]}");
@@ -146,7 +146,7 @@ END_TEST
 
 START_TEST(test_power_align_refused_with_choices)
 {
-	static const struct mm_geometry hash16m = { .page_size = 65536, .pmd_size = SZ_16M };
+	static const struct mm_geometry hash16m = { .page_size = 65536, .pmd_size = SZ_16M, .dax_start_align = SZ_16M };
 	struct policy p = parse("{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"align\": \"2M\"}]}");
 	struct region_state r = power_region(65536, SZ_16M);
 	struct plan plan = build_on(&p, &r, 1, &hash16m);
@@ -170,7 +170,7 @@ END_TEST
 
 START_TEST(test_power_hash_start_alignment)
 {
-	static const struct mm_geometry hash16m = { .page_size = 65536, .pmd_size = SZ_16M };
+	static const struct mm_geometry hash16m = { .page_size = 65536, .pmd_size = SZ_16M, .dax_start_align = SZ_16M };
 	static const struct mm_geometry hash = { .page_size = 65536, .pmd_size = 0 };
 	struct policy p = parse("{}");
 	struct region_state r = power_region(65536, SZ_16M);
