@@ -46,14 +46,19 @@ static void push(struct argv_builder *b, const char *fmt, ...)
 	b->argv[b->n] = NULL;
 }
 
+/* A stripe unit is one PMD page, a whole number of pages; without PMD pages there is none. */
+static bool can_stripe(const struct mm_geometry *mm)
+{
+	return mm->pmd_size && mm->pmd_size % mm->page_size == 0;
+}
+
 char **mkfs_build_argv(enum fs_type fs, const char *device, const struct mm_geometry *mm, enum mkfs_layout layout,
 		       bool check_only, bool force)
 {
 	unsigned long long page_size = mm->page_size, pmd = mm->pmd_size;
 	struct argv_builder b = { 0 };
 
-	/* a stripe unit is a whole number of pages; without PMD pages there is none */
-	if (!pmd || pmd % page_size)
+	if (!can_stripe(mm))
 		layout = MKFS_PLAIN;
 
 	switch (fs) {
@@ -171,15 +176,12 @@ const char *mkfs_layout_describe(const struct mm_geometry *mm, char *buf, size_t
 int mkfs_run(enum fs_type fs, const char *device, const struct mm_geometry *mm, bool force, bool *ret_striped,
 	     char **ret_output)
 {
-	enum mkfs_layout layout = MKFS_STRIPED;
+	enum mkfs_layout layout = can_stripe(mm) ? MKFS_STRIPED : MKFS_PLAIN;
 	bool xfs_before = false;
 	int r;
 
 	/* mkfs makes a UUID first of all: without the kernel's CRNG that costs seconds */
 	crng_wait();
-	/* without PMD pages there is nothing to align to */
-	if (!mm->pmd_size || mm->pmd_size % mm->page_size)
-		layout = MKFS_PLAIN;
 	/* to tell, should the striped attempt fail, whether an xfs there is its own */
 	if (fs == FS_XFS && layout == MKFS_STRIPED && !force)
 		xfs_before = guard_starts_with_xfs(device) != 0;

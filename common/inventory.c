@@ -433,13 +433,10 @@ int inventory_read(struct ndctl_ctx *ctx, bool report, struct inventory *ret)
 	 * always valid, and the reason is said
 	 */
 	r = mm_geometry_read(MM_PMD_SIZE_PATH, &inv.mm);
-	if (r < 0) {
-		long page_size = sysconf(_SC_PAGESIZE);
-
+	if (r < 0 && !inv.mm.page_size)
+		return r;
+	if (r < 0)
 		log_warning("cannot read %s: %s; laying out for no huge pages", MM_PMD_SIZE_PATH, strerror(-r));
-		inv.mm = (struct mm_geometry){ .page_size = page_size > 0 ? (uint64_t)page_size : 4096 };
-		r = 0;
-	}
 	/* without the mount table, mounted devices are probed as unmounted ones: the guard sees what is on them */
 	have_mounts = mountinfo_read("/proc/self/mountinfo", &mounts) >= 0;
 

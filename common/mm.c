@@ -36,14 +36,12 @@ int mm_geometry_read(const char *pmd_path, struct mm_geometry *ret)
 	if (page_size <= 0 || !is_power_of_2((uint64_t)page_size))
 		return -EINVAL;
 	mm.page_size = (uint64_t)page_size;
+	/* no PMD pages until proven otherwise: what a caller going on after an error has */
+	*ret = mm;
 	r = read_file(pmd_path, &text, NULL);
-	if (r == -ENOENT) {
-		/* no transparent huge pages, or a hash MMU without 16 MiB pages */
-		*ret = mm;
-		return 0;
-	}
+	/* ENOENT: no transparent huge pages, or a hash MMU without 16 MiB pages */
 	if (r < 0)
-		return r;
+		return r == -ENOENT ? 0 : r;
 	r = mm_parse_pmd_size(text, mm.page_size, &mm.pmd_size);
 	if (r < 0)
 		return r;

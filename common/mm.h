@@ -24,7 +24,8 @@ struct mm_geometry {
  * Read the running system's: sysconf for the page size, pmd_path (normally
  * MM_PMD_SIZE_PATH) for the PMD size, a missing file meaning none. 0, or
  * -EINVAL when either is not a power of two the other divides, or another
- * negative errno from reading.
+ * negative errno from reading. When only the PMD size failed, *ret has the
+ * page size and no PMD pages.
  */
 int mm_geometry_read(const char *pmd_path, struct mm_geometry *ret);
 
