@@ -2,7 +2,8 @@
 # IBM POWER, hash MMU with 16 MiB pages, as on a hash LPAR (disable_radix,
 # cap-hpt-max-page-size=16M): the PMD page is 16 MiB. A policy asking for a
 # 2 MiB alignment is refused with the ones the region can do, and changes
-# nothing; without a policy the namespace aligns to 16 MiB, xfs gets a
+# nothing, neither the region nor the data a namespace made by hand holds
+# there; without a policy (that namespace gone) the namespace aligns to 16 MiB, xfs gets a
 # 16 MiB stripe unit and extent hint, and 16 MiB DAX faults succeed.
 # shellcheck source=tests/power/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +18,13 @@ echo "page size $(getconf PAGESIZE), PMD size $(cat /sys/kernel/mm/transparent_h
 check "hash MMU" grep -q "^MMU.*Hash" /proc/cpuinfo
 check "16 MiB PMD pages" [ "$(cat /sys/kernel/mm/transparent_hugepage/hpage_pmd_size)" = 16777216 ]
 ndctl list -R
+# someone's data on the region, beside the free space the policy asks for
+ndctl create-namespace -r region0 -m fsdax -s 256M -n data > /dev/null
+mkfs.ext4 -q -b 65536 /dev/pmem0
+mkdir -p /mnt/data && mount /dev/pmem0 /mnt/data
+dd if=/dev/urandom of=/mnt/data/file bs=64K count=64 2>/dev/null
+sha256sum /mnt/data/file > /tmp/data.sha
+umount /mnt/data
 ndctl list -N > /tmp/before
 agent apply > /tmp/refused.out 2>&1
 check "a policy asking for align 2M fails" [ $? -eq 1 ]
@@ -24,6 +32,14 @@ cat /tmp/refused.out
 check "naming what the region can do" grep -q 'does not support align 2M for fsdax namespaces ("pmem"): it can do 64K, 16M' /tmp/refused.out
 ndctl list -N > /tmp/after
 check "and changing nothing" cmp /tmp/before /tmp/after
+mount /dev/pmem0 /mnt/data
+check "the data there is intact" sha256sum -c /tmp/data.sha
+umount /mnt/data
+# gone again, so that the default below has the region to itself: wiped
+# first, since destroy-namespace leaves the ext4 there, which the agent's
+# guard would find under its new namespace and refuse to format (seen)
+dd if=/dev/zero of=/dev/pmem0 bs=1M count=1 2>/dev/null
+ndctl destroy-namespace -f namespace0.0 > /dev/null
 rm /etc/vpmem/vpmem.json
 agent apply -n
 agent apply
