@@ -35,6 +35,7 @@ ensure_packages() {
 		exit 1
 	fi
 	echo "dev.sh: installing $missing"
+	installed=yes
 	# no package may start its service here (placement-api's would listen on
 	# every interface): the tests start what they need, on loopback
 	policy=""
@@ -98,15 +99,64 @@ GUEST
 		grep -v "SeaBIOS\|Booting from\|VPMEM-INIT\|VPMEM-TEST-EXIT\|reboot: Power down" | sed 's/\x1bc//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g'
 }
 
+# The warm suite's budget, in seconds: ./dev.sh check fails when a run that
+# built nothing into the test cache (warm) takes longer. Measured on this
+# 2-core machine, idle, from .ci/run on a fresh clone (README, "Tests").
+warm_budget=${VPMEM_WARM_BUDGET:-2100}
+
+# phase NAME: the time since the previous phase ended, for the report
+phase() {
+	now=$(date +%s)
+	phases="$phases${phases:+, }$1 $((now - phase_start)) s"
+	phase_start=$now
+}
+
+# cache_entries: what the test cache holds (tests/vm/lib.sh), the compat
+# releases' own caches included; locks and downloads under way left out
+cache_entries() {
+	[ -d "$cache" ] || return 0
+	find "$cache" -mindepth 1 -maxdepth 1 ! -name '.lock-*' ! -name 'download.*' ! -name '*.part.tar'
+	find "$cache" -mindepth 2 -maxdepth 2 -path "$cache/compat-*/*" ! -name '.lock-*' ! -name 'download.*'
+}
+
+# report: the table of test times, the phases, the total, and what the run
+# had to build into the test cache; then the budget of a warm run
+report() {
+	echo "dev.sh: each test's wall time in make check, slowest first:"
+	sh "$top/tests/times.sh" "$top/build"
+	total=$(($(date +%s) - check_start))
+	built=$(cache_entries | sort | comm -13 "$top/build/cache-before" - | sed "s|^$cache/||" | tr '\n' ' ')
+	echo "dev.sh: phases: $phases; in all $total s ($((total / 60)) min)"
+	if [ -n "$installed$built" ]; then
+		echo "dev.sh: a cold run: ${installed:+installed Debian packages; }${built:+built into $cache: $built}"
+	else
+		echo "dev.sh: a warm run (every package installed, nothing built into $cache); its budget is $warm_budget s"
+		if [ "$total" -gt "$warm_budget" ]; then
+			echo "dev.sh: FAIL: the suite took $total s with a warm cache, over its budget of $warm_budget s:"
+			echo "dev.sh: a new test costs what the table above says; make it cheaper, or raise"
+			echo "dev.sh: warm_budget in dev.sh with the measurement that justifies it (README, \"Tests\")"
+			return 1
+		fi
+	fi
+}
+
 cmd_check() {
+	check_start=$(date +%s) phase_start=$check_start phases=""
+	installed=""
 	ensure_packages
+	phase packages
+	# the test cache, as tests/vm/lib.sh chooses it, and what it holds now
+	cache=$(top_srcdir=$top sh -c '. "$top_srcdir/tests/vm/lib.sh"; echo "$VPMEM_TEST_CACHE"')
 	echo "dev.sh: build with -Werror, run the unit and VM tests"
 	build build --enable-werror
+	cache_entries | sort > "$top/build/cache-before"
+	phase build
 	rc=0
 	# the tests run side by side, one per core: the VM tests' guests are
 	# mostly single-threaded (cloud-init, mkfs), and cached kernels and root
 	# filesystems are built once under a lock (cache_lock in tests/vm/lib.sh)
 	make -C "$top/build" -j"$(nproc)" check || rc=$?
+	phase "make check"
 	summary "$top/build/test-suite.log"
 	if [ $rc -ne 0 ]; then
 		grep -l "^:test-result: FAIL" "$top"/build/tests/*/*.trs 2>/dev/null | while read -r trs; do
@@ -114,6 +164,7 @@ cmd_check() {
 			echo "=== ${trs%.trs}.log: its failures"; grep -n "FAIL" "${trs%.trs}.log" | head -n 40
 			echo "=== ${trs%.trs}.log"; tail -n 80 "${trs%.trs}.log"
 		done
+		report || true
 		exit 1
 	fi
 	# in CI every test must really run: .ci/run installs what they need
@@ -125,16 +176,20 @@ cmd_check() {
 	build build-sanitize --enable-werror --enable-asan --enable-ubsan
 	make -C "$top/build-sanitize" check TESTS="tests/unit/test-units tests/unit/test-destructive" ||
 		{ cat "$top"/build-sanitize/tests/unit/test-*.log; exit 1; }
+	phase sanitizers
 	secs=${VPMEM_FUZZ_SECONDS:-60}
 	echo "dev.sh: the libFuzzer harnesses (clang, AddressSanitizer, UBSan), $secs s each"
 	build build-fuzz CC=clang --enable-fuzzing --enable-asan --enable-ubsan
 	"$top/tests/fuzz/run.sh" "$top/build-fuzz" "$secs"
+	phase fuzzers
 	# the tarball builds, installs and uninstalls cleanly; its unit and man page
 	# tests run, the VM and guest tests ran above (a dist-hook checks that
 	# every file of the tree ships)
 	echo "dev.sh: make distcheck"
-	make -C "$top/build" distcheck TESTS="tests/unit/test-units tests/unit/test-destructive tests/unit/cloud-init-schema.py tests/man/man-pages.sh" \
+	make -C "$top/build" -j"$(nproc)" distcheck TESTS="tests/unit/test-units tests/unit/test-destructive tests/unit/cloud-init-schema.py tests/man/man-pages.sh" \
 		>/dev/null 2>"$top/build/distcheck.err" || { tail -n 100 "$top/build/distcheck.err"; exit 1; }
+	phase distcheck
+	report
 	echo "dev.sh: all tests passed"
 }
 

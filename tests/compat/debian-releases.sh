@@ -4,7 +4,8 @@
 # (gcc 10, ndctl 71, libcurl 7.74, check 0.15) and Debian 13, in chroots made
 # by mmdebstrap and cached (Debian 12 is this machine's, the main build).
 # In each: the full build with its unit tests, and the agent alone
-# (--disable-host) from a chroot without libcurl, libvirt or libxml2.
+# (--disable-host) from a chroot without libcurl's, libvirt's or libxml2's
+# -dev packages.
 # VPMEM_COMPAT_RELEASES="bullseye trixie" (the default) picks the releases.
 set -eu
 : "${top_srcdir:?}"
@@ -12,12 +13,23 @@ set -eu
 . "$top_srcdir/tests/compat/lib.sh"
 fail=0
 
-# build RELEASE PACKAGES WHAT CONFIGURE-OPTIONS...
+# build RELEASE WHAT CONFIGURE-OPTIONS...: the agent alone ("agent") in a
+# chroot without the -dev packages of the host's libraries
 build() {
-	release=$1 pkgs=$2 what=$3; shift 3
-	root=$(compat_unpack "$release" "$pkgs" "$release-$what")
+	release=$1 what=$2; shift 2
+	if [ "$what" = agent ]; then
+		# shellcheck disable=SC2086 # a list of package names
+		root=$(compat_unpack "$release" "$release-$what" $compat_host_devs)
+	else
+		root=$(compat_unpack "$release" "$release-$what")
+	fi
 	cat > "$root/build.sh" <<SCRIPT
 set -e
+if [ "$what" = agent ]; then
+	for lib in libcurl libvirt libxml-2.0; do
+		! pkg-config --exists \$lib || { echo "\$lib is still in the chroot"; exit 1; }
+	done
+fi
 cd /src
 autoreconf -fi >/dev/null 2>&1
 mkdir b && cd b
@@ -42,7 +54,7 @@ SCRIPT
 }
 
 for release in ${VPMEM_COMPAT_RELEASES:-bullseye trixie}; do
-	build "$release" "$compat_host_pkgs" full
-	build "$release" "$compat_agent_pkgs" agent --disable-host
+	build "$release" full
+	build "$release" agent --disable-host
 done
 exit $fail

@@ -13,7 +13,6 @@ set -eu
 # shellcheck source=tests/compat/lib.sh
 . "$top_srcdir/tests/compat/lib.sh"
 vm_require
-guest_pkgs="$compat_agent_pkgs,busybox-static,kmod,cpio,gzip,ndctl,daxctl,apt"
 # every scenario of tests/vm
 scenarios=${VPMEM_COMPAT_VM_TESTS:-fresh-default two-dimms by-hand fsdax-devdax xfs-ext4 rerun-reboot shapes
 refusals shapes-modes labelless-data bad-policy concurrent faults power-loss}
@@ -22,7 +21,7 @@ fail=0
 for release in ${VPMEM_COMPAT_RELEASES:-bullseye trixie}; do
 	cache="$VPMEM_TEST_CACHE/compat-$release"
 	mkdir -p "$cache"
-	root=$(compat_unpack "$release" "$guest_pkgs" "$release-guest")
+	root=$(compat_unpack "$release" "$release-guest")
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 	# in the release: build the agent and the test programs, fetch the
 	# kernel, make the base image and the programs' tree, all from its own
@@ -53,10 +52,11 @@ SCRIPT
 	kernel=$(sed -n 's/^kernel=//p' "$root/programs.env")
 	echo "--- Debian $release: $kernel, $versions; QEMU $(qemu-system-x86_64 --version | head -n 1)"
 	for t in $scenarios; do
+		t0=$(date +%s)
 		if VPMEM_KERNEL_PACKAGE=$kernel VPMEM_TEST_CACHE=$cache \
 			VPMEM_VM_BASE="$cache/$(sed -n 's/^base=//p' "$root/programs.env")" \
 			VPMEM_VM_PROGRAMS="$root/programs" sh "$top_srcdir/tests/vm/$t.sh" > "$compat_work/$t.log" 2>&1; then
-			echo "ok: Debian $release: $t ($(grep -c "PASS:" "$compat_work/$t.log") checks)"
+			echo "ok: Debian $release: $t ($(grep -c "PASS:" "$compat_work/$t.log") checks, $(($(date +%s) - t0)) s)"
 		else
 			echo "FAIL: Debian $release: $t:"; cat "$compat_work/$t.log"; fail=1
 		fi

@@ -10,12 +10,26 @@ for t in mmdebstrap chroot unshare; do
 	command -v $t >/dev/null || skip "$t is not installed (Debian: mmdebstrap)"
 done
 
-# what building the agent and running its unit tests needs (they make filesystems)
+# One chroot per release serves every compat test, made by mmdebstrap once:
+# what building vpmem and running its unit tests needs (they make
+# filesystems), what tests/compat/kernels.sh puts into the release's guest
+# (busybox, ndctl, ...), and for Debian 13, whose packages tests/guest installs
+# into its Debian 13 guest, what building them needs (debian/control's
+# Build-Depends; Debian 11 has no systemd-dev, and no guest of it is built).
+# The build of the agent alone gets a copy without the host's libraries
+# (compat_unpack's PURGE).
 compat_agent_pkgs="build-essential,autoconf,automake,pkg-config,libndctl-dev,libdaxctl-dev,libblkid-dev"
 compat_agent_pkgs="$compat_agent_pkgs,libmount-dev,libjson-c-dev,uuid-dev,check,xfsprogs,e2fsprogs"
-compat_host_pkgs="$compat_agent_pkgs,libcurl4-openssl-dev,libvirt-dev,libxml2-dev"
-# and the Debian packages (debian/control's Build-Depends)
-compat_deb_pkgs="$compat_host_pkgs,debhelper,dpkg-dev,systemd-dev,man-db,groff-base"
+compat_host_devs="libcurl4-openssl-dev libvirt-dev libxml2-dev"
+compat_guest_pkgs="busybox-static,kmod,cpio,gzip,ndctl,daxctl,apt"
+compat_deb_pkgs="debhelper,dpkg-dev,systemd-dev,man-db,groff-base"
+
+# compat_pkgs RELEASE: the packages of RELEASE's chroot
+compat_pkgs() {
+	p="$compat_agent_pkgs,$(echo $compat_host_devs | tr ' ' ','),$compat_guest_pkgs"
+	[ "$1" = bullseye ] || p="$p,$compat_deb_pkgs"
+	echo "$p"
+}
 
 # a caller with a work directory of its own (and its own EXIT trap) sets
 # compat_work before sourcing this
@@ -24,29 +38,37 @@ if [ -z "${compat_work:-}" ]; then
 	trap 'rm -rf "$compat_work"' EXIT
 fi
 
-# compat_rootfs RELEASE PACKAGES: the cached root filesystem tarball's path
+# compat_rootfs RELEASE: the cached root filesystem tarball's path
 compat_rootfs() {
-	key=$(echo "$1 $2" | sha256sum | cut -c1-16)
+	pkgs=$(compat_pkgs "$1")
+	key=$(echo "$1 $pkgs" | sha256sum | cut -c1-16)
 	tar="$VPMEM_TEST_CACHE/chroot-$1-$key.tar"
 	cache_lock "chroot-$1"
 	if [ ! -e "$tar" ]; then
 		echo "building a Debian $1 chroot (once, cached in $VPMEM_TEST_CACHE)..." >&2
-		mmdebstrap --quiet --variant=apt --include="$2" "$1" "$tar.part.tar" \
-			"deb http://deb.debian.org/debian $1 main" >&2 ||
-			{ rm -f "$tar.part.tar"; fail "mmdebstrap could not build a Debian $1 chroot" >&2; }
+		mirror=$(debian_mirror) || { cache_unlock; fail "no Debian archive in this machine's apt sources" >&2; }
+		mmdebstrap --quiet --variant=apt --include="$pkgs" "$1" "$tar.part.tar" \
+			"deb $mirror $1 main" >&2 ||
+			{ rm -f "$tar.part.tar"; cache_unlock; fail "mmdebstrap could not build a Debian $1 chroot" >&2; }
 		mv "$tar.part.tar" "$tar"
 	fi
 	cache_unlock
 	echo "$tar"
 }
 
-# compat_unpack RELEASE PACKAGES NAME: a fresh chroot in $compat_work/NAME with
-# the sources (less builds and packaging) in /src; prints its path
+# compat_unpack RELEASE NAME [PURGE...]: a fresh chroot of RELEASE in
+# $compat_work/NAME with the sources (less builds and packaging) in /src,
+# and without the packages PURGE (dpkg --purge); prints its path
 compat_unpack() {
-	root="$compat_work/$3"
+	release=$1 root="$compat_work/$2"
+	shift 2
 	rm -rf "$root"
 	mkdir -p "$root"
-	tar -xf "$(compat_rootfs "$1" "$2")" -C "$root"
+	tar -xf "$(compat_rootfs "$release")" -C "$root"
+	if [ $# -gt 0 ]; then
+		chroot "$root" dpkg --purge "$@" > "$root.purge.log" 2>&1 ||
+			{ cat "$root.purge.log" >&2; fail "cannot purge $* from the Debian $release chroot" >&2; }
+	fi
 	copy_sources "$root/src" --exclude=./debian
 	echo "$root"
 }

@@ -5,8 +5,9 @@
 # $VPMEM_GUEST_RELEASE (trixie: Debian 13, cloud-init 25.1).
 #
 # Cached in $VPMEM_TEST_CACHE: the Debian root filesystem (mmdebstrap),
-# keyed by its package list. The image with vpmem installed is rebuilt per
-# run from the current sources; each boot gets a copy-on-write overlay.
+# keyed by its package list. The image with vpmem installed is made once per
+# test run from the current sources, shared by the guest tests of the run;
+# each boot gets a copy-on-write overlay.
 set -eu
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -15,6 +16,8 @@ guest_dir="$top_srcdir/tests/guest"
 . "$top_srcdir/tests/vm/lib.sh"
 
 guest_release=${VPMEM_GUEST_RELEASE:-bookworm}
+# a guest as clouds run them: two vCPUs, SeaBIOS ($VPMEM_GUEST_SMP: another number)
+guest_smp=${VPMEM_GUEST_SMP:-2}
 guest_packages="systemd-sysv,udev,linux-image-cloud-amd64,cloud-init,libndctl6,libdaxctl1,libjson-c5"
 guest_packages="$guest_packages,libblkid1,libmount1,libuuid1,xfsprogs,e2fsprogs,kmod,util-linux,python3,iproute2"
 
@@ -31,7 +34,9 @@ guest_require() {
 guest_base() {
 	# this machine's sources for its own release (bookworm), Debian's for another
 	mirror=/etc/apt/sources.list.d/debian.sources
-	[ -r "$mirror" ] && [ "$guest_release" = bookworm ] || mirror="deb http://deb.debian.org/debian $guest_release main"
+	if [ ! -r "$mirror" ] || [ "$guest_release" != bookworm ]; then
+		mirror="deb $(debian_mirror) $guest_release main" || skip "no Debian archive in this machine's apt sources"
+	fi
 	if [ -r "$mirror" ]; then
 		key=$(echo "$guest_packages $(cat "$mirror")" | sha256sum | cut -c1-16)
 	else
@@ -52,33 +57,49 @@ guest_base() {
 
 # guest_debs: vpmem's Debian packages, built from the current sources as a
 # package builder would (dpkg-buildpackage, in a copy: the source tree may be
-# read-only, as under make distcheck); sets $debs. The unit tests ran already.
+# read-only, as under make distcheck); sets $debs. Built once per test run
+# and release, for every guest test, in $top_builddir/tests/guest (keyed by
+# the sources' contents). The unit tests ran already.
 # For another release than this machine's, the build runs in a chroot of that
 # release (tests/compat's, with the build dependencies).
 guest_debs() {
+	debs_dir="$top_builddir/tests/guest/debs-$guest_release-$(source_key)"
+	cache_lock "guest-debs-$guest_release"
+	if [ ! -e "$debs_dir/.complete" ]; then
+		rm -rf "$top_builddir/tests/guest/debs-$guest_release-"*
+		mkdir -p "$debs_dir"
+		guest_build_debs "$debs_dir" || { cache_unlock; fail "could not build vpmem's packages for Debian $guest_release"; }
+		touch "$debs_dir/.complete"
+	fi
+	cache_unlock
+	debs=$(ls "$debs_dir"/vpmem-agent_*.deb)
+	[ -n "$debs" ] || fail "dpkg-buildpackage made no vpmem-agent package"
+}
+
+# guest_build_debs DIR: dpkg-buildpackage's packages into DIR
+guest_build_debs() {
+	out=$1
+	bwork=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-debs.XXXXXX")
 	if [ "$guest_release" = bookworm ]; then
-		src="$work/pkg/vpmem"
-		copy_sources "$src"
-		(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=nocheck DEB_BUILD_PROFILES=nocheck \
-			dpkg-buildpackage -us -uc -b > "$work/pkg/build.log" 2>&1) || {
-			tail -n 40 "$work/pkg/build.log"; fail "dpkg-buildpackage could not build vpmem's packages"; }
+		copy_sources "$bwork/vpmem"
+		(cd "$bwork/vpmem" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=nocheck DEB_BUILD_PROFILES=nocheck \
+			dpkg-buildpackage -us -uc -b > "$bwork/build.log" 2>&1) || {
+			tail -n 40 "$bwork/build.log"; rm -rf "$bwork"; return 1; }
+		mv "$bwork"/*.deb "$out/"
 	else
-		compat_work="$work/compat"
+		compat_work="$bwork/compat"
 		# shellcheck source=tests/compat/lib.sh
 		. "$top_srcdir/tests/compat/lib.sh"
 		build_root="$compat_work/build"
-		mkdir -p "$build_root" "$work/pkg"
-		tar -xf "$(compat_rootfs "$guest_release" "$compat_deb_pkgs")" -C "$build_root"
+		mkdir -p "$build_root"
+		tar -xf "$(compat_rootfs "$guest_release")" -C "$build_root"
 		copy_sources "$build_root/pkg/vpmem"
 		printf 'cd /pkg/vpmem && DEB_BUILD_OPTIONS=nocheck DEB_BUILD_PROFILES=nocheck dpkg-buildpackage -us -uc -b\n' > "$build_root/build.sh"
-		compat_run "$build_root" /build.sh > "$work/pkg/build.log" 2>&1 || {
-			tail -n 40 "$work/pkg/build.log"
-			fail "dpkg-buildpackage could not build vpmem's packages in Debian $guest_release"; }
-		mv "$build_root"/pkg/*.deb "$work/pkg/"
-		rm -rf "$build_root"
+		compat_run "$build_root" /build.sh > "$bwork/build.log" 2>&1 || {
+			tail -n 40 "$bwork/build.log"; rm -rf "$bwork"; return 1; }
+		mv "$build_root"/pkg/*.deb "$out/"
 	fi
-	debs=$(ls "$work/pkg"/vpmem-agent_*.deb)
-	[ -n "$debs" ] || fail "dpkg-buildpackage made no vpmem-agent package"
+	rm -rf "$bwork"
 }
 
 # guest_chroot ROOT COMMAND...: COMMAND in the chroot ROOT, with /proc (apt
@@ -98,22 +119,40 @@ guest_apt() {
 
 # the image of this run: the root filesystem with the vpmem-agent package
 # installed by apt, as an image builder would (its unit enabled by the
-# package's own maintainer scripts)
+# package's own maintainer scripts). Made once per test run and release in
+# $top_builddir/tests/guest, beside the packages, for every guest test: each
+# boots it through a copy-on-write overlay of its own. Sets $image_dir
+# (root.raw, vmlinuz, initrd.img).
 guest_image() {
-	image="$work/root.raw"
-	rootfs="$work/rootfs"
+	guest_debs
+	# keyed by the packages' key and the root filesystem's
+	base_key=${base_tar##*-}
+	image_dir="$top_builddir/tests/guest/image-$guest_release-${debs_dir##*-}-${base_key%.tar}"
+	cache_lock "guest-image-$guest_release"
+	if [ ! -e "$image_dir/.complete" ]; then
+		rm -rf "$top_builddir/tests/guest/image-$guest_release-"*
+		mkdir -p "$image_dir"
+		guest_build_image "$image_dir" || { cache_unlock; fail "could not make the Debian $guest_release guest image"; }
+		touch "$image_dir/.complete"
+	fi
+	cache_unlock
+}
+
+# guest_build_image DIR: the image, its kernel and initrd into DIR
+guest_build_image() {
+	out=$1
+	rootfs="$out/rootfs"
 	mkdir -p "$rootfs"
 	tar -xf "$base_tar" -C "$rootfs"
-	guest_debs
 	cp $debs "$rootfs/tmp/"
 	# offline: everything it depends on is in the root filesystem already
 	guest_apt "$rootfs" install $(for d in $debs; do echo "/tmp/${d##*/}"; done) \
-		> "$work/pkg/install.log" 2>&1 || {
-		cat "$work/pkg/install.log"; fail "apt-get could not install vpmem-agent into the guest image"; }
+		> "$out/install.log" 2>&1 || {
+		cat "$out/install.log"; echo "apt-get could not install vpmem-agent into the guest image"; return 1; }
 	rm -f "$rootfs"/tmp/*.deb
-	echo "guest image: Debian $guest_release, $(grep -h "^Setting up vpmem" "$work/pkg/install.log")"
+	echo "guest image: Debian $guest_release, $(grep -h "^Setting up vpmem" "$out/install.log")"
 	systemctl --root="$rootfs" is-enabled -q vpmem-agent.service ||
-		fail "installing the package did not enable vpmem-agent.service"
+		{ echo "installing the package did not enable vpmem-agent.service"; return 1; }
 	# the test runner, and what a minimal image needs for a clean cloud-init run
 	cp "$guest_dir/vpmem-test.service" "$rootfs/etc/systemd/system/"
 	systemctl --root="$rootfs" enable vpmem-test.service >/dev/null 2>&1
@@ -130,12 +169,11 @@ guest_image() {
 	echo guest > "$rootfs/etc/hostname"
 	kernel=$(ls "$rootfs"/boot/vmlinuz-* | head -n 1)
 	initrd=$(ls "$rootfs"/boot/initrd.img-* | head -n 1)
-	cp "$kernel" "$work/vmlinuz"
-	cp "$initrd" "$work/initrd.img"
-	rm -f "$image"
-	truncate -s 3G "$image"
-	mkfs.ext4 -q -L root -d "$rootfs" "$image"
-	rm -rf "$rootfs" "$work/pkg"
+	cp "$kernel" "$out/vmlinuz"
+	cp "$initrd" "$out/initrd.img"
+	truncate -s 3G "$out/root.raw"
+	mkfs.ext4 -q -L root -d "$rootfs" "$out/root.raw"
+	rm -rf "$rootfs"
 }
 
 guest_setup() {
@@ -144,7 +182,7 @@ guest_setup() {
 	trap 'guest_cleanup' EXIT
 	guest_base
 	guest_image
-	qemu-img create -q -f qcow2 -b "$image" -F raw "$work/disk.qcow2"
+	qemu-img create -q -f qcow2 -b "$image_dir/root.raw" -F raw "$work/disk.qcow2"
 }
 
 guest_cleanup() {
@@ -197,10 +235,10 @@ guest_boot() {
 	log="$work/$name.log"
 	echo "--- boot $name: $* ---"
 	# shellcheck disable=SC2086 # word lists built above
-	timeout 900 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp 2 -m 1G,slots=4,maxmem=64G \
+	timeout 900 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp "$guest_smp" -m 1G,slots=4,maxmem=64G \
 		-nographic -no-reboot -nodefaults -serial "file:$log" -nic none \
 		-qmp "unix:$work/qmp.sock,server=on,wait=off" \
-		-kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
+		-kernel "$image_dir/vmlinuz" -initrd "$image_dir/initrd.img" \
 		-append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=false $append" \
 		-drive "file=$work/disk.qcow2,if=virtio,format=qcow2" \
 		-drive "file=$work/test.iso,if=virtio,format=raw,readonly=on" $seed \

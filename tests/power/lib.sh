@@ -28,8 +28,9 @@ set -eu
 
 power_triplet=powerpc64le-linux-gnu
 power_linux_source=/usr/src/linux-source-6.1.tar.xz
-power_mirror=${VPMEM_POWER_MIRROR:-http://deb.debian.org/debian}
-power_security=${VPMEM_POWER_SECURITY_MIRROR:-http://security.debian.org/debian-security}
+# the Debian archives this machine's apt reads (tests/vm/lib.sh)
+power_mirror=${VPMEM_POWER_MIRROR:-$(debian_mirror || true)}
+power_security=${VPMEM_POWER_SECURITY_MIRROR:-$(debian_mirror security || true)}
 power_build_dir="$top_builddir/tests/power/build-ppc64el"
 
 # The ppc64el sysroot: what cross-building vpmem (agent, host, test
@@ -140,6 +141,7 @@ power_sysroot() {
 		# The bookworm-security ppc64el index has been seen to fail its hash
 		# check (the mirror out of step): then without it. bookworm-updates
 		# and the point releases carry most fixes anyway.
+		[ -n "$power_mirror" ] || { cache_unlock; fail "no Debian archive in this machine's apt sources"; }
 		set -- "deb $power_mirror bookworm main" "deb $power_mirror bookworm-updates main"
 		mmdebstrap --quiet --variant=extract --arch=ppc64el --include="$power_pkgs" bookworm "$tar.part.tar" \
 			"$@" "deb $power_security bookworm-security main" >&2 ||

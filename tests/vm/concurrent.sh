@@ -1,6 +1,8 @@
 #!/bin/sh
 # Several applies at once, as udev starts one per device at boot: the lock
 # serialises them, every run succeeds, nothing is created or mounted twice.
+# two vCPUs: the runs really are at once
+vm_smp=2
 . "$(dirname "$0")/lib.sh"
 vm_setup
 

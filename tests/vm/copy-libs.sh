@@ -32,12 +32,24 @@ copy_dlopened() {
 	done
 }
 
-# copy_sources DEST [TAR-OPTION...]: the source tree, less git, builds and
-# tarballs, into DEST, writable (make distcheck's tree is read-only)
+# source_tar [TAR-OPTION...]: the source tree as a tar stream on standard
+# output, less git, builds and tarballs
+source_tar() {
+	tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./_build --exclude=./tests/power/build-ppc64el --exclude='./vpmem-*' "$@" \
+		-cf - .
+}
+
+# copy_sources DEST [TAR-OPTION...]: the source tree (source_tar) into DEST,
+# writable (make distcheck's tree is read-only)
 copy_sources() {
 	dest=$1; shift
 	mkdir -p "$dest"
-	tar -C "$top_srcdir" --exclude=./.git --exclude='./build*' --exclude=./_build --exclude=./tests/power/build-ppc64el --exclude='./vpmem-*' "$@" \
-		-cf - . | tar -xf - -C "$dest"
+	source_tar "$@" | tar -xf - -C "$dest"
 	chmod -R u+w "$dest"
+}
+
+# source_key: a short hash of the source tree's names and contents (not their
+# times), for what is built from it once per test run (tests/guest's images)
+source_key() {
+	source_tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=u+w | sha256sum | cut -c1-16
 }

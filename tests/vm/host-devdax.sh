@@ -7,6 +7,8 @@
 # namespace is made: namespaces setup makes on capacity that held data are
 # erased before anyone can have them, and ones the ledger does not know are
 # "unverified" until erased.
+# two vCPUs: the runs really are at once
+vm_smp=2
 . "$(dirname "$0")/lib.sh"
 vm_setup
 [ -x "$top_builddir/tests/vm/daxtool" ] || fail "build tests/vm/daxtool first (make check does)"

@@ -37,6 +37,27 @@ cache_unlock() {
 	exec 8>&-
 }
 
+# debian_mirror [security]: the Debian archive this machine's apt reads (the
+# first URI of its sources, deb822 or one-line), for chroots and images of
+# any release; with "security", the security archive's
+debian_mirror() {
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk -v want="${1:-main}" '
+		function take(uri, suites) {
+			if (uri == "" || found) return
+			if ((suites ~ /-security/) == (want == "security")) { print uri; found = 1 }
+		}
+		/^deb[ \t]/ {
+			i = 2; if ($2 ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+			take($i, $(i + 1)); next
+		}
+		/^[ \t]*$/ { take(uri, suites); uri = suites = types = ""; next }
+		/^Types:/ { types = $0 }
+		/^URIs:/ { if (types == "" || types ~ /[ \t]deb([ \t]|$)/) uri = $2 }
+		/^Suites:/ { suites = $0 }
+		END { take(uri, suites); exit !found }'
+}
+
 vm_require() {
 	for tool in qemu-system-x86_64 cpio gzip dpkg apt-get depmod modprobe mkfs.xfs mkfs.ext4 ldd ndctl daxctl; do
 		command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed (Debian: qemu-system-x86 cpio kmod xfsprogs e2fsprogs ndctl daxctl)"
@@ -86,7 +107,7 @@ vm_base_image() {
 	fi
 	key=$( { echo "$kver"; cat "$vm_dir/build-initramfs.sh" "$vm_dir/copy-libs.sh" "$vm_dir/init" "$vm_dir/guest.sh";
 		dpkg-query -W busybox-static xfsprogs e2fsprogs ndctl daxctl 2>/dev/null; } | sha256sum | cut -c1-16)
-	base="$VPMEM_TEST_CACHE/base-$key.cpio.gz"
+	base="$VPMEM_TEST_CACHE/base-$key.cpio"
 	cache_lock base
 	if [ ! -e "$base" ]; then
 		sh "$vm_dir/build-initramfs.sh" "$kroot" "$kver" "$base"
@@ -137,8 +158,10 @@ vm_overlay() {
 	fi
 	cp "$1" "$o/test.sh"
 	[ -d "$work/files" ] && cp -a "$work/files/." "$o/"
-	(cd "$o" && find . | cpio -o -H newc --quiet) | gzip -1 > "$work/overlay.cpio.gz"
-	cat "$base" "$work/overlay.cpio.gz" > "$work/initrd"
+	# uncompressed, as the base: the kernel unpacks it without gunzip, which
+	# is slow under TCG
+	(cd "$o" && find . | cpio -o -H newc --quiet) > "$work/overlay.cpio"
+	cat "$base" "$work/overlay.cpio" > "$work/initrd"
 }
 
 # vm_file PATH CONTENT: put a file into the guest (e.g. /etc/vpmem/vpmem.json).
@@ -160,6 +183,18 @@ vm_dimm() {
 	[ -e "$f" ] || truncate -s "$2" "$f"
 	echo "$f"
 }
+
+# The test VM's virtual CPUs: one, unless a scenario that runs things at
+# once sets vm_smp=2 (concurrent.sh, host-devdax.sh) or $VPMEM_VM_SMP says
+# otherwise. Under TCG a second vCPU is a second thread of QEMU's whose
+# bring-up and idling cost about 1.5 s of CPU a boot (README, "Tests"), and
+# make check already runs a VM on each core.
+: "${vm_smp:=${VPMEM_VM_SMP:-1}}"
+# The firmware: qboot (QEMU's own minimal BIOS, in qemu-system-data), which
+# loads the kernel as SeaBIOS does, with the same ACPI tables (NFIT) and
+# e820 map from QEMU, about a second sooner under TCG
+vm_bios=""
+[ -r /usr/share/qemu/qboot.rom ] && vm_bios="-bios /usr/share/qemu/qboot.rom"
 
 # The e820 region the "e820:" shape asks the kernel for: 512 MiB at 1 GiB.
 VM_E820_OFFSET=1073741824
@@ -209,7 +244,7 @@ vm_boot() {
 	# that boot, and only that, is made again, once.
 	for attempt in 1 2; do
 		vm_qemu_rc=0
-		timeout 600 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp 2 \
+		timeout 600 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp "$vm_smp" $vm_bios \
 			-m "$mem,slots=$slots,maxmem=64G" -nographic -no-reboot -nodefaults -serial stdio \
 			-kernel "$vmlinuz" -initrd "$work/initrd" \
 			-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init $append" \
