@@ -55,6 +55,23 @@ guest_base() {
 	cache_unlock
 }
 
+# guest_once DIR BUILD: DIR made by the function BUILD DIR, once: the first
+# test of a run to get there builds it under a lock, the others wait and
+# find it made. DIR is $top_builddir/tests/guest/WHAT-RELEASE-KEY; other
+# keys of WHAT-RELEASE (older sources) are removed.
+guest_once() {
+	what=${1##*/}
+	what=${what%%-*}
+	cache_lock "guest-$what-$guest_release"
+	if [ ! -e "$1/.complete" ]; then
+		rm -rf "${1%/*}/$what-$guest_release-"*
+		mkdir -p "$1"
+		"$2" "$1" || { cache_unlock; fail "could not make the guest's $what for Debian $guest_release"; }
+		touch "$1/.complete"
+	fi
+	cache_unlock
+}
+
 # guest_debs: vpmem's Debian packages, built from the current sources as a
 # package builder would (dpkg-buildpackage, in a copy: the source tree may be
 # read-only, as under make distcheck); sets $debs. Built once per test run
@@ -64,14 +81,7 @@ guest_base() {
 # release (tests/compat's, with the build dependencies).
 guest_debs() {
 	debs_dir="$top_builddir/tests/guest/debs-$guest_release-$(source_key)"
-	cache_lock "guest-debs-$guest_release"
-	if [ ! -e "$debs_dir/.complete" ]; then
-		rm -rf "$top_builddir/tests/guest/debs-$guest_release-"*
-		mkdir -p "$debs_dir"
-		guest_build_debs "$debs_dir" || { cache_unlock; fail "could not build vpmem's packages for Debian $guest_release"; }
-		touch "$debs_dir/.complete"
-	fi
-	cache_unlock
+	guest_once "$debs_dir" guest_build_debs
 	debs=$(ls "$debs_dir"/vpmem-agent_*.deb)
 	[ -n "$debs" ] || fail "dpkg-buildpackage made no vpmem-agent package"
 }
@@ -128,14 +138,7 @@ guest_image() {
 	# keyed by the packages' key and the root filesystem's
 	base_key=${base_tar##*-}
 	image_dir="$top_builddir/tests/guest/image-$guest_release-${debs_dir##*-}-${base_key%.tar}"
-	cache_lock "guest-image-$guest_release"
-	if [ ! -e "$image_dir/.complete" ]; then
-		rm -rf "$top_builddir/tests/guest/image-$guest_release-"*
-		mkdir -p "$image_dir"
-		guest_build_image "$image_dir" || { cache_unlock; fail "could not make the Debian $guest_release guest image"; }
-		touch "$image_dir/.complete"
-	fi
-	cache_unlock
+	guest_once "$image_dir" guest_build_image
 }
 
 # guest_build_image DIR: the image, its kernel and initrd into DIR

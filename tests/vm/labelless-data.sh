@@ -54,9 +54,9 @@ finish
 GUEST
 
 vm_boot setup "$work/setup.sh" "$dimm"
-before=$(sha256sum < "$dimm")
+before=$(vm_sum "$dimm")
 vm_boot refuse "$work/refuse.sh" "$dimm"
-after=$(sha256sum < "$dimm")
+after=$(vm_sum "$dimm")
 [ "$before" = "$after" ] || fail "the backing file changed although the agent refused"
 echo "PASS: the whole backing file, label area included, is unchanged"
 vm_boot adopt "$work/adopt.sh" "$dimm"
