@@ -3,6 +3,8 @@
 # one guest boot (ratios: this machine is noisy, absolute times do not
 # compare between runs), and vpmem-host on this machine. Not a test: it
 # prints numbers, and fails only when something it runs fails.
+# two vCPUs, as in the benchmarks before; vpmem-host runs in the guest (guest-erase.sh)
+vm_smp=2 vm_with_host=1
 . "$(dirname "$0")/../vm/lib.sh"
 vm_setup
 [ -x "$top_builddir/tests/bench/benchtool" ] || fail "build tests/bench/benchtool first (make check does)"

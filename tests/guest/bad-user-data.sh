@@ -59,9 +59,13 @@ huge=$(printf '#cloud-config\nvpmem:\n  namespaces:\n'; i=0; while [ $i -lt 300 
 # "data" with an \377 in it: not UTF-8
 binary=$(printf '#cloud-config\nvpmem:\n  namespaces:\n    - name: d\377ta\n      size: 1G\n')
 
-# (on cloud-init 24.x and later the bomb goes last: see below)
-shapes="bomb huge binary"
-[ "$guest_release" = bookworm ] || shapes="huge binary bomb"
+# The bomb goes last: the boot after it, as a new instance with other
+# user-data, reads the bomb instance's saved cloud-config again first; on
+# cloud-init 22.4 (Debian 12) its init-local stage then grows to the guest's
+# whole memory for four minutes and is OOM-killed before the new instance
+# is seen (the boot goes on: the next stage takes the new user-data), and on
+# 24.x and later the bomb's own boot never completes (see below).
+shapes="huge binary bomb"
 n=1
 for shape in $shapes; do
 	n=$((n + 1))
@@ -95,10 +99,10 @@ GUEST
 		# later boot of the image fails the same way (cloud-init reads the
 		# instance's saved cloud-config again), so this shape comes last.
 		guest_boot "bad-user-data-$shape" "$work/test.sh" \
-			--stop-after "Out of memory: Killed process [0-9]* (cloud-init)" 120 "$nv0" || exit 1
+			--stop-after "Out of memory: Killed process [0-9]* (cloud-init)" 30 "$nv0" || exit 1
 		cmp -s -n "$(stat -c %s "$nv0")" "$nv0" /dev/zero ||
 			fail "$shape: the NVDIMM's backing file is no longer all zeros"
-		echo "PASS: $shape: cloud-init was OOM-killed; 120 s on, the NVDIMM is still all zeros (no label, no namespace, no filesystem)"
+		echo "PASS: $shape: cloud-init was OOM-killed; 30 s on, the NVDIMM is still all zeros (no label, no namespace, no filesystem)"
 		continue
 	fi
 	guest_boot "bad-user-data-$shape" "$work/test.sh" "$nv0" || exit 1

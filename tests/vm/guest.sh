@@ -48,12 +48,19 @@ count_namespaces() { ls -d /sys/bus/nd/devices/namespace*.* 2>/dev/null | while 
 	[ "$(cat "$d/size")" != 0 ] && echo "$d"; done | wc -l; }
 json_field() { grep -o "\"$1\": *[^,}]*" | head -n 1 | sed 's/.*: *//; s/"//g'; }
 
-# mount_state DIR: the state disk the harness made (vm_state_disk) at DIR
+# mount_state DIR SERIAL: the state disk the harness made (vm_state_disk)
+# with that serial number at DIR
 mount_state() {
 	modprobe virtio_blk 2>/dev/null
-	i=0
-	while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	mkdir -p "$1" && mount -t ext4 /dev/vda "$1"
+	i=0 dev=""
+	while [ $i -lt 100 ]; do
+		for s in /sys/block/vd*/serial; do
+			[ "$(cat "$s" 2>/dev/null)" = "$2" ] && dev=${s%/serial} && break 2
+		done
+		sleep 0.1; i=$((i + 1))
+	done
+	[ -n "$dev" ] || { echo "FAIL: no state disk $2"; failures=$((failures + 1)); return 1; }
+	mkdir -p "$1" && mount -t ext4 "/dev/${dev##*/}" "$1"
 }
 
 finish() {

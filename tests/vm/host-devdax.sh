@@ -8,7 +8,7 @@
 # erased before anyone can have them, and ones the ledger does not know are
 # "unverified" until erased.
 # two vCPUs: the runs really are at once
-vm_smp=2
+vm_smp=2 vm_with_host=1
 . "$(dirname "$0")/lib.sh"
 vm_setup
 [ -x "$top_builddir/tests/vm/daxtool" ] || fail "build tests/vm/daxtool first (make check does)"

@@ -124,12 +124,17 @@ vm_setup() {
 }
 
 # vm_programs ROOT: the agent and the test programs, with every library they
-# load, under ROOT
+# load, under ROOT; vpmem-host too when the scenario sets vm_with_host=1 (it
+# runs in the guest only in host-devdax.sh; with libvirt's and libxml2's
+# libraries it would be three quarters of every boot's initramfs)
 vm_programs() {
 	o=$1
 	copy_with_libs "$o" /usr/sbin "$top_builddir/agent/vpmem-agent"
 	# (not built with --disable-host; the tests that need it need the host build)
-	[ -x "$top_builddir/host/vpmem-host" ] && copy_with_libs "$o" /usr/sbin "$top_builddir/host/vpmem-host"
+	if [ "${vm_with_host:-0}" = 1 ]; then
+		[ -x "$top_builddir/host/vpmem-host" ] || fail "this scenario runs vpmem-host in the guest: it needs the host build"
+		copy_with_libs "$o" /usr/sbin "$top_builddir/host/vpmem-host"
+	fi
 	copy_dlopened "$o" libblkid.so.1 libmount.so.1
 	# glibc before 2.34 (Debian 11) reads /etc/passwd through a module it loads
 	if ldconfig -p 2>/dev/null | grep -q "libnss_files.so.2 .*x86-64"; then
@@ -143,25 +148,34 @@ vm_programs() {
 	fi
 }
 
-# vm_overlay SCRIPT: the agent with its libraries and the scenario, as a
-# second cpio archive the kernel unpacks over the base one. $VPMEM_VM_PROGRAMS
-# names a tree made by vm_programs elsewhere (tests/compat: built against
-# another release's libraries), used instead of this build's.
+# vm_overlay SCRIPT: the agent with its libraries and the scenario, as cpio
+# archives the kernel unpacks over the base one: the programs (made once per
+# scenario), then SCRIPT and the files of vm_file (every boot).
+# $VPMEM_VM_PROGRAMS names a tree made by vm_programs elsewhere
+# (tests/compat: built against another release's libraries), used instead
+# of this build's.
 vm_overlay() {
+	# uncompressed, as the base: the kernel unpacks them without gunzip,
+	# which is slow under TCG
+	if [ ! -e "$work/programs.cpio" ]; then
+		p="$work/programs"
+		rm -rf "$p"
+		mkdir -p "$p/etc/vpmem"
+		if [ -n "${VPMEM_VM_PROGRAMS:-}" ]; then
+			cp -a "$VPMEM_VM_PROGRAMS/." "$p/"
+		else
+			vm_programs "$p"
+		fi
+		(cd "$p" && find . | cpio -o -H newc --quiet) > "$work/programs.cpio"
+		rm -rf "$p"
+	fi
 	o="$work/overlay"
 	rm -rf "$o"
-	mkdir -p "$o/etc/vpmem"
-	if [ -n "${VPMEM_VM_PROGRAMS:-}" ]; then
-		cp -a "$VPMEM_VM_PROGRAMS/." "$o/"
-	else
-		vm_programs "$o"
-	fi
+	mkdir -p "$o"
 	cp "$1" "$o/test.sh"
 	[ -d "$work/files" ] && cp -a "$work/files/." "$o/"
-	# uncompressed, as the base: the kernel unpacks it without gunzip, which
-	# is slow under TCG
 	(cd "$o" && find . | cpio -o -H newc --quiet) > "$work/overlay.cpio"
-	cat "$base" "$work/overlay.cpio" > "$work/initrd"
+	cat "$base" "$work/programs.cpio" "$work/overlay.cpio" > "$work/initrd"
 }
 
 # vm_file PATH CONTENT: put a file into the guest (e.g. /etc/vpmem/vpmem.json).
@@ -281,16 +295,17 @@ vm_cut() {
 	return 0
 }
 
-# vm_state_disk: a small ext4 disk that stands for the guest's root
-# filesystem, where the agent keeps its state across power cuts (the test
-# VM's own root is an initramfs, lost at every boot); prints QEMU's words for
-# it. The guest mounts it with mount_state.
+# vm_state_disk FILE SERIAL: a small ext4 disk that stands for the guest's
+# root filesystem, where the agent keeps its state across power cuts (the
+# test VM's own root is an initramfs, lost at every boot), made if FILE does
+# not exist; prints QEMU's words for it. The guest mounts it with mount_state
+# DIR SERIAL.
 vm_state_disk() {
-	if [ ! -e "$work/state.img" ]; then
-		truncate -s 32M "$work/state.img"
-		mkfs.ext4 -q -F "$work/state.img" >/dev/null
+	if [ ! -e "$1" ]; then
+		truncate -s 32M "$1"
+		mkfs.ext4 -q -F "$1" >/dev/null
 	fi
-	echo "-drive file=$work/state.img,if=virtio,format=raw"
+	echo "-drive file=$1,if=none,format=raw,id=$2 -device virtio-blk-pci,drive=$2,serial=$2"
 }
 
 # vm_sum FILE [OFFSET SIZE]: a SHA-256 of a backing file, or of a slice of it
