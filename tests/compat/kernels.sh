@@ -21,25 +21,23 @@ fail=0
 for release in ${VPMEM_COMPAT_RELEASES:-bullseye trixie}; do
 	cache="$VPMEM_TEST_CACHE/compat-$release"
 	mkdir -p "$cache"
-	root=$(compat_unpack "$release" "$release-guest")
+	# the agent and the test programs, built in the release against its
+	# libraries (once per run, for debian-releases.sh too)
+	root=$(compat_agent "$release") || { echo "FAIL: Debian $release: no chroot"; fail=1; continue; }
+	if [ "$(cat "$root.rc")" != 0 ]; then
+		echo "FAIL: Debian $release: cannot build the agent:"; cat "$root.out"; fail=1; continue
+	fi
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-	# in the release: build the agent and the test programs, fetch the
-	# kernel, make the base image and the programs' tree, all from its own
-	# packages (tests/vm/lib.sh, run there)
+	# in the release: fetch the kernel, make the base image and the
+	# programs' tree, all from its own packages (tests/vm/lib.sh, run there)
 	cat > "$root/guest.sh" <<'SCRIPT'
 set -e
 apt-get update -qq >/dev/null 2>&1 || echo "apt-get update failed: a cached kernel is used" >&2
-cd /src
-autoreconf -fi >/dev/null 2>&1
-mkdir b && cd b
-../configure --enable-werror --disable-host --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
-	> configure.log 2>&1 || { tail -n 30 configure.log; exit 1; }
-make -j"$(nproc)" > make.log 2>&1 && make tests/vm/daxtool tests/bench/benchtool tests/vm/faultshim.so \
-	>> make.log 2>&1 || { tail -n 40 make.log; exit 1; }
 top_srcdir=/src top_builddir=/src/b VPMEM_TEST_CACHE=/cache
 . /src/tests/vm/lib.sh
 vm_kernel
 vm_base_image
+rm -rf /programs
 mkdir -p /programs
 vm_programs /programs
 printf 'kernel=%s\nbase=%s\n' "$pkg" "${base#/cache/}" > /programs.env
@@ -47,7 +45,7 @@ SCRIPT
 	versions=$(compat_versions "$root" xfsprogs e2fsprogs libndctl6 busybox-static)
 	if ! out=$(compat_run "$root" /guest.sh "$cache" 2>&1); then
 		echo "FAIL: Debian $release: cannot build the guest's programs and image:"; echo "$out"
-		fail=1; rm -rf "$root"; continue
+		fail=1; continue
 	fi
 	kernel=$(sed -n 's/^kernel=//p' "$root/programs.env")
 	echo "--- Debian $release: $kernel, $versions; QEMU $(qemu-system-x86_64 --version | head -n 1)"
@@ -61,6 +59,5 @@ SCRIPT
 			echo "FAIL: Debian $release: $t:"; cat "$compat_work/$t.log"; fail=1
 		fi
 	done
-	rm -rf "$root"
 done
 exit $fail

@@ -97,3 +97,44 @@ compat_versions() {
 	chroot "$root" dpkg-query -W -f '${Package} ${Version}\n' "$@" 2>/dev/null |
 		awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }'
 }
+
+# compat_agent RELEASE: the agent alone built in a chroot of RELEASE without
+# the host's libraries (--disable-host, -Werror, the prefix a package
+# uses), with the test programs the VM scenarios put into the guest, and its
+# unit tests run; once per test run and release, for every test that needs
+# it: debian-releases.sh reports the build, kernels.sh boots what it built.
+# Prints the chroot's path; the build's output is in PATH.out, its exit
+# status in PATH.rc. The chroot stays in $top_builddir/tests/compat (other
+# keys of the release, older sources, are removed).
+compat_agent() {
+	dir="$top_builddir/tests/compat/agent-$1-$(source_key)"
+	cache_lock "compat-agent-$1"
+	if [ ! -e "$dir.rc" ]; then
+		rm -rf "$top_builddir/tests/compat/agent-$1-"*
+		mkdir -p "$top_builddir/tests/compat"
+		root=$(compat_work="$top_builddir/tests/compat" compat_unpack "$1" "${dir##*/}" $compat_host_devs) ||
+			{ cache_unlock; fail "cannot unpack a Debian $1 chroot" >&2; }
+		cat > "$root/build.sh" <<'SCRIPT'
+set -e
+for lib in libcurl libvirt libxml-2.0; do
+	! pkg-config --exists $lib || { echo "$lib is still in the chroot"; exit 1; }
+done
+cd /src
+autoreconf -fi >/dev/null 2>&1
+mkdir b && cd b
+../configure --enable-werror --disable-host --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
+	> configure.log 2>&1 || { tail -n 30 configure.log; exit 1; }
+make -j"$(nproc)" > make.log 2>&1 && make tests/vm/daxtool tests/bench/benchtool tests/vm/faultshim.so \
+	>> make.log 2>&1 || { tail -n 40 make.log; exit 1; }
+make check TESTS="tests/unit/test-units tests/unit/test-destructive" > check.log 2>&1 ||
+	{ tail -n 40 check.log; cat tests/unit/test-*.log | tail -n 40; exit 1; }
+grep -q "^# TOTAL: 2\$" check.log || { echo "make check ran other tests than the unit tests:"; cat check.log; exit 1; }
+grep -h "Checks:" tests/unit/test-units.log tests/unit/test-destructive.log | tr '\n' ' '
+SCRIPT
+		rc=0
+		compat_run "$root" /build.sh > "$dir.out" 2>&1 || rc=$?
+		echo "$rc" > "$dir.rc"
+	fi
+	cache_unlock
+	echo "$dir"
+}

@@ -12,19 +12,18 @@ done
 (cd "$top_srcdir" && dpkg-checkbuilddeps) 2>&1 || { echo "SKIP: the build dependencies above are missing"; exit 77; }
 fail=0
 failed() { echo "FAIL: $*"; fail=1; }
+# the packages of this run, built once for this test and the Debian 12 guest
+# tests (tests/guest/lib.sh, guest_debs: from a copy of the sources)
+# shellcheck source=tests/guest/lib.sh
+. "$top_srcdir/tests/guest/lib.sh"
+guest_release=bookworm
+guest_debs
+pkgs=$debs_dir
 work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-pkg.XXXXXX"); trap 'rm -rf "$work"' EXIT
-# shellcheck source=tests/vm/copy-libs.sh
-. "$top_srcdir/tests/vm/copy-libs.sh"
-src=$work/vpmem
-copy_sources "$src"
-# the unit tests run in dh_auto_test, as in any package build; it is a build
-# of its own, not part of this make: no TESTS= nor -j from it
-(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b > "$work/build.log" 2>&1) || {
-	tail -n 60 "$work/build.log"; echo "FAIL: dpkg-buildpackage"; exit 1; }
-grep -q "^PASS: tests/unit/test-units" "$work/build.log" || failed "dh_auto_test did not run the unit tests"
-echo "ok: dpkg-buildpackage -us -uc -b: $(cd "$work" && ls ./*.deb | tr '\n' ' ')"
+grep -q "^PASS: tests/unit/test-units" "$pkgs/build.log" || failed "dh_auto_test did not run the unit tests"
+echo "ok: dpkg-buildpackage -us -uc -b: $(cd "$pkgs" && ls ./*.deb | tr '\n' ' ')"
 
-changes=$(ls "$work"/vpmem_*.changes)
+changes=$(ls "$pkgs"/vpmem_*.changes)
 # as root lintian needs --allow-root; every tag of level error or warning fails
 if lintian --allow-root --fail-on error,warning --display-level '>=warning' "$changes" > "$work/lintian" 2>&1; then
 	echo "ok: lintian: no errors, no warnings"
@@ -35,7 +34,7 @@ fi
 # contents FILE PACKAGE PATH...: each PATH is in PACKAGE
 contents() {
 	pkg=$1; shift
-	dpkg-deb -c "$work/${pkg}"_*_*.deb | awk '{ print $6 }' | sed 's|^\./|/|' > "$work/$pkg.list"
+	dpkg-deb -c "$pkgs/${pkg}"_*_*.deb | awk '{ print $6 }' | sed 's|^\./|/|' > "$work/$pkg.list"
 	for p in "$@"; do
 		grep -qx -- "$p" "$work/$pkg.list" || failed "$pkg lacks $p"
 	done
@@ -54,8 +53,8 @@ echo "ok: vpmem-agent holds $(wc -l < "$work/vpmem-agent.list") entries, vpmem-h
 
 # the agent's unit is enabled on installation and not started; the host's
 # sync unit is neither until it is configured
-dpkg-deb -e "$work"/vpmem-agent_*.deb "$work/agent.ctl"
-dpkg-deb -e "$work"/vpmem-host_*.deb "$work/host.ctl"
+dpkg-deb -e "$pkgs"/vpmem-agent_*.deb "$work/agent.ctl"
+dpkg-deb -e "$pkgs"/vpmem-host_*.deb "$work/host.ctl"
 grep -q "deb-systemd-helper enable 'vpmem-agent.service'" "$work/agent.ctl/postinst" ||
 	failed "vpmem-agent's postinst does not enable vpmem-agent.service"
 if grep -q "deb-systemd-invoke.*start" "$work/agent.ctl/postinst"; then failed "vpmem-agent's postinst starts the agent"; fi
@@ -78,6 +77,6 @@ grep -q "dpkg-divert --package vpmem-agent --add" "$work/agent.ctl/postinst" ||
 grep -q "dpkg-divert --package vpmem-agent --remove" "$work/agent.ctl/postrm" 2>/dev/null ||
 	failed "vpmem-agent's postrm does not remove its diversion"
 # libblkid and libmount are loaded with dlopen(): dpkg-shlibdeps cannot see them
-dpkg-deb -f "$work"/vpmem-agent_*.deb Depends | grep -q "libblkid1.*libmount1\|libmount1.*libblkid1" ||
+dpkg-deb -f "$pkgs"/vpmem-agent_*.deb Depends | grep -q "libblkid1.*libmount1\|libmount1.*libblkid1" ||
 	failed "vpmem-agent does not depend on libblkid1 and libmount1"
 exit $fail
