@@ -5,7 +5,7 @@
 # (tests run side by side, so that is less than their sum).
 set -eu
 dir=$1
-find "$dir/tests" -name '*.trs' | sort | while read -r trs; do
+find "$dir/tests" -mindepth 2 -maxdepth 2 -name '*.trs' | sort | while read -r trs; do
 	name=${trs#"$dir"/}
 	awk -v name="${name%.trs}" '
 		/^:test-result:/ { result = $2 }
