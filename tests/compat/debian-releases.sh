@@ -28,18 +28,7 @@ build() {
 		return
 	fi
 	root=$(compat_unpack "$release" "$release-$what")
-	cat > "$root/build.sh" <<SCRIPT
-set -e
-cd /src
-autoreconf -fi >/dev/null 2>&1
-mkdir b && cd b
-../configure --enable-werror $* > configure.log 2>&1 || { tail -n 30 configure.log; exit 1; }
-make -j$(nproc) > make.log 2>&1 || { tail -n 40 make.log; exit 1; }
-make check TESTS="tests/unit/test-units tests/unit/test-destructive" > check.log 2>&1 ||
-	{ tail -n 40 check.log; cat tests/unit/test-*.log | tail -n 40; exit 1; }
-grep -q "^# TOTAL: 2\$" check.log || { echo "make check ran other tests than the unit tests:"; cat check.log; exit 1; }
-grep -h "Checks:" tests/unit/test-units.log tests/unit/test-destructive.log | tr '\n' ' '
-SCRIPT
+	compat_build_script "" > "$root/build.sh"
 	rc=0
 	out=$(compat_run "$root" /build.sh 2>&1) || rc=$?
 	report "$release" "$what" "$rc" "$out"

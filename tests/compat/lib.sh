@@ -98,6 +98,27 @@ compat_versions() {
 		awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }'
 }
 
+# compat_build_script "MAKE-TARGETS" CONFIGURE-OPTION...: a script (on
+# stdout) that builds /src in the chroot with -Werror and those options, then
+# MAKE-TARGETS, runs the unit tests, and prints their counts
+compat_build_script() {
+	targets=$1
+	shift
+	cat <<SCRIPT
+set -e
+cd /src
+autoreconf -fi >/dev/null 2>&1
+mkdir b && cd b
+../configure --enable-werror $* > configure.log 2>&1 || { tail -n 30 configure.log; exit 1; }
+make -j$(nproc) > make.log 2>&1 || { tail -n 40 make.log; exit 1; }
+[ -z "$targets" ] || make $targets >> make.log 2>&1 || { tail -n 40 make.log; exit 1; }
+make check TESTS="tests/unit/test-units tests/unit/test-destructive" > check.log 2>&1 ||
+	{ tail -n 40 check.log; cat tests/unit/test-*.log | tail -n 40; exit 1; }
+grep -q "^# TOTAL: 2\$" check.log || { echo "make check ran other tests than the unit tests:"; cat check.log; exit 1; }
+grep -h "Checks:" tests/unit/test-units.log tests/unit/test-destructive.log | tr '\n' ' '
+SCRIPT
+}
+
 # compat_agent RELEASE: the agent alone built in a chroot of RELEASE without
 # the host's libraries (--disable-host, -Werror, the prefix a package
 # uses), with the test programs the VM scenarios put into the guest, and its
@@ -114,23 +135,14 @@ compat_agent() {
 		mkdir -p "$top_builddir/tests/compat"
 		root=$(compat_work="$top_builddir/tests/compat" compat_unpack "$1" "${dir##*/}" $compat_host_devs) ||
 			{ cache_unlock; fail "cannot unpack a Debian $1 chroot" >&2; }
-		cat > "$root/build.sh" <<'SCRIPT'
-set -e
-for lib in libcurl libvirt libxml-2.0; do
-	! pkg-config --exists $lib || { echo "$lib is still in the chroot"; exit 1; }
-done
-cd /src
-autoreconf -fi >/dev/null 2>&1
-mkdir b && cd b
-../configure --enable-werror --disable-host --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
-	> configure.log 2>&1 || { tail -n 30 configure.log; exit 1; }
-make -j"$(nproc)" > make.log 2>&1 && make tests/vm/daxtool tests/bench/benchtool tests/vm/faultshim.so \
-	>> make.log 2>&1 || { tail -n 40 make.log; exit 1; }
-make check TESTS="tests/unit/test-units tests/unit/test-destructive" > check.log 2>&1 ||
-	{ tail -n 40 check.log; cat tests/unit/test-*.log | tail -n 40; exit 1; }
-grep -q "^# TOTAL: 2\$" check.log || { echo "make check ran other tests than the unit tests:"; cat check.log; exit 1; }
-grep -h "Checks:" tests/unit/test-units.log tests/unit/test-destructive.log | tr '\n' ' '
-SCRIPT
+		{
+			# the agent build has none of the host's libraries
+			echo 'for lib in libcurl libvirt libxml-2.0; do'
+			echo '	! pkg-config --exists $lib || { echo "$lib is still in the chroot"; exit 1; }'
+			echo 'done'
+			compat_build_script "tests/vm/daxtool tests/bench/benchtool tests/vm/faultshim.so" \
+				--disable-host --prefix=/usr --sysconfdir=/etc --localstatedir=/var
+		} > "$root/build.sh"
 		rc=0
 		compat_run "$root" /build.sh > "$dir.out" 2>&1 || rc=$?
 		echo "$rc" > "$dir.rc"
