@@ -152,13 +152,28 @@ cmd_check() {
 	echo "dev.sh: build with -Werror, run the unit and VM tests"
 	build build --enable-werror
 	cache_entries | sort > "$top/build/cache-before"
+	# the sanitizer build, and in it the sync daemon's soak, which mostly
+	# waits for its rounds: beside make check
+	build build-sanitize --enable-werror --enable-asan --enable-ubsan
 	phase build
+	echo "dev.sh: the sync daemon's soak (AddressSanitizer, UBSan), beside make check"
+	make -C "$top/build-sanitize" check TESTS="tests/placement/soak.sh" > "$top/build-sanitize/soak.out" 2>&1 &
+	soak=$!
 	rc=0
 	# the tests run side by side, one per core: the VM tests' guests are
 	# mostly single-threaded (cloud-init, mkfs), and cached kernels and root
 	# filesystems are built once under a lock (cache_lock in tests/vm/lib.sh)
 	make -C "$top/build" -j"$(nproc)" check || rc=$?
+	soak_rc=0
+	wait "$soak" || soak_rc=$?
 	phase "make check"
+	# (it must pass, not skip)
+	if [ $soak_rc -ne 0 ] || ! grep -q "^:test-result: PASS" "$top/build-sanitize/tests/placement/soak.trs"; then
+		echo "dev.sh: the soak did not pass:"; cat "$top/build-sanitize/soak.out" "$top/build-sanitize/tests/placement/soak.log"
+		rc=1
+	else
+		grep -h "^PASS: \|^rounds: " "$top/build-sanitize/tests/placement/soak.log"
+	fi
 	summary "$top/build/test-suite.log"
 	if [ $rc -ne 0 ]; then
 		grep -l "^:test-result: FAIL" "$top"/build/tests/*/*.trs 2>/dev/null | while read -r trs; do
@@ -174,15 +189,16 @@ cmd_check() {
 		echo "dev.sh: tests were skipped in CI:"; grep -l "^:test-result: SKIP" "$top"/build/tests/*/*.trs
 		exit 1
 	fi
-	echo "dev.sh: build with AddressSanitizer and UBSan, run the unit tests"
-	build build-sanitize --enable-werror --enable-asan --enable-ubsan
+	echo "dev.sh: the unit tests with AddressSanitizer and UBSan"
 	make -C "$top/build-sanitize" check TESTS="tests/unit/test-units tests/unit/test-destructive" ||
 		{ cat "$top"/build-sanitize/tests/unit/test-*.log; exit 1; }
 	phase sanitizers
-	secs=${VPMEM_FUZZ_SECONDS:-60}
-	echo "dev.sh: the libFuzzer harnesses (clang, AddressSanitizer, UBSan), $secs s each"
+	# the libFuzzer harnesses go on from the corpus their earlier runs kept in
+	# the test cache (tests/fuzz/run.sh); the cloud-init harness starts afresh
+	secs=${VPMEM_FUZZ_SECONDS:-30} ci_secs=${VPMEM_FUZZ_CLOUD_INIT_SECONDS:-60}
+	echo "dev.sh: the fuzz harnesses (clang, AddressSanitizer, UBSan): libFuzzer's $secs s each, cloud-init's $ci_secs s"
 	build build-fuzz CC=clang --enable-fuzzing --enable-asan --enable-ubsan
-	"$top/tests/fuzz/run.sh" "$top/build-fuzz" "$secs"
+	"$top/tests/fuzz/run.sh" "$top/build-fuzz" "$secs" "$ci_secs"
 	phase fuzzers
 	# the tarball builds, installs and uninstalls cleanly; its unit and man page
 	# tests run, the VM and guest tests ran above (a dist-hook checks that

@@ -67,19 +67,19 @@ int host_placement_run(struct host *h, bool create, bool inventory, bool reconci
 	_cleanup_free_ char *fallback = default_provider();
 	struct placement *p = NULL;
 	struct sync_target t = {
-		.provider = h->o->provider ? h->o->provider : fallback,
-		.parent = h->o->parent,
+		.provider = h->placement.provider ? h->placement.provider : fallback,
+		.parent = h->placement.parent,
 		.create_provider = create,
 		.inventory = inv,
 		.held = held,
-		.project_id = h->o->project_id,
-		.user_id = h->o->user_id,
+		.project_id = h->placement.project_id,
+		.user_id = h->placement.user_id,
 	};
 	int r;
 
 	if (!t.provider)
 		return -ENOMEM;
-	r = placement_open(&h->o->placement, &p);
+	r = placement_open(&h->placement.conn, &p);
 	if (r < 0)
 		return r;
 	r = placement_sync(p, &t, inventory, reconcile, create ? stdout : stderr, ret_rp);
@@ -96,10 +96,10 @@ int host_placement_update_consumer(struct host *h, const char *rp, const char *c
 	int r;
 
 	json_object_object_get_ex(held, consumer, &mine);
-	r = placement_open(&h->o->placement, &p);
+	r = placement_open(&h->placement.conn, &p);
 	if (r < 0)
 		return r;
-	r = placement_set_allocation(p, rp, consumer, mine, h->o->project_id, h->o->user_id);
+	r = placement_set_allocation(p, rp, consumer, mine, h->placement.project_id, h->placement.user_id);
 	placement_close(p);
 	return r;
 }
@@ -112,38 +112,68 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
+/*
+ * One round of sync: host.json, the ledger, the system and the token read
+ * again, Placement told. Returns an exit code.
+ */
+static int sync_round(struct host *h)
+{
+	char rp[37] = "";
+	bool enabled;
+	int ret = host_open(h, true), r;
+
+	if (ret)
+		return ret;
+	ret = host_placement_settings(h, &enabled);
+	if (ret)
+		return ret;
+	if (!enabled) {
+		log_error("sync needs Placement: --placement URL, or \"url\" in the \"placement\" section of %s",
+			  h->o->config);
+		return EXIT_USAGE;
+	}
+	r = host_placement_run(h, true, true, true, rp);
+	if (r < 0)
+		return EXIT_FAILED;
+	log_info("in step with Placement (provider %s)", rp);
+	return 0;
+}
+
+/*
+ * sync, and with --interval a daemon: a round every S seconds until SIGTERM
+ * or SIGINT. Each round owns everything it uses and lets go of it at its end
+ * (host_clear): host.json, the token file and the ledger are read again, so
+ * a change takes effect at the next round. A configuration that is wrong at
+ * the start ends it (exit 2: systemd does not retry); later, a round that
+ * fails, for a bad host.json as for a Placement that does not answer, is
+ * logged and the next one tries again.
+ */
 static int cmd_sync_run(struct host *h)
 {
-	bool enabled;
+	unsigned long rounds = 0, failed = 0;
 
 	if (h->o->interval > 0) {
 		signal(SIGTERM, on_stop);
 		signal(SIGINT, on_stop);
 	}
 	for (;;) {
-		char rp[37] = "";
-		int ret = host_open(h, true), r;
+		int ret = sync_round(h);
 
-		if (ret)
-			return ret;
-		ret = host_placement_settings(h, &enabled);
-		if (ret)
-			return ret;
-		if (!enabled) {
-			log_error("sync needs Placement: --placement URL, or \"url\" in the \"placement\" section of %s",
-				  h->o->config);
-			return EXIT_USAGE;
-		}
-		r = host_placement_run(h, true, true, true, rp);
-		if (r == 0)
-			log_info("in step with Placement (provider %s)", rp);
-		if (h->o->interval <= 0)
-			return r < 0 ? EXIT_FAILED : 0;
 		host_clear(h);
+		rounds++;
+		if (h->o->interval <= 0 || (rounds == 1 && ret == EXIT_USAGE))
+			return ret;
+		if (ret) {
+			failed++;
+			log_warning("sync round %lu failed (%lu of %lu so far); the next in %ld s", rounds, failed, rounds,
+				    h->o->interval);
+		}
 		for (long s = 0; s < h->o->interval && !stop_requested; s++)
 			sleep(1);
-		if (stop_requested)
+		if (stop_requested) {
+			log_info("stopped after %lu rounds, %lu of them failed", rounds, failed);
 			return 0;
+		}
 	}
 }
 

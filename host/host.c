@@ -193,6 +193,8 @@ int host_parse_command(const struct command *cmd, int argc, char **argv, struct 
 	return -1;
 }
 
+static void placement_settings_clear(struct placement_settings *s);
+
 void host_clear(struct host *h)
 {
 	struct options *o = h->o;
@@ -201,6 +203,7 @@ void host_clear(struct host *h)
 	ledger_clear(&h->ledger);
 	inventory_clear(&h->inv);
 	host_config_clear(&h->config);
+	placement_settings_clear(&h->placement);
 	if (h->ctx)
 		ndctl_unref(h->ctx);
 	if (h->lock_fd >= 0)
@@ -297,48 +300,104 @@ int host_save(struct host *h)
 	return r;
 }
 
+static void placement_settings_clear(struct placement_settings *s)
+{
+	if (s->token) {
+		/* the token does not outlive its round in memory */
+		memset(s->token, 0, strlen(s->token));
+		free(s->token);
+	}
+	free(s->url);
+	free(s->cacert);
+	free(s->provider);
+	free(s->parent);
+	free(s->project_id);
+	free(s->user_id);
+	*s = (struct placement_settings){ 0 };
+}
+
+/* *ret = a copy of the first of a, b, c that is set (NULL if none); -ENOMEM */
+static int pick(char **ret, const char *a, const char *b, const char *c)
+{
+	const char *v = a ? a : b ? b : c;
+
+	*ret = NULL;
+	if (v && !(*ret = strdup(v)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* the first line of a token file, read now (a rotated token is used at once) */
+static int read_token(const char *file, char **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = read_file(file, &text, NULL);
+
+	if (r < 0) {
+		log_error("cannot read the Placement token file %s: %s", file, strerror(-r));
+		return r;
+	}
+	text[strcspn(text, "\r\n")] = '\0';
+	if (!*text) {
+		log_error("the Placement token file %s holds no token", file);
+		return -ENODATA;
+	}
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
 int host_placement_settings(struct host *h, bool *ret_enabled)
 {
-	struct options *o = h->o;
+	const struct options *o = h->o;
 	const struct placement_config *pc = &h->config.placement;
+	struct placement_settings *s = &h->placement;
 	const char *token_file = o->token_file ? o->token_file : pc->token_file;
+	const char *env = getenv("OS_AUTH_TOKEN");
+	_cleanup_free_ char *host = NULL;
+	int r;
 
 	*ret_enabled = false;
-	if (o->no_placement)
+	placement_settings_clear(s);
+	if (o->no_placement || (!o->placement.url && !pc->url))
 		return 0;
-	if (!o->placement.url)
-		o->placement.url = pc->url;
-	if (!o->placement.url)
-		return 0;
-	if (!o->provider)
-		o->provider = pc->provider;
-	if (!o->parent)
-		o->parent = pc->parent;
-	if (!o->placement.cacert)
-		o->placement.cacert = pc->cacert;
-	if (!o->placement.timeout)
-		o->placement.timeout = pc->timeout;
-	if (!o->project_id)
-		o->project_id = pc->project_id ? pc->project_id : "vpmem";
-	if (!o->user_id)
-		o->user_id = pc->user_id ? pc->user_id : "vpmem";
+	if (pick(&s->url, o->placement.url, pc->url, NULL) < 0 || pick(&s->provider, o->provider, pc->provider, NULL) < 0 ||
+	    pick(&s->parent, o->parent, pc->parent, NULL) < 0 ||
+	    pick(&s->cacert, o->placement.cacert, pc->cacert, NULL) < 0 ||
+	    pick(&s->project_id, o->project_id, pc->project_id, "vpmem") < 0 ||
+	    pick(&s->user_id, o->user_id, pc->user_id, "vpmem") < 0)
+		goto nomem;
 	/* the token: --token, --token-file, $OS_AUTH_TOKEN, then host.json's token_file */
-	if (!o->token && !o->token_file && getenv("OS_AUTH_TOKEN") && *getenv("OS_AUTH_TOKEN"))
-		o->token = strdup(getenv("OS_AUTH_TOKEN"));
-	else if (!o->token && token_file) {
-		_cleanup_free_ char *text = NULL;
-		int r = read_file(token_file, &text, NULL);
-
-		if (r < 0) {
-			log_error("cannot read the token file %s: %s", token_file, strerror(-r));
-			return EXIT_USAGE;
-		}
-		text[strcspn(text, "\r\n")] = '\0';
-		o->token = TAKE_PTR(text);
+	if (o->token) {
+		if (!(s->token = strdup(o->token)))
+			goto nomem;
+	} else if (!o->token_file && env && *env) {
+		if (!(s->token = strdup(env)))
+			goto nomem;
+	} else if (token_file && read_token(token_file, &s->token) < 0) {
+		return EXIT_USAGE;
 	}
-	o->placement.token = o->token;
+	r = placement_url_plain_remote(s->url, &host);
+	if (r < 0) {
+		log_error("the Placement URL \"%s\" cannot be parsed", s->url);
+		return EXIT_USAGE;
+	}
+	if (r > 0 && s->token && !pc->token_over_http) {
+		log_error("will not send the Placement token over plain http to %s, which is not this host: use https, "
+			  "or say \"token_over_http\": true in the \"placement\" section of %s",
+			  host, o->config);
+		return EXIT_USAGE;
+	}
+	s->conn = (struct placement_options){
+		.url = s->url,
+		.token = s->token,
+		.cacert = s->cacert,
+		.timeout = o->placement.timeout ? o->placement.timeout : pc->timeout,
+	};
 	*ret_enabled = true;
 	return 0;
+nomem:
+	log_error("out of memory");
+	return EXIT_FAILED;
 }
 
 int backing_guest_sizes(const struct backing *b, enum guest_machine machine, struct guest_sizes *ret)

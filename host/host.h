@@ -71,8 +71,24 @@ struct options {
 	const char *project_id;
 	const char *user_id;
 	const char *token_file;
-	char *token;         /* owned */
+	char *token;         /* owned: --token */
 	long interval;
+};
+
+/*
+ * The Placement settings one command, or one round of sync, works with: the
+ * command line's, else host.json's, copied (the configuration they come
+ * from is loaded again for each round), and the token read for this round.
+ */
+struct placement_settings {
+	struct placement_options conn; /* points into the strings below */
+	char *url;
+	char *token;
+	char *cacert;
+	char *provider;
+	char *parent;
+	char *project_id;
+	char *user_id;
 };
 
 /* Everything a command works on, loaded under the lock when it changes things. */
@@ -83,6 +99,7 @@ struct host {
 	struct inventory inv;
 	struct ledger ledger;
 	struct backing_set set;
+	struct placement_settings placement; /* host_placement_settings() */
 	int lock_fd;
 	char *ledger_path;
 	char *lock_path;
@@ -115,8 +132,10 @@ int host_read_inventory(struct host *h);
 /*
  * Whether Placement is to be told, from the command line or host.json
  * "placement" (the command line wins; --no-placement turns it off). Fills
- * h->o->placement and the provider settings. Call after host_open. Returns
- * an exit code.
+ * h->placement (host_clear frees it) and reads the token file again. A token
+ * goes over plain http only to a loopback address, unless host.json's
+ * "placement" says "token_over_http": true. Call after host_open. Returns an
+ * exit code.
  */
 int host_placement_settings(struct host *h, bool *ret_enabled);
 

@@ -314,8 +314,8 @@ static const char *check_absolute(const char *s)
 
 static int parse_placement(struct json_object *o, const char *file, struct placement_config *pc, struct errlist *errors)
 {
-	static const char *const keys[] = { "url", "provider", "parent", "cacert", "token_file", "timeout",
-					    "project_id", "user_id" };
+	static const char *const keys[] = { "url",     "provider",   "parent",  "cacert",         "token_file",
+					    "timeout", "project_id", "user_id", "token_over_http" };
 	struct json_object *v;
 	int r = 0;
 
@@ -338,6 +338,12 @@ static int parse_placement(struct json_object *o, const char *file, struct place
 			errlist_add(errors, file, "$.placement.timeout", "must be a number of seconds from 1 to 3600");
 		else
 			pc->timeout = (long)json_object_get_int64(v);
+	}
+	if (json_object_object_get_ex(o, "token_over_http", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			errlist_add(errors, file, "$.placement.token_over_http", "must be true or false");
+		else
+			pc->token_over_http = json_object_get_boolean(v);
 	}
 	return r;
 }

@@ -2,6 +2,7 @@
 #ifndef VPMEM_HOST_HOSTCONF_H
 #define VPMEM_HOST_HOSTCONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,7 @@ struct placement_config {
 	long timeout;     /* seconds, 0 for the default */
 	char *project_id;
 	char *user_id;
+	bool token_over_http; /* a token may go over plain http to a host that is not loopback */
 };
 
 struct host_config {

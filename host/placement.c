@@ -3,11 +3,14 @@
  * A small client of the OpenStack Placement API over libcurl: JSON in and out,
  * microversion 1.39, token authentication, TLS verification always on.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cleanup-libs.h"
 #include "placement.h"
@@ -49,6 +52,54 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return n;
+}
+
+static bool is_loopback(const char *host)
+{
+	char addr[INET6_ADDRSTRLEN + 2];
+	struct in6_addr a6;
+	struct in_addr a4;
+	size_t len = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	/* libcurl gives an IPv6 host in brackets */
+	if (len < 3 || len >= sizeof(addr) || host[0] != '[' || host[len - 1] != ']')
+		return false;
+	memcpy(addr, host + 1, len - 2);
+	addr[len - 2] = '\0';
+	if (inet_pton(AF_INET6, addr, &a6) != 1)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&a6))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}
+
+int placement_url_plain_remote(const char *url, char **ret_host)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int r;
+
+	*ret_host = NULL;
+	if (!u)
+		return -ENOMEM;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		r = -EINVAL;
+	} else if (strcasecmp(scheme, "http") != 0 || is_loopback(host)) {
+		r = 0;
+	} else {
+		*ret_host = strdup(host);
+		r = *ret_host ? 1 : -ENOMEM;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return r;
 }
 
 int placement_open(const struct placement_options *o, struct placement **ret)

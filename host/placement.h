@@ -16,6 +16,13 @@ struct placement_options {
 
 struct placement;
 
+/*
+ * Is url plain http to a host that is not this one (a loopback address or
+ * "localhost")? 1 with the host in *ret_host (malloc'd), 0 (https, or
+ * loopback), or a negative errno for a URL that cannot be parsed.
+ */
+int placement_url_plain_remote(const char *url, char **ret_host);
+
 int placement_open(const struct placement_options *o, struct placement **ret);
 
 /*

@@ -5,7 +5,7 @@
  * and is retried from a fresh read when Placement says another writer came
  * first (placement.concurrent_update).
  */
-#include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,43 @@
 #define RETRIES 8
 #define OUR_PREFIX "CUSTOM_PMEM_NAMESPACE_"
 #define CONFLICT "placement.concurrent_update"
+
+/*
+ * s percent-encoded for a path segment or a query value of a Placement URL
+ * (RFC 3986: all but the unreserved characters), malloc'd; NULL on ENOMEM.
+ */
+static char *url_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = malloc(strlen(s) * 3 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (isalnum(*c) || *c == '-' || *c == '.' || *c == '_' || *c == '~') {
+			*o++ = (char)*c;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*c >> 4];
+			*o++ = hex[*c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* *ret = prefix, value escaped, suffix; -ENOMEM */
+static int path_with(char **ret, const char *prefix, const char *value, const char *suffix)
+{
+	_cleanup_free_ char *e = url_escape(value);
+
+	*ret = NULL;
+	if (!e || asprintf(ret, "%s%s%s", prefix, e, suffix) < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
 
 static bool ours(const char *rc)
 {
@@ -91,13 +128,13 @@ static int bad_answer(const char *what, long status, struct json_object *answer)
 static int resolve_provider(struct placement *p, const struct sync_target *t, bool create, FILE *out, char *ret_uuid)
 {
 	_cleanup_json_ struct json_object *answer = NULL;
-	_cleanup_free_ char *path = NULL, *escaped = NULL;
+	_cleanup_free_ char *path = NULL;
 	struct json_object *list, *rp;
 	uuid_t uu;
 	long st;
 
 	if (uuid_parse(t->provider, uu) == 0) {
-		if (asprintf(&path, "/resource_providers/%s", t->provider) < 0)
+		if (path_with(&path, "/resource_providers/", t->provider, "") < 0)
 			return -ENOMEM;
 		st = call(p, "GET", path, NULL, &answer);
 		if (st < 0)
@@ -109,16 +146,7 @@ static int resolve_provider(struct placement *p, const struct sync_target *t, bo
 		snprintf(ret_uuid, 37, "%s", t->provider);
 		return 0;
 	}
-	{
-		CURL *c = curl_easy_init();
-		char *e = c ? curl_easy_escape(c, t->provider, 0) : NULL;
-
-		escaped = e ? strdup(e) : NULL;
-		curl_free(e);
-		if (c)
-			curl_easy_cleanup(c);
-	}
-	if (!escaped || asprintf(&path, "/resource_providers?name=%s", escaped) < 0)
+	if (path_with(&path, "/resource_providers?name=", t->provider, "") < 0)
 		return -ENOMEM;
 	st = call(p, "GET", path, NULL, &answer);
 	if (st < 0)
@@ -169,7 +197,7 @@ static int ensure_named(struct placement *p, const char *kind, const char *name,
 	_cleanup_free_ char *path = NULL;
 	long st;
 
-	if (asprintf(&path, "/%s/%s", kind, name) < 0)
+	if (path_with(&path, strcmp(kind, "traits") ? "/resource_classes/" : "/traits/", name, "") < 0)
 		return -ENOMEM;
 	st = call(p, "PUT", path, NULL, &answer);
 	if (st < 0)
@@ -197,8 +225,8 @@ static int sync_inventories(struct placement *p, const char *rp, const struct sy
 {
 	_cleanup_free_ char *inv_path = NULL, *use_path = NULL;
 
-	if (asprintf(&inv_path, "/resource_providers/%s/inventories", rp) < 0 ||
-	    asprintf(&use_path, "/resource_providers/%s/usages", rp) < 0)
+	if (path_with(&inv_path, "/resource_providers/", rp, "/inventories") < 0 ||
+	    path_with(&use_path, "/resource_providers/", rp, "/usages") < 0)
 		return -ENOMEM;
 	for (int attempt = 0; attempt < RETRIES; attempt++) {
 		_cleanup_json_ struct json_object *cur = NULL, *usages = NULL, *body = NULL, *answer = NULL;
@@ -297,7 +325,7 @@ static int sync_traits(struct placement *p, const char *rp, const struct sync_ta
 	}
 	if (r < 0)
 		return r;
-	if (asprintf(&path, "/resource_providers/%s/traits", rp) < 0)
+	if (path_with(&path, "/resource_providers/", rp, "/traits") < 0)
 		return -ENOMEM;
 	for (int attempt = 0; attempt < RETRIES; attempt++) {
 		_cleanup_json_ struct json_object *cur = NULL, *body = NULL, *answer = NULL;
@@ -356,7 +384,7 @@ int placement_set_allocation(struct placement *p, const char *provider_uuid, con
 {
 	_cleanup_free_ char *path = NULL;
 
-	if (asprintf(&path, "/allocations/%s", consumer) < 0)
+	if (path_with(&path, "/allocations/", consumer, "") < 0)
 		return -ENOMEM;
 	for (int attempt = 0; attempt < RETRIES; attempt++) {
 		_cleanup_json_ struct json_object *cur = NULL, *body = NULL, *answer = NULL;
@@ -462,7 +490,7 @@ static int reconcile(struct placement *p, const char *rp, const struct sync_targ
 	int failed = 0;
 	long st;
 
-	if (asprintf(&path, "/resource_providers/%s/allocations", rp) < 0)
+	if (path_with(&path, "/resource_providers/", rp, "/allocations") < 0)
 		return -ENOMEM;
 	st = call(p, "GET", path, NULL, &cur);
 	if (st < 0)
@@ -507,7 +535,7 @@ static int parent_has_ours(struct placement *p, const struct sync_target *t)
 	int clash = 0;
 	long st;
 
-	if (asprintf(&path, "/resource_providers/%s/inventories", t->parent) < 0)
+	if (path_with(&path, "/resource_providers/", t->parent, "/inventories") < 0)
 		return -ENOMEM;
 	st = call(p, "GET", path, NULL, &answer);
 	if (st < 0)

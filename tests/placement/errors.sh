@@ -81,3 +81,28 @@ kill "$garbage" 2>/dev/null || true
 # and the real one still works, once sync has made the provider
 $H sync --placement "$url" >/dev/null || fail "sync with the real Placement"
 $H reserve --label e --consumer "$c" --placement "$url" >/dev/null && pass "the real Placement takes the same reserve" || fail "real reserve"
+
+# A name goes into a Placement URL escaped: a provider named with a space,
+# an ampersand and an equals sign is looked up, and made, under that name
+$H sync --placement "$url" --provider 'rack 7 & row=2' >/dev/null || fail "sync with an odd provider name"
+$H sync --placement "$url" --provider 'rack 7 & row=2' > "$work/odd" || fail "a second sync with an odd provider name"
+[ "$(pl GET "/resource_providers?name=rack%207%20%26%20row%3D2" | json 'd["resource_providers"][0]["name"]')" = "rack 7 & row=2" ] &&
+	[ ! -s "$work/odd" ] && pass "an odd provider name: made under that very name, and found again" || fail "odd provider name"
+
+# A token goes over plain http only to this host, unless host.json says so
+before=$(snapshot)
+rc=0; $H sync --placement http://placement.invalid:8778 --token secret > "$work/plain" 2>&1 || rc=$?
+cat "$work/plain"
+[ $rc -eq 2 ] && grep -q "will not send the Placement token over plain http to placement.invalid" "$work/plain" &&
+	pass "a token for plain http to another host: refused (exit 2), the host named" || fail "plain http with a token: exit $rc"
+[ "$(snapshot)" = "$before" ] && pass "  nothing changed" || fail "plain http: local change"
+python3 - "$work/host.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["placement"] = {"token_over_http": True}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+rc=0; $H sync --placement http://placement.invalid:8778 --token secret --timeout 5 > "$work/plain" 2>&1 || rc=$?
+cat "$work/plain"
+[ $rc -eq 1 ] && ! grep -q "will not send" "$work/plain" &&
+	pass "with \"token_over_http\": true in host.json it is sent (and the host is not found: exit 1)" || fail "token_over_http: exit $rc"

@@ -15,41 +15,59 @@ command -v curl >/dev/null || skip "curl is not installed"
 [ -x "$top_builddir/host/vpmem-host" ] || fail "build host/vpmem-host first"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-placement.XXXXXX")
-api_pid=""
+api_pid="" api_all=""
 cleanup() {
 	rc=$?
-	if [ -n "$api_pid" ]; then
-		kill "$api_pid" 2>/dev/null || true
-		wait "$api_pid" 2>/dev/null || true
-	fi
+	for pid in $api_all; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	rm -rf "$work"
 	exit $rc
 }
 trap cleanup EXIT
 
-# a free port on loopback
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url="http://127.0.0.1:$port"
-cat > "$work/placement.conf" <<CONF
+# placement_start DIR PORT: a Placement server on 127.0.0.1:PORT with its
+# configuration, database and log (DIR/placement-api.log, a line per
+# request) in DIR; its pid in $api_pid. A DIR used before keeps its database.
+placement_start() {
+	mkdir -p "$1"
+	cat > "$1/placement.conf" <<CONF
 [DEFAULT]
 debug = false
 [api]
 auth_strategy = noauth2
 [placement_database]
-connection = sqlite:///$work/placement.db
+connection = sqlite:///$1/placement.db
 CONF
-placement-manage --config-file "$work/placement.conf" db sync > "$work/db-sync.log" 2>&1 || fail "placement-manage db sync"
-# the API reads its configuration from OS_PLACEMENT_CONFIG_DIR, not --config-file;
-# in a session of its own, since on SIGTERM it signals its whole process group
-OS_PLACEMENT_CONFIG_DIR=$work setsid /usr/bin/python3 /usr/bin/placement-api --host 127.0.0.1 --port "$port" \
-	> "$work/placement-api.log" 2>&1 &
-api_pid=$!
-i=0
-until curl -sf -o /dev/null "$url/"; do
-	i=$((i + 1)); [ $i -lt 100 ] || { cat "$work/placement-api.log"; fail "placement-api did not start"; }
-	kill -0 "$api_pid" 2>/dev/null || { cat "$work/placement-api.log"; fail "placement-api exited"; }
-	sleep 0.1
-done
+	[ -e "$1/placement.db" ] ||
+		placement-manage --config-file "$1/placement.conf" db sync > "$1/db-sync.log" 2>&1 || fail "placement-manage db sync"
+	# the API reads its configuration from OS_PLACEMENT_CONFIG_DIR, not --config-file;
+	# in a session of its own, since on SIGTERM it signals its whole process group
+	OS_PLACEMENT_CONFIG_DIR=$1 setsid /usr/bin/python3 /usr/bin/placement-api --host 127.0.0.1 --port "$2" \
+		>> "$1/placement-api.log" 2>&1 &
+	api_pid=$! api_all="$api_all $!"
+	i=0
+	until curl -sf -o /dev/null "http://127.0.0.1:$2/"; do
+		i=$((i + 1)); [ $i -lt 100 ] || { cat "$1/placement-api.log"; fail "placement-api did not start"; }
+		kill -0 "$api_pid" 2>/dev/null || { cat "$1/placement-api.log"; fail "placement-api exited"; }
+		sleep 0.1
+	done
+}
+# placement_stop: the server $api_pid
+placement_stop() {
+	kill "$api_pid" 2>/dev/null || true
+	wait "$api_pid" 2>/dev/null || true
+	api_pid=""
+}
+# free_port: a free port on loopback
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port=$(free_port)
+url="http://127.0.0.1:$port"
+placement_start "$work" "$port"
 
 # pl METHOD PATH [BODY]: talk to Placement directly, as an operator or another service would
 pl() {
