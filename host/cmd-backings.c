@@ -311,8 +311,8 @@ static bool unverified(const struct ledger_entry *e, const void *unused)
 
 /*
  * Entries want() chooses whose backing a process still has open or mapped (a
- * guest still running): each is named. Erasing ones are left out: their
- * eraser has them open. Returns how many.
+ * guest still running): each is named. Ones a live eraser is erasing are left
+ * out: it has them open itself. Returns how many.
  */
 static unsigned in_use(struct host *h, bool (*want)(const struct ledger_entry *, const void *), const void *arg)
 {
@@ -324,7 +324,9 @@ static unsigned in_use(struct host *h, bool (*want)(const struct ledger_entry *,
 		char comm[16];
 		int pid;
 
-		if (e->state == BACKING_ERASING || !want(e, arg) || !(b = backings_find_uuid(&h->set, e->uuid)) || !b->path)
+		/* a live eraser has it open itself; the work of a dead one is taken over, and checked */
+		if ((e->state == BACKING_ERASING && e->has_owner && ledger_owner_alive(&e->owner)) || !want(e, arg) ||
+		    !(b = backings_find_uuid(&h->set, e->uuid)) || !b->path)
 			continue;
 		if (backing_user(b->path, &pid, comm) > 0) {
 			log_error("%s (%s) is in use by process %d (%s): a guest still running keeps its NVDIMM; stop it "

@@ -209,8 +209,61 @@ int backing_erase(enum backend_kind kind, const char *path, uint64_t size, struc
 	return r;
 }
 
-/* does /proc/PID/maps map the inode (dev, ino)? */
-static bool maps_inode(int pid, dev_t dev, ino_t ino)
+/*
+ * What a backing is, to recognise it in other processes: a device-dax node by
+ * its device number alone (libvirt gives each QEMU a /dev of its own, a tmpfs
+ * with its own node of the device, in a mount namespace of its own: another
+ * inode, the same device), a file by its device and inode.
+ */
+struct object {
+	bool chr;
+	dev_t rdev;
+	dev_t dev;
+	ino_t ino;
+};
+
+static bool is_object(const struct stat *st, const struct object *o)
+{
+	if (o->chr)
+		return S_ISCHR(st->st_mode) && st->st_rdev == o->rdev;
+	return st->st_dev == o->dev && st->st_ino == o->ino;
+}
+
+/*
+ * Does a mapping of PID, a line of /proc/PID/maps, map the object? A file's
+ * mapping shows its device and inode. A device node's shows the node's
+ * (another in another /dev): what the node is comes from following the
+ * mapping (/proc/PID/map_files, CAP_SYS_ADMIN), else from the node at that
+ * path in the process's own view of the file system (/proc/PID/root) when it
+ * is the node mapped.
+ */
+static bool mapping_is(int pid, const char *line, const struct object *o)
+{
+	char range[64], file[4096], path[4200];
+	unsigned maj, min;
+	unsigned long long inode;
+	struct stat st;
+	int n = 0;
+
+	/* start-end perms offset major:minor inode [path] */
+	if (sscanf(line, "%63s %*s %*s %x:%x %llu %n", range, &maj, &min, &inode, &n) != 4 || inode == 0)
+		return false;
+	if (!o->chr)
+		return inode == (unsigned long long)o->ino && makedev(maj, min) == o->dev;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%s", pid, range);
+	if (stat(path, &st) == 0)
+		return is_object(&st, o);
+	snprintf(file, sizeof(file), "%s", line + n);
+	file[strcspn(file, "\n")] = '\0';
+	if (file[0] != '/')
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, file);
+	return stat(path, &st) == 0 && st.st_ino == (ino_t)inode && st.st_dev == makedev(maj, min) &&
+	       is_object(&st, o);
+}
+
+/* does PID map the object? */
+static bool maps_object(int pid, const struct object *o)
 {
 	char path[64], line[4096];
 	bool found = false;
@@ -220,21 +273,14 @@ static bool maps_inode(int pid, dev_t dev, ino_t ino)
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned maj, min;
-		unsigned long long inode;
-
-		/* start-end perms offset major:minor inode [path] */
-		if (sscanf(line, "%*s %*s %*s %x:%x %llu", &maj, &min, &inode) == 3 && inode == (unsigned long long)ino &&
-		    makedev(maj, min) == dev)
-			found = true;
-	}
+	while (!found && fgets(line, sizeof(line), f))
+		found = mapping_is(pid, line, o);
 	fclose(f);
 	return found;
 }
 
-/* does a file descriptor of PID refer to the inode (dev, ino)? */
-static bool opens_inode(int pid, dev_t dev, ino_t ino)
+/* does a file descriptor of PID refer to the object? (stat follows the fd's link to what it holds) */
+static bool opens_object(int pid, const struct object *o)
 {
 	char path[64];
 	struct dirent *d;
@@ -250,7 +296,7 @@ static bool opens_inode(int pid, dev_t dev, ino_t ino)
 
 		if (d->d_name[0] == '.')
 			continue;
-		if (fstatat(dirfd(dir), d->d_name, &st, 0) == 0 && st.st_dev == dev && st.st_ino == ino)
+		if (fstatat(dirfd(dir), d->d_name, &st, 0) == 0 && is_object(&st, o))
 			found = true;
 	}
 	closedir(dir);
@@ -261,11 +307,13 @@ int backing_user(const char *path, int *ret_pid, char ret_comm[16])
 {
 	struct dirent *d;
 	struct stat st;
+	struct object o;
 	int self = getpid();
 	DIR *proc;
 
 	if (stat(path, &st) < 0)
 		return -errno;
+	o = (struct object){ .chr = S_ISCHR(st.st_mode), .rdev = st.st_rdev, .dev = st.st_dev, .ino = st.st_ino };
 	proc = opendir("/proc");
 	if (!proc)
 		return -errno;
@@ -276,7 +324,7 @@ int backing_user(const char *path, int *ret_pid, char ret_comm[16])
 
 		if (*end || pid <= 0 || pid == self)
 			continue;
-		if (!maps_inode((int)pid, st.st_dev, st.st_ino) && !opens_inode((int)pid, st.st_dev, st.st_ino))
+		if (!opens_object((int)pid, &o) && !maps_object((int)pid, &o))
 			continue;
 		*ret_pid = (int)pid;
 		snprintf(ret_comm, 16, "?");

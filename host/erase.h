@@ -24,8 +24,11 @@ int backing_erase(enum backend_kind kind, const char *path, uint64_t size, struc
 		  char **ret_reason);
 
 /*
- * Is path open or mapped by a process (a running QEMU)? Compares device and
- * inode with every process's open files and mappings in /proc. Returns 1 with
+ * Is path open or mapped by a process (a running QEMU)? Looks at every
+ * process's open files and mappings in /proc: a device node (device-dax) is
+ * the same device by its device number, whatever node and whatever mount
+ * namespace the process reached it through (libvirt's private /dev); a file
+ * is the same device and inode. Returns 1 with
  * the first such process's pid and command name, 0 if none, or a negative
  * errno when path cannot be examined.
  */

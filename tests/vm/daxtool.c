@@ -9,8 +9,13 @@
  *                             and a MiB of 0xa5 in the middle
  *   daxtool read DEV          print the tag at the start
  *   daxtool zero DEV          exit 0 only if every byte is zero
+ *   daxtool sum DEV           a checksum of every byte (FNV-1a, 64 bits)
+ *   daxtool hold DEV [mapped] keep it open and mapped, as QEMU does, until
+ *                             killed ("mapped": the mapping alone, the file
+ *                             descriptor closed); says "holding" when it does
  */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +59,8 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc < 3 || (strcmp(argv[1], "write") == 0 && argc != 4)) {
-		fprintf(stderr, "usage: daxtool write DEV TAG | scatter DEV | read DEV | zero DEV\n");
+		fprintf(stderr, "usage: daxtool write DEV TAG | scatter DEV | read DEV | zero DEV | sum DEV | "
+				"hold DEV [mapped]\n");
 		return 2;
 	}
 	size = dev_size(argv[2]);
@@ -85,6 +91,22 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "read") == 0) {
 		printf("%.64s\n", (char *)map);
 		return 0;
+	}
+	if (strcmp(argv[1], "sum") == 0) {
+		uint64_t h = 14695981039346656037ULL;
+
+		for (unsigned long long i = 0; i < size; i++)
+			h = (h ^ map[i]) * 1099511628211ULL;
+		printf("%016llx\n", (unsigned long long)h);
+		return 0;
+	}
+	if (strcmp(argv[1], "hold") == 0) {
+		if (argc > 3 && strcmp(argv[3], "mapped") == 0)
+			close(fd);
+		printf("holding %s\n", argv[2]);
+		fflush(stdout);
+		for (;;)
+			pause();
 	}
 	if (strcmp(argv[1], "zero") == 0) {
 		for (unsigned long long i = 0; i < size; i++)

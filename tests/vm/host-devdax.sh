@@ -73,6 +73,64 @@ $H erase --unverified; check "erase --unverified" [ $? -eq 0 ]
 check "  frees them" [ "$($H list --json | grep -c '"state": "free"')" -eq 4 ]
 check "  erased" daxtool zero /dev/dax0.0
 
+# held as libvirt holds a guest's backing: QEMU in a mount namespace of its
+# own, with a private /dev (a tmpfs) and a node of its own for the device,
+# which it keeps open and mapped; then mapped only, its descriptor closed.
+# No command erases it, frees it or touches a byte of it while it is held.
+# hold DEV [mapped]: the holder's pid in $holder, once it holds DEV
+hold() {
+	name=${1##*/} devno=$(cat "/sys/bus/dax/devices/${1##*/}/dev")
+	rm -f /tmp/holder.out
+	unshare --mount --propagation private sh -c 'mount -t tmpfs -o mode=755 tmpfs /dev &&
+		mknod "/dev/$1" c "$2" "$3" && exec daxtool hold "/dev/$1" $4' \
+		sh "$name" "${devno%:*}" "${devno#*:}" "${2:-}" > /tmp/holder.out 2>&1 &
+	holder=$!
+	n=0
+	while ! grep -q holding /tmp/holder.out 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	check "  (the holder holds its own /dev/$name: $(cat /tmp/holder.out))" grep -q holding /tmp/holder.out
+	check "  whose node is not the host's (another inode, the same device)" sh -c \
+		"[ \"\$(stat -c %i /proc/$holder/root/dev/$name)\" != \"\$(stat -c %i $1)\" ] &&
+		 [ \"\$(stat -c %t:%T /proc/$holder/root/dev/$name)\" = \"\$(stat -c %t:%T $1)\" ]"
+}
+# refused WHAT COMMAND...: COMMAND exits 1 naming the holder
+refused() {
+	what=$1; shift
+	"$@" > /tmp/refused 2>&1
+	rc=$?
+	cat /tmp/refused
+	check "$what: refused (exit 1)" [ $rc -eq 1 ]
+	check "  naming the process that holds it" grep -q "in use by process $holder (daxtool)" /tmp/refused
+}
+c=$(cat /proc/sys/kernel/random/uuid)
+dev=$($H reserve --label small --consumer "$c" --json | json_field path)
+uuid=$($H reserve --label small --consumer "$c" --json | json_field uuid)
+daxtool write "$dev" "tenant-of-$c"
+sum=$(daxtool sum "$dev")
+echo "== held open and mapped from a private /dev: $dev ($uuid), checksum $sum"
+hold "$dev"
+refused "release" $H release --consumer "$c"
+check "  still reserved by its consumer" sh -c "$H list --json | grep -A5 '\"$uuid\"' | grep -q '\"state\": \"reserved\"'"
+mv /tmp/state/ledger.json /tmp/ledger.held
+refused "ledger lost, erase --uuid of the unverified backing" $H erase --uuid "$uuid"
+refused "ledger lost, erase --unverified" $H erase --unverified
+check "  which erased none of the four" [ "$($H list --json | grep -c '"state": "unverified"')" -eq 4 ]
+check "its data unchanged (checksum $sum)" [ "$(daxtool sum "$dev")" = "$sum" ]
+kill "$holder"; wait "$holder" 2>/dev/null
+$H erase --unverified; check "the holder gone: erase --unverified erases them" [ $? -eq 0 ]
+check "  all four free" [ "$($H list --json | grep -c '"state": "free"')" -eq 4 ]
+check "  its data gone" daxtool zero "$dev"
+c=$(cat /proc/sys/kernel/random/uuid)
+dev=$($H reserve --label small --consumer "$c" --json | json_field path)
+daxtool write "$dev" "tenant-of-$c"
+sum=$(daxtool sum "$dev")
+echo "== mapped only, its descriptor closed, from a private /dev: $dev, checksum $sum"
+hold "$dev" mapped
+refused "release" $H release --consumer "$c"
+check "its data unchanged (checksum $sum)" [ "$(daxtool sum "$dev")" = "$sum" ]
+kill "$holder"; wait "$holder" 2>/dev/null
+$H release --consumer "$c"; check "the holder gone: release succeeds" [ $? -eq 0 ]
+check "  and erased it" daxtool zero "$dev"
+
 # quarantine: the erase fails when the device node is gone
 c=$(cat /proc/sys/kernel/random/uuid)
 dev=$($H reserve --label small --consumer "$c" --json | json_field path)
