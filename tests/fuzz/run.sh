@@ -1,34 +1,56 @@
 #!/bin/sh
-# tests/fuzz/run.sh BUILDDIR [SECONDS]: run each libFuzzer harness built in
-# BUILDDIR (./configure CC=clang --enable-fuzzing --enable-asan
-# --enable-ubsan) for SECONDS (60) from its seed corpus in tests/fuzz/corpus
-# (copied: the seeds in the tree are not changed). Fails on a crash, a leak,
+# tests/fuzz/run.sh BUILDDIR [SECONDS [CLOUD-INIT-SECONDS]]: run each
+# libFuzzer harness built in BUILDDIR (./configure CC=clang --enable-fuzzing
+# --enable-asan --enable-ubsan) for SECONDS (60) from its seed corpus in tests/fuzz/corpus
+# (copied: the seeds in the tree are not changed) and the corpus its earlier
+# runs on this machine left in the test cache ($VPMEM_TEST_CACHE/fuzz/NAME,
+# as tests/vm/lib.sh chooses the cache): each run goes on from where the last
+# one got to, and leaves the inputs that cover what all of them found
+# (libFuzzer's -merge=1), unless it failed. Fails on a crash, a leak,
 # a timeout (10 s for one input) or running out of memory (2 GiB), and
 # prints each harness's executions per second and coverage. And the
 # cloud-init module's harness (tests/fuzz/fuzz-cloud-init.py, Python, the
-# module's real code) for SECONDS with the build's agent. One harness per
-# core at a time ($VPMEM_FUZZ_JOBS sets another number).
+# module's real code) for CLOUD-INIT-SECONDS (SECONDS) with the build's
+# agent, alone at the end (its agent runs take the other cores); it starts
+# from a random seed, with no corpus. One harness per core at a time
+# ($VPMEM_FUZZ_JOBS sets another number).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1 secs=${2:-60}
+ci_secs=${3:-$secs}
+# the test cache (skip and fail as the tests have them)
+top_srcdir=$top
+# shellcheck source=tests/vm/lib.sh
+. "$top/tests/vm/lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # fuzz NAME: one harness; its verdict in $work/NAME.out, its exit status
 fuzz() {
 	name=$1 bin="$build/tests/fuzz/$1"
-	mkdir -p "$work/$name" "$work/$name.artifacts"
+	kept="$VPMEM_TEST_CACHE/fuzz/$name"
+	mkdir -p "$work/$name" "$work/$name.artifacts" "$work/$name.merged" "$kept"
 	cp "$top/tests/fuzz/corpus/$name/"* "$work/$name/"
+	from=$(find "$kept" -type f | wc -l)
 	if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$work/$name.artifacts/" "$work/$name" > "$work/$name.log" 2>&1; then
+		-artifact_prefix="$work/$name.artifacts/" "$work/$name" "$kept" > "$work/$name.log" 2>&1 &&
+		# what this run and the earlier ones found, in as few inputs as cover it
+		"$bin" -merge=1 -timeout=10 -rss_limit_mb=2048 "$work/$name.merged" "$work/$name" "$kept" \
+			> "$work/$name.merge.log" 2>&1; then
+		rm -rf "$kept.new"
+		mv "$work/$name.merged" "$kept.new"
+		rm -rf "$kept"
+		mv "$kept.new" "$kept"
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log")
 		rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/$name.log")
 		cov=$(grep -o 'cov: [0-9]*' "$work/$name.log" | tail -n 1)
 		corp=$(grep -o 'corp: [0-9]*' "$work/$name.log" | tail -n 1)
-		echo "PASS: $name: $execs inputs in ${secs} s ($rate/s), $cov edges, $corp inputs in the corpus" > "$work/$name.out"
+		echo "PASS: $name: $execs inputs in ${secs} s ($rate/s), $cov edges, $corp inputs in the corpus" \
+			"(from $from kept, $(find "$kept" -type f | wc -l) kept now)" > "$work/$name.out"
 	else
 		{
 			echo "FAIL: $name"
 			tail -n 60 "$work/$name.log"
+			[ -s "$work/$name.merge.log" ] && tail -n 20 "$work/$name.merge.log"
 			for a in "$work/$name.artifacts/"*; do
 				[ -f "$a" ] && { echo "--- the input ($a), base64:"; base64 "$a" | head -n 40; }
 			done
@@ -39,19 +61,19 @@ fuzz() {
 
 # the cloud-init module, on the agent of the same build (ASan and UBSan)
 fuzz_cloud_init() {
-	python3 "$top/tests/fuzz/fuzz-cloud-init.py" "$build/agent/vpmem-agent" "$secs" > "$work/cloud-init.out" 2>&1 ||
+	python3 "$top/tests/fuzz/fuzz-cloud-init.py" "$build/agent/vpmem-agent" "$ci_secs" > "$work/cloud-init.out" 2>&1 ||
 		{ echo "FAIL: fuzz-cloud-init.py" >> "$work/cloud-init.out"; return 1; }
 }
 
-# each harness is single-threaded: one per core at a time, each for its
-# full SECONDS
+# each libFuzzer harness is single-threaded: one per core at a time, each
+# for its full SECONDS; then the cloud-init harness alone
 harnesses="fuzz-policy fuzz-hostconf fuzz-parsers fuzz-placement"
 for name in $harnesses; do
 	[ -x "$build/tests/fuzz/$name" ] || { echo "FAIL: $build/tests/fuzz/$name is not built"; exit 1; }
 done
 jobs=${VPMEM_FUZZ_JOBS:-$(nproc)} running=0
-for name in $harnesses cloud-init; do
-	if [ "$name" = cloud-init ]; then fuzz_cloud_init & else fuzz "$name" & fi
+for name in $harnesses; do
+	fuzz "$name" &
 	running=$((running + 1))
 	if [ "$running" -ge "$jobs" ]; then
 		wait
@@ -59,6 +81,7 @@ for name in $harnesses cloud-init; do
 	fi
 done
 wait
+fuzz_cloud_init || true
 rc=0
 for name in $harnesses; do
 	cat "$work/$name.out" 2>/dev/null || echo "FAIL: $name: no verdict"

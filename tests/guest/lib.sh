@@ -174,6 +174,20 @@ guest_build_image() {
 	[ "$guest_release" = bookworm ] ||
 		printf 'ssh_genkeytypes: []\n' > "$rootfs/etc/cloud/cloud.cfg.d/10-test-ssh.cfg"
 	echo guest > "$rootfs/etc/hostname"
+	# An image as an image builder finishes it, for a machine without
+	# display, FUSE or EFI: an initrd with the root disk's driver alone
+	# (MODULES=list: not every storage driver Debian has; dep would look at
+	# this machine), the work of a first boot after package updates done
+	# (ldconfig, the journal catalog, sysusers: ConditionNeedsUpdate), and no
+	# modprobe of drm, fuse, efi_pstore or configfs at every boot. Under TCG
+	# that is 15% of a boot's CPU time (measured: 74 s instead of 87 s).
+	printf 'MODULES=list\n' > "$rootfs/etc/initramfs-tools/conf.d/10-vm.conf"
+	printf 'virtio_pci\nvirtio_blk\n' >> "$rootfs/etc/initramfs-tools/modules"
+	guest_chroot "$rootfs" update-initramfs -u -k all > "$out/initramfs.log" 2>&1 ||
+		{ cat "$out/initramfs.log"; echo "update-initramfs failed in the guest image"; return 1; }
+	systemctl --root="$rootfs" mask modprobe@drm.service modprobe@fuse.service \
+		modprobe@efi_pstore.service modprobe@configfs.service >/dev/null 2>&1
+	touch "$rootfs/etc/.updated" "$rootfs/var/.updated"
 	kernel=$(ls "$rootfs"/boot/vmlinuz-* | head -n 1)
 	initrd=$(ls "$rootfs"/boot/initrd.img-* | head -n 1)
 	cp "$kernel" "$out/vmlinuz"
@@ -242,11 +256,14 @@ guest_boot() {
 	log="$work/$name.log"
 	echo "--- boot $name: $* ---"
 	# shellcheck disable=SC2086 # word lists built above
-	timeout 900 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp "$guest_smp" -m 1G,slots=4,maxmem=64G \
+	# (-svm: no nested virtualisation, as clouds mostly give their guests;
+	# quiet: the kernel's warnings and errors only on the serial console)
+	timeout 900 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -cpu qemu64,-svm -smp "$guest_smp" \
+		-m 1G,slots=4,maxmem=64G \
 		-nographic -no-reboot -nodefaults -serial "file:$log" -nic none \
 		-qmp "unix:$work/qmp.sock,server=on,wait=off" \
 		-kernel "$image_dir/vmlinuz" -initrd "$image_dir/initrd.img" \
-		-append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=false $append" \
+		-append "root=/dev/vda rw console=ttyS0 panic=-1 quiet systemd.show_status=false $append" \
 		-drive "file=$work/disk.qcow2,if=virtio,format=qcow2" \
 		-drive "file=$work/test.iso,if=virtio,format=raw,readonly=on" $seed \
 		$args < /dev/null > "$work/$name.qemu.out" 2>&1 &
