@@ -311,15 +311,25 @@ static bool unverified(const struct ledger_entry *e, const void *unused)
 
 /*
  * Entries want() chooses whose backing a process still has open or mapped (a
- * guest still running): each is named. Ones a live eraser is erasing are left
- * out: it has them open itself. Returns how many.
+ * guest still running), or, where libvirt is configured (host.json's
+ * "libvirt", or --connect), a libvirt domain names in its definition, running
+ * or not: each is named. Ones a live eraser is erasing are left out: it has
+ * them open itself. Returns how many (1 when libvirt cannot be asked: what
+ * it would say is not known).
  */
 static unsigned in_use(struct host *h, bool (*want)(const struct ledger_entry *, const void *), const void *arg)
 {
+	struct libvirt_sources domains = { 0 };
 	unsigned busy = 0;
 
+	if ((h->o->connect || h->config.libvirt) &&
+	    libvirt_sources_read(h->o->connect ? h->o->connect : h->config.libvirt_uri, &domains) < 0) {
+		log_error("libvirt cannot tell which domains name the backings: nothing was erased");
+		return 1;
+	}
 	for (size_t i = 0; i < h->ledger.n; i++) {
 		const struct ledger_entry *e = &h->ledger.entries[i];
+		const char *domain;
 		struct backing *b;
 		char comm[16];
 		int pid;
@@ -333,8 +343,14 @@ static unsigned in_use(struct host *h, bool (*want)(const struct ledger_entry *,
 				  "first. Nothing was erased.",
 				  b->path, e->uuid, pid, comm);
 			busy++;
+		} else if ((domain = libvirt_sources_naming(&domains, b->path))) {
+			log_error("%s (%s) is named by the libvirt domain %s: a domain keeps its NVDIMM when it is stopped "
+				  "too; \"vpmem-host detach --domain %s\" first. Nothing was erased.",
+				  b->path, e->uuid, domain, domain);
+			busy++;
 		}
 	}
+	libvirt_sources_clear(&domains);
 	return busy;
 }
 
@@ -475,14 +491,15 @@ const struct command cmd_reserve = {
 };
 
 const struct command cmd_release = {
-	"release", cmd_release_run, (const enum host_option[]){ OPT_CONSUMER, OPT_JSON, OPTS_PLACEMENT, OPT_END },
-	"--consumer UUID [--json] [Placement options]",
+	"release", cmd_release_run,
+	(const enum host_option[]){ OPT_CONSUMER, OPT_JSON, OPT_CONNECT, OPTS_PLACEMENT, OPT_END },
+	"--consumer UUID [--json] [--connect URI] [Placement options]",
 	"Erase the consumer's backings, verify the erase, and free them (quarantined if it fails).",
 };
 
 const struct command cmd_erase = {
-	"erase", cmd_erase_run, (const enum host_option[]){ OPT_UUID, OPT_UNVERIFIED, OPT_JSON, OPT_END },
-	"--uuid UUID | --unverified [--json]",
+	"erase", cmd_erase_run, (const enum host_option[]){ OPT_UUID, OPT_UNVERIFIED, OPT_JSON, OPT_CONNECT, OPT_END },
+	"--uuid UUID | --unverified [--json] [--connect URI]",
 	"Erase a backing nobody holds (quarantined, unverified or free), or every unverified\n"
 	"one, and verify the erase: free again, or quarantined with the reason.",
 };

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -423,6 +424,111 @@ static int cmd_detach_run(struct host *h)
 out:
 	domain_close(&d);
 	return ret;
+}
+
+void libvirt_sources_clear(struct libvirt_sources *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->items[i].domain);
+		free(s->items[i].path);
+	}
+	free(s->items);
+	*s = (struct libvirt_sources){ 0 };
+}
+
+/* add the memory devices' source paths of one definition */
+static int sources_add(struct libvirt_sources *s, const char *domain, struct domain_xml *d)
+{
+	xmlXPathObjectPtr r = xmlXPathEvalExpression((const xmlChar *)"/domain/devices/memory/source/path", d->xpath);
+	int ret = 0;
+
+	for (int i = 0; r && r->type == XPATH_NODESET && r->nodesetval && i < r->nodesetval->nodeNr; i++) {
+		_cleanup_(xml_freep) xmlChar *text = xmlNodeGetContent(r->nodesetval->nodeTab[i]);
+		struct libvirt_source *grown, *src;
+
+		if (!text || !*text)
+			continue;
+		grown = realloc(s->items, (s->n + 1) * sizeof(*s->items));
+		if (!grown) {
+			ret = -ENOMEM;
+			break;
+		}
+		s->items = grown;
+		src = &s->items[s->n];
+		*src = (struct libvirt_source){ .domain = strdup(domain), .path = strdup((const char *)text) };
+		if (!src->domain || !src->path) {
+			free(src->domain);
+			free(src->path);
+			ret = -ENOMEM;
+			break;
+		}
+		src->found = stat(src->path, &src->st) == 0;
+		s->n++;
+	}
+	xmlXPathFreeObject(r);
+	return ret;
+}
+
+int libvirt_sources_read(const char *uri, struct libvirt_sources *ret)
+{
+	virConnectPtr conn;
+	virDomainPtr *doms = NULL;
+	int n, r = 0;
+
+	*ret = (struct libvirt_sources){ 0 };
+	virSetErrorFunc(NULL, no_print);
+	conn = virConnectOpen(uri);
+	if (!conn) {
+		log_error("cannot connect to libvirt%s%s: %s", uri ? " at " : "", uri ? uri : "", libvirt_error());
+		return -EIO;
+	}
+	/* no flags: every domain, running or not, persistent or transient */
+	n = virConnectListAllDomains(conn, &doms, 0);
+	if (n < 0) {
+		log_error("cannot list libvirt's domains: %s", libvirt_error());
+		virConnectClose(conn);
+		return -EIO;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = virDomainGetName(doms[i]);
+		struct domain_xml persistent = { 0 }, live = { 0 };
+		bool active = virDomainIsActive(doms[i]) == 1;
+
+		if (r == 0 && (domain_xml_get(doms[i], true, &persistent) < 0 ||
+			       (active && domain_xml_get(doms[i], false, &live) < 0)))
+			r = -EIO;
+		if (r == 0)
+			r = sources_add(ret, name ? name : "?", &persistent);
+		if (r == 0 && active)
+			r = sources_add(ret, name ? name : "?", &live);
+		domain_xml_clear(&persistent);
+		domain_xml_clear(&live);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	virConnectClose(conn);
+	if (r < 0)
+		libvirt_sources_clear(ret);
+	return r;
+}
+
+const char *libvirt_sources_naming(const struct libvirt_sources *s, const char *path)
+{
+	struct stat st;
+	bool found = stat(path, &st) == 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct libvirt_source *src = &s->items[i];
+
+		if (strcmp(src->path, path) == 0)
+			return src->domain;
+		if (!found || !src->found)
+			continue;
+		if (S_ISCHR(st.st_mode) ? S_ISCHR(src->st.st_mode) && src->st.st_rdev == st.st_rdev
+					: src->st.st_dev == st.st_dev && src->st.st_ino == st.st_ino)
+			return src->domain;
+	}
+	return NULL;
 }
 
 const struct command cmd_attach = {

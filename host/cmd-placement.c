@@ -56,6 +56,21 @@ static char *default_provider(void)
 	return s;
 }
 
+/* the target of this host, from the ledger and the backings; its JSON parts and the fallback name are the caller's */
+static struct sync_target host_target(struct host *h, bool create, struct json_object *inv, struct json_object *held,
+				      const char *fallback)
+{
+	return (struct sync_target){
+		.provider = h->placement.provider ? h->placement.provider : fallback,
+		.parent = h->placement.parent,
+		.create_provider = create,
+		.inventory = inv,
+		.held = held,
+		.project_id = h->placement.project_id,
+		.user_id = h->placement.user_id,
+	};
+}
+
 /*
  * sync this host to Placement (only sync creates the provider): 0, or a
  * negative errno (logged). What changed is reported on stdout by sync, on
@@ -65,16 +80,8 @@ int host_placement_run(struct host *h, bool create, bool inventory, bool reconci
 {
 	_cleanup_json_ struct json_object *inv = host_inventory_json(h), *held = held_json(h);
 	_cleanup_free_ char *fallback = default_provider();
+	struct sync_target t = host_target(h, create, inv, held, fallback);
 	struct placement *p = NULL;
-	struct sync_target t = {
-		.provider = h->placement.provider ? h->placement.provider : fallback,
-		.parent = h->placement.parent,
-		.create_provider = create,
-		.inventory = inv,
-		.held = held,
-		.project_id = h->placement.project_id,
-		.user_id = h->placement.user_id,
-	};
 	int r;
 
 	if (!t.provider)
@@ -112,13 +119,26 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
+/* what one round of sync did */
+struct round {
+	unsigned long number;
+	bool in_step;
+	bool full;              /* every step, not the generation alone */
+	unsigned long requests; /* to Placement */
+	char rp[37];
+};
+
 /*
  * One round of sync: host.json, the ledger, the system and the token read
- * again, Placement told. Returns an exit code.
+ * again, Placement told (at the cost of one request when nothing changed
+ * since the last round: mem). Returns an exit code.
  */
-static int sync_round(struct host *h)
+static int sync_round(struct host *h, struct sync_memory *mem, struct round *res)
 {
-	char rp[37] = "";
+	_cleanup_json_ struct json_object *inv = NULL, *held = NULL;
+	_cleanup_free_ char *fallback = NULL;
+	struct placement *p = NULL;
+	struct sync_target t;
 	bool enabled;
 	int ret = host_open(h, true), r;
 
@@ -132,37 +152,68 @@ static int sync_round(struct host *h)
 			  h->o->config);
 		return EXIT_USAGE;
 	}
-	r = host_placement_run(h, true, true, true, rp);
+	inv = host_inventory_json(h);
+	held = held_json(h);
+	fallback = default_provider();
+	t = host_target(h, true, inv, held, fallback);
+	if (!t.provider || placement_open(&h->placement.conn, &p) < 0)
+		return EXIT_FAILED;
+	/* with --json, stdout is for the rounds: the changes go to stderr */
+	r = placement_sync_round(p, &t, mem, h->o->json ? stderr : stdout, res->rp);
+	res->full = mem->last_full;
+	res->requests = placement_request_count(p);
+	placement_close(p);
 	if (r < 0)
 		return EXIT_FAILED;
-	log_info("in step with Placement (provider %s)", rp);
+	res->in_step = true;
+	log_info("in step with Placement (provider %s, %lu request%s%s)", res->rp, res->requests,
+		 res->requests == 1 ? "" : "s", res->full ? "" : ": nothing changed");
 	return 0;
+}
+
+static void print_round(const struct round *res)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "round", json_object_new_uint64(res->number));
+	json_object_object_add(o, "in_step", json_object_new_boolean(res->in_step));
+	json_object_object_add(o, "full", json_object_new_boolean(res->full));
+	json_object_object_add(o, "requests", json_object_new_uint64(res->requests));
+	json_object_object_add(o, "provider", res->rp[0] ? json_object_new_string(res->rp) : NULL);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
 }
 
 /*
  * sync, and with --interval a daemon: a round every S seconds until SIGTERM
  * or SIGINT. Each round owns everything it uses and lets go of it at its end
  * (host_clear): host.json, the token file and the ledger are read again, so
- * a change takes effect at the next round. A configuration that is wrong at
+ * a change takes effect at the next round; only what Placement was made to
+ * match is kept from round to round (mem). A configuration that is wrong at
  * the start ends it (exit 2: systemd does not retry); later, a round that
  * fails, for a bad host.json as for a Placement that does not answer, is
- * logged and the next one tries again.
+ * logged and the next one tries again. --json: a line per round.
  */
 static int cmd_sync_run(struct host *h)
 {
+	struct sync_memory mem = SYNC_MEMORY_INIT;
 	unsigned long rounds = 0, failed = 0;
+	int ret;
 
 	if (h->o->interval > 0) {
 		signal(SIGTERM, on_stop);
 		signal(SIGINT, on_stop);
 	}
 	for (;;) {
-		int ret = sync_round(h);
+		struct round res = { .number = rounds + 1 };
 
+		ret = sync_round(h, &mem, &res);
 		host_clear(h);
 		rounds++;
+		if (h->o->json)
+			print_round(&res);
 		if (h->o->interval <= 0 || (rounds == 1 && ret == EXIT_USAGE))
-			return ret;
+			break;
 		if (ret) {
 			failed++;
 			log_warning("sync round %lu failed (%lu of %lu so far); the next in %ld s", rounds, failed, rounds,
@@ -172,9 +223,12 @@ static int cmd_sync_run(struct host *h)
 			sleep(1);
 		if (stop_requested) {
 			log_info("stopped after %lu rounds, %lu of them failed", rounds, failed);
-			return 0;
+			ret = 0;
+			break;
 		}
 	}
+	sync_memory_clear(&mem);
+	return ret;
 }
 
 struct label_count {
@@ -253,8 +307,8 @@ static int cmd_inventory_run(struct host *h)
 
 const struct command cmd_sync = {
 	"sync", cmd_sync_run,
-	(const enum host_option[]){ OPTS_PLACEMENT, OPT_INTERVAL, OPT_END },
-	"[--placement URL] [--provider NAME|UUID] [--parent UUID] [--interval S]",
+	(const enum host_option[]){ OPTS_PLACEMENT, OPT_INTERVAL, OPT_JSON, OPT_END },
+	"[--placement URL] [--provider NAME|UUID] [--parent UUID] [--interval S] [--json]",
 	"Publish the inventory, traits and allocations to OpenStack Placement, creating the\n"
 	"provider the first time. Settings come from host.json's \"placement\" section; the\n"
 	"options override them. With --interval, again every S seconds until stopped.",

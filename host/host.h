@@ -8,6 +8,7 @@
 #define VPMEM_HOST_HOST_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "backing.h"
 #include "hostconf.h"
@@ -173,6 +174,27 @@ int host_reserve(struct host *h, const char *label, const char *consumer, int nu
  */
 int host_erase_entries(struct host *h, bool (*want)(const struct ledger_entry *, const void *), const void *arg,
 		       const char *consumer);
+
+/*
+ * cmd-libvirt.c: the backing paths of the memory devices (NVDIMM,
+ * virtio-pmem) that libvirt's domains name, running or only defined, in
+ * their persistent and live definitions.
+ */
+struct libvirt_source {
+	char *domain;
+	char *path;
+	bool found; /* path could be followed: st is what it names */
+	struct stat st;
+};
+struct libvirt_sources {
+	struct libvirt_source *items;
+	size_t n;
+};
+/* Every domain's, through uri (NULL: libvirt's default). 0, or a negative errno (logged). */
+int libvirt_sources_read(const char *uri, struct libvirt_sources *ret);
+/* The domain that names path, by that path or another that leads to the same device or file; NULL if none. */
+const char *libvirt_sources_naming(const struct libvirt_sources *s, const char *path);
+void libvirt_sources_clear(struct libvirt_sources *s);
 
 extern const struct command cmd_discover, cmd_setup, cmd_inventory, cmd_sync, cmd_reserve, cmd_release, cmd_erase,
 	cmd_list, cmd_libvirt_xml, cmd_qemu_args, cmd_nova_conf, cmd_attach, cmd_detach;

@@ -66,6 +66,7 @@ void host_config_clear(struct host_config *config)
 	free(config->placement.token_file);
 	free(config->placement.project_id);
 	free(config->placement.user_id);
+	free(config->libvirt_uri);
 	memset(config, 0, sizeof(*config));
 }
 
@@ -350,7 +351,7 @@ static int parse_placement(struct json_object *o, const char *file, struct place
 
 int host_config_parse(const char *file, const char *text, struct host_config *config, struct errlist *errors)
 {
-	static const char *const keys[] = { "pmem_namespaces", "layout", "placement" };
+	static const char *const keys[] = { "pmem_namespaces", "layout", "placement", "libvirt" };
 	_cleanup_(json_tokener_freep) struct json_tokener *tok = json_tokener_new();
 	_cleanup_json_ struct json_object *root = NULL;
 	struct host_config c = { 0 };
@@ -382,6 +383,25 @@ int host_config_parse(const char *file, const char *text, struct host_config *co
 	if (json_object_object_get_ex(root, "placement", &v) && parse_placement(v, file, &c.placement, errors) < 0) {
 		host_config_clear(&c);
 		return -ENOMEM;
+	}
+	if (json_object_object_get_ex(root, "libvirt", &v)) {
+		static const char *const libvirt_keys[] = { "uri" };
+		struct json_object *uri;
+
+		c.libvirt = true;
+		if (!json_object_is_type(v, json_type_object)) {
+			errlist_add(errors, file, "$.libvirt", "must be an object");
+		} else {
+			check_keys(v, libvirt_keys, ELEMENTSOF(libvirt_keys), file, "$.libvirt", errors);
+			if (json_object_object_get_ex(v, "uri", &uri)) {
+				if (!json_object_is_type(uri, json_type_string) || !*json_object_get_string(uri))
+					errlist_add(errors, file, "$.libvirt.uri", "must be a libvirt URI, such as \"qemu:///system\"");
+				else if (!(c.libvirt_uri = strdup(json_object_get_string(uri)))) {
+					host_config_clear(&c);
+					return -ENOMEM;
+				}
+			}
+		}
 	}
 	if (json_object_object_get_ex(root, "layout", &v)) {
 		size_t n;

@@ -45,6 +45,8 @@ struct placement_config {
 
 struct host_config {
 	struct placement_config placement;
+	bool libvirt;      /* a "libvirt" section: ask libvirt before erasing */
+	char *libvirt_uri; /* its "uri", or NULL for libvirt's default */
 	struct nova_binding *nova;
 	size_t n_nova;
 	struct layout_entry *layout;

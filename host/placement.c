@@ -26,6 +26,7 @@ struct placement {
 	long timeout;
 	placement_answer_fn answer; /* instead of HTTP (tests, fuzzing) */
 	void *answer_data;
+	unsigned long requests;     /* made so far */
 };
 
 struct buffer {
@@ -261,6 +262,7 @@ int placement_request(struct placement *p, const char *method, const char *path,
 
 	*ret_json = NULL;
 	*ret_error = NULL;
+	p->requests++;
 	if (p->answer) {
 		r = p->answer(p->answer_data, method, path, text, ret_status, &answer.data, &answer.len);
 		if (r < 0 && asprintf(ret_error, "%s %s: no answer (%s)", method, path, strerror(-r)) < 0)
@@ -322,4 +324,9 @@ const char *placement_error_detail(struct json_object *answer)
 	struct json_object *e = first_error(answer), *detail;
 
 	return e && json_object_object_get_ex(e, "detail", &detail) ? json_object_get_string(detail) : "";
+}
+
+unsigned long placement_request_count(const struct placement *p)
+{
+	return p->requests;
 }

@@ -45,6 +45,9 @@ void placement_close(struct placement *p);
 int placement_request(struct placement *p, const char *method, const char *path, struct json_object *body,
 		      long *ret_status, struct json_object **ret_json, char **ret_error);
 
+/* How many requests p has made (answered or not). */
+unsigned long placement_request_count(const struct placement *p);
+
 /* The "code" of the first error of a Placement error answer, or "". */
 const char *placement_error_code(struct json_object *answer);
 /* Its "detail", or "". */

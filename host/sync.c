@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uuid/uuid.h>
 
 #include "cleanup-libs.h"
@@ -589,4 +590,95 @@ int placement_sync(struct placement *p, const struct sync_target *target, bool i
 	if (r == 0 && do_reconcile)
 		r = reconcile(p, ret_provider_uuid, target, out);
 	return r;
+}
+
+void sync_memory_clear(struct sync_memory *m)
+{
+	free(m->target);
+	*m = (struct sync_memory)SYNC_MEMORY_INIT;
+}
+
+static double monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* the provider's generation: 0, or a negative errno (logged) */
+static int provider_generation(struct placement *p, const char *uuid, long long *ret)
+{
+	_cleanup_json_ struct json_object *answer = NULL;
+	_cleanup_free_ char *path = NULL;
+	struct json_object *g;
+	long st;
+
+	if (path_with(&path, "/resource_providers/", uuid, "") < 0)
+		return -ENOMEM;
+	st = call(p, "GET", path, NULL, &answer);
+	if (st < 0)
+		return (int)st;
+	if (st != 200)
+		return bad_answer(path, st, answer);
+	g = get(answer, "generation");
+	if (!g || !json_object_is_type(g, json_type_int)) {
+		log_error("Placement: %s: an answer without the provider's generation", path);
+		return -EBADMSG;
+	}
+	*ret = json_object_get_int64(g);
+	return 0;
+}
+
+/* the target as one JSON text, to compare rounds */
+static char *target_text(const struct sync_target *t)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	const char *text;
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "provider", json_object_new_string(t->provider));
+	json_object_object_add(o, "parent", t->parent ? json_object_new_string(t->parent) : NULL);
+	json_object_object_add(o, "inventory", json_object_get(t->inventory));
+	json_object_object_add(o, "held", json_object_get(t->held));
+	json_object_object_add(o, "project_id", t->project_id ? json_object_new_string(t->project_id) : NULL);
+	json_object_object_add(o, "user_id", t->user_id ? json_object_new_string(t->user_id) : NULL);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	return text ? strdup(text) : NULL;
+}
+
+int placement_sync_round(struct placement *p, const struct sync_target *target, struct sync_memory *mem, FILE *out,
+			 char *ret_provider_uuid)
+{
+	_cleanup_free_ char *text = target_text(target);
+	double now = monotonic();
+	long long generation;
+	int r;
+
+	if (!text)
+		return -ENOMEM;
+	mem->last_full = false;
+	if (mem->generation >= 0 && mem->target && strcmp(mem->target, text) == 0 &&
+	    now - mem->full_at < SYNC_REFRESH_SECONDS) {
+		r = provider_generation(p, mem->provider_uuid, &generation);
+		if (r == 0 && generation == mem->generation) {
+			snprintf(ret_provider_uuid, 37, "%s", mem->provider_uuid);
+			return 0;
+		}
+	}
+	/* a full round; what it leaves is remembered only when it all went through */
+	mem->last_full = true;
+	mem->generation = -1;
+	r = placement_sync(p, target, true, true, out, ret_provider_uuid);
+	if (r == 0)
+		r = provider_generation(p, ret_provider_uuid, &generation);
+	if (r < 0)
+		return r;
+	free(mem->target);
+	mem->target = TAKE_PTR(text);
+	mem->generation = generation;
+	mem->full_at = now;
+	snprintf(mem->provider_uuid, sizeof(mem->provider_uuid), "%s", ret_provider_uuid);
+	return 0;
 }

@@ -36,6 +36,31 @@ int placement_sync(struct placement *p, const struct sync_target *target, bool i
 		   FILE *out, char *ret_provider_uuid);
 
 /*
+ * What a daemon's last round made Placement match, so that a round in which
+ * nothing changed costs one request, as Nova's report client keeps its
+ * provider tree: the provider's UUID and generation after the last full
+ * round, and the target it made Placement match then. A round is full (every
+ * step of placement_sync, then the generation read) when the target changed,
+ * when the provider's generation moved (someone changed its inventory,
+ * traits or allocations), and at least every SYNC_REFRESH_SECONDS (what does
+ * not move the generation: an allocation deleted by someone else).
+ */
+#define SYNC_REFRESH_SECONDS 300
+struct sync_memory {
+	char provider_uuid[37];
+	long long generation; /* -1: none known */
+	char *target;         /* the last full round's target, as JSON */
+	double full_at;       /* CLOCK_MONOTONIC seconds */
+	bool last_full;       /* whether the last round was a full one */
+};
+#define SYNC_MEMORY_INIT { .generation = -1 }
+void sync_memory_clear(struct sync_memory *m);
+
+/* placement_sync (inventory and reconcile) for a round of a daemon, remembering in mem. */
+int placement_sync_round(struct placement *p, const struct sync_target *target, struct sync_memory *mem, FILE *out,
+			 char *ret_provider_uuid);
+
+/*
  * Set consumer's allocation of our classes on provider_uuid to resources
  * ({"CUSTOM_...": n}, empty or NULL to remove them), keeping everything else
  * the consumer holds. The consumer generation is honoured and conflicts are

@@ -8,7 +8,8 @@
 # Placement is stopped and started again. The daemon lives through all of
 # it with no sanitizer report; every request goes to the Placement host.json
 # names at the time, for a path of vpmem's; a rotated token is used at the
-# next round; and at the end Placement's inventory is right.
+# next round; a round with nothing to change costs at most 2 requests;
+# and at the end Placement's inventory is right.
 # (Run by the sanitizer build: ./dev.sh check, make check there.)
 . "$(dirname "$0")/lib.sh"
 ldd "$top_builddir/host/vpmem-host" | grep -q libasan ||
@@ -37,7 +38,7 @@ placement_start "$work/b" "$port_b"
 b_pid=$api_pid
 
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	$H sync --interval 1 > "$work/sync.out" 2> "$work/sync.err" &
+	$H sync --interval 1 --json > "$work/sync.out" 2> "$work/sync.err" &
 daemon=$!
 
 rounds() { grep -c -e "in step with Placement" -e "sync round [0-9]* failed" "$work/sync.err" || true; }
@@ -106,11 +107,39 @@ o=$(ok_rounds)
 until_rounds $(($(rounds) + 3))
 [ "$(ok_rounds)" -gt "$o" ] && pass "Placement B back: in step again" || fail "not in step after Placement came back"
 
+# nothing changes for ten rounds: each costs one request (the provider's
+# generation), by the daemon's count and by Placement's log
+until_rounds $(($(rounds) + 2))
+quiet_from=$(rounds) b_from=$(requests "$work/b/placement-api.log")
+until_rounds $((quiet_from + 10))
+b_to=$(requests "$work/b/placement-api.log")
+python3 - "$work/sync.out" "$quiet_from" > "$work/quiet" <<'PY'
+import json, sys
+rounds = [json.loads(l) for l in open(sys.argv[1])]
+quiet = [r for r in rounds if r["round"] > int(sys.argv[2])][:10]
+print(len(quiet), max(r["requests"] for r in quiet), sum(r["full"] or not r["in_step"] for r in quiet),
+      min(r["requests"] for r in rounds if r["full"] and r["in_step"]))
+PY
+read -r n most unusual full_cost < "$work/quiet"
+echo "ten rounds with nothing to change: at most $most request(s) each by the daemon's count, $((b_to - b_from)) in all by Placement's log; a full round: $full_cost requests"
+[ "$n" -eq 10 ] && [ "$most" -le 2 ] && [ "$unusual" -eq 0 ] && [ $((b_to - b_from)) -le 20 ] &&
+	pass "a round with nothing to change costs at most 2 requests ($most; Placement saw $((b_to - b_from)) in 10 rounds)" ||
+	fail "rounds with nothing to change: $(cat "$work/quiet"), Placement saw $((b_to - b_from)) requests in 10"
+# a change (a reservation) makes the next round a full one again
+c=$(uuid)
+$H reserve --label soak --consumer "$c" --no-placement > /dev/null || fail "reserve"
+r=$(rounds)
+until_rounds $((r + 2))
+python3 -c 'import json, sys; r = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[2]):]; sys.exit(not any(x["full"] and x["in_step"] for x in r))' "$work/sync.out" "$r" &&
+	pass "a reservation made meanwhile: the next round is a full one" || fail "no full round after a reservation"
+held=$(curl -sS -H "X-Auth-Token: admin" -H "OpenStack-API-Version: placement 1.39" "$url_b/allocations/$c" |
+	json 'd["allocations"].get("'"$rp_b"'", {}).get("resources", {}).get("CUSTOM_PMEM_NAMESPACE_SOAK", 0)')
+[ "$held" = 1 ] && pass "  and Placement has its allocation (from the ledger)" || fail "the reservation's allocation: $held"
+
 until_rounds "$rounds_wanted"
 kill -TERM "$daemon"
 rc=0; wait "$daemon" || rc=$?
-cat "$work/sync.out"
-tail -n 3 "$work/sync.err"
+tail -n 3 "$work/sync.out" "$work/sync.err"
 [ $rc -eq 0 ] && pass "SIGTERM: the daemon stops, exit 0" || fail "the daemon's exit status: $rc"
 grep -q "stopped after [0-9]* rounds" "$work/sync.err" && pass "  and says how many rounds it made" || fail "no last word"
 echo "rounds: $(rounds) ($(ok_rounds) in step, $(failed_rounds) failed, as the test made them); requests: A $(requests "$work/placement-api.log"), B $(requests "$work/b/placement-api.log")"
