@@ -266,6 +266,21 @@ int ledger_load(const char *path, struct ledger *ret, char **ret_error)
 		*ret_error = strdup("not a vpmem ledger (no \"backings\" array)");
 		return -EINVAL;
 	}
+	/* a newer vpmem-host's ledger may say what this one cannot read: it is neither read nor rewritten */
+	{
+		struct json_object *v = NULL;
+		bool known = !json_object_object_get_ex(root, "version", &v) ||
+			     (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == LEDGER_VERSION);
+
+		if (!known) {
+			if (asprintf(ret_error,
+				     "written in ledger format %s, which this vpmem-host (format %d) does not know: a "
+				     "newer vpmem-host wrote it? Nothing was read or changed",
+				     v ? json_object_get_string(v) : "(none)", LEDGER_VERSION) < 0)
+				*ret_error = NULL;
+			return -EPROTO;
+		}
+	}
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i), *v;
 		const char *uuid = get_string(o, "uuid"), *label = get_string(o, "label"), *name = get_string(o, "name");
@@ -315,7 +330,7 @@ int ledger_save(const char *path, const struct ledger *ledger)
 	struct json_object *arr = json_object_new_array();
 	const char *text;
 
-	json_object_object_add(root, "version", json_object_new_int(1));
+	json_object_object_add(root, "version", json_object_new_int(LEDGER_VERSION));
 	for (size_t i = 0; i < ledger->n; i++) {
 		const struct ledger_entry *e = &ledger->entries[i];
 		struct json_object *o = json_object_new_object();

@@ -22,6 +22,9 @@ enum backing_state {
  * no such process, or another process now under its pid) is recognised, and
  * its work is redone by the next release or erase.
  */
+/* The ledger's format; a ledger in another is neither read nor rewritten. */
+#define LEDGER_VERSION 1
+
 struct ledger_owner {
 	int pid;
 	char boot_id[37];

@@ -48,3 +48,22 @@ for c in discover setup inventory sync reserve release erase list libvirt-xml qe
 	head -n 1 "$work/help" | grep -q "^Usage: vpmem-host .* $c" || fail "$c --help: $(head -n 1 "$work/help")"
 done
 $H qemu-args --help | grep -q -- "--consumer UUID" && pass "every command has its own --help, with its options" || fail "qemu-args --help lists no --consumer"
+
+# a ledger in a format this vpmem-host does not know (a newer one wrote it):
+# every command refuses it, says so, and leaves it as it is
+python3 - "$work/state/ledger.json" <<'PY'
+import json, sys
+l = json.load(open(sys.argv[1]))
+l["version"] = 2
+json.dump(l, open(sys.argv[1], "w"))
+PY
+cp "$work/state/ledger.json" "$work/ledger.v2"
+for c in "list" "reserve --label F --consumer $(cat /proc/sys/kernel/random/uuid)" "erase --unverified"; do
+	rc=0
+	# shellcheck disable=SC2086 # a command and its options
+	$H $c > "$work/out" 2>&1 || rc=$?
+	[ $rc -eq 1 ] && grep -q "ledger format 2, which this vpmem-host (format 1) does not know" "$work/out" ||
+		fail "$c on a format-2 ledger: exit $rc: $(cat "$work/out")"
+done
+cmp -s "$work/state/ledger.json" "$work/ledger.v2" && pass "a ledger of a newer format: list, reserve and erase refuse it, and it is left as it is" ||
+	fail "a format-2 ledger was rewritten"
