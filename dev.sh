@@ -101,10 +101,13 @@ GUEST
 
 # The warm suite's budget, in seconds: ./dev.sh check fails when a run that
 # built nothing into the test cache (warm) takes longer. From .ci/run on a
-# fresh clone, idle 2-core machine, 2026-12-05: 2122 s; the budget is that
-# plus 8 % for a busier machine. A scenario that needs more brings the cuts
-# that pay for it, or moves the budget with a measurement (README, "Tests").
-warm_budget=${VPMEM_WARM_BUDGET:-2300}
+# fresh clone, 2-core machine, 2026-12-05: 2122 s idle, 2175 s in CI, and
+# 2428 s for the same work in an hour when the machine ran a quarter slower
+# (kernels-debian13 803 s instead of 605 s, with none of its code changed);
+# the budget is the slow hour's plus 10 %, so that a slow machine alone does
+# not fail it. A scenario that needs more brings the cuts that pay for it, or
+# moves the budget with a measurement (README, "Tests").
+warm_budget=${VPMEM_WARM_BUDGET:-2700}
 
 # phase NAME: the time since the previous phase ended, for the report
 phase() {
@@ -117,7 +120,8 @@ phase() {
 # releases' own caches included; locks and downloads under way left out
 cache_entries() {
 	[ -d "$cache" ] || return 0
-	find "$cache" -mindepth 1 -maxdepth 1 ! -name '.lock-*' ! -name 'download.*' ! -name '*.part.tar'
+	# (fuzz/: the fuzzers' corpus, which every run adds to, is not something built)
+	find "$cache" -mindepth 1 -maxdepth 1 ! -name '.lock-*' ! -name 'download.*' ! -name '*.part.tar' ! -name fuzz
 	find "$cache" -mindepth 2 -maxdepth 2 -path "$cache/compat-*/*" ! -name '.lock-*' ! -name 'download.*'
 }
 

@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <uuid/uuid.h>
 
 #include "entropy.h"
 #include "backing.h"
 #include "cleanup.h"
+#include "fileio.h"
 
 void backings_clear(struct backing_set *set)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		free(set->items[i].name);
 		free(set->items[i].path);
+		free(set->items[i].link);
 		free(set->items[i].devname);
 	}
 	free(set->items);
@@ -74,6 +78,10 @@ static int fill_devdax(struct backing *b, const struct ns_state *ns, const struc
 	b->devname = strdup(ns->devname);
 	if ((ns->chardev && !b->path) || !b->devname)
 		return -ENOMEM;
+	if (ns->uuid && asprintf(&b->link, "%s/%s", BACKING_BY_UUID, ns->uuid) < 0) {
+		b->link = NULL;
+		return -ENOMEM;
+	}
 	/* what can be mapped: the dax device, less the page map a map=dev namespace keeps */
 	b->size = ns->dev_size ? ns->dev_size : ns->size;
 	b->align = ns->align;
@@ -154,7 +162,7 @@ int backings_collect(const struct host_config *config, const struct inventory *i
 				struct stat st;
 
 				if (asprintf(&b->name, "%s/%s-%u.img", e->directory, e->label, i) < 0 ||
-				    !(b->path = strdup(b->name)))
+				    !(b->path = strdup(b->name)) || !(b->link = strdup(b->name)))
 					goto nomem;
 				b->align = UINT64_C(2) << 20;
 				b->healthy = true;
@@ -220,4 +228,84 @@ const char *ledger_entry_problem(const struct ledger_entry *e, const struct back
 		return NULL;
 	}
 	return "vanished: not on the system, or no longer in the configuration";
+}
+
+/* the UUID of the namespace whose device-dax device is rdev, as sysfs has it: 0 or a negative errno */
+static int dax_namespace_uuid(dev_t rdev, char ret[37])
+{
+	char path[PATH_MAX + 32], dev[PATH_MAX];
+	_cleanup_free_ char *ns = NULL, *uuid = NULL;
+	char *slash;
+	int r;
+
+	/* /sys/dev/char/M:m is the dax device; its parent directory the nd_dax device that names the namespace */
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u", major(rdev), minor(rdev));
+	if (!realpath(path, dev))
+		return -errno;
+	slash = strrchr(dev, '/');
+	if (!slash)
+		return -ENODEV;
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/namespace", dev);
+	r = read_file(path, &ns, NULL);
+	if (r < 0)
+		return r;
+	ns[strcspn(ns, "\n")] = '\0';
+	if (!*ns || strchr(ns, '/'))
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/uuid", ns);
+	r = read_file(path, &uuid, NULL);
+	if (r < 0)
+		return r;
+	uuid[strcspn(uuid, "\n")] = '\0';
+	snprintf(ret, 37, "%s", uuid);
+	return 0;
+}
+
+int backing_check_link(const struct backing *b, char **ret_why)
+{
+	struct stat dev, link;
+	char uuid[37] = "";
+	int r;
+
+	*ret_why = NULL;
+	if (!b->link || !b->path)
+		return asprintf(ret_why, "%s has no name to give a guest", b->name) < 0 ? -ENOMEM : -ENOENT;
+	if (b->kind == BACKEND_FILE)
+		return 0;
+	if (stat(b->path, &dev) < 0 || !S_ISCHR(dev.st_mode))
+		return asprintf(ret_why, "%s is not a character device", b->path) < 0 ? -ENOMEM : -ENODEV;
+	if (stat(b->link, &link) < 0)
+		return asprintf(ret_why,
+				"%s does not exist: vpmem-host's udev rule makes it (is it installed? \"udevadm trigger "
+				"--subsystem-match=dax\" applies it to devices already there)",
+				b->link) < 0
+			       ? -ENOMEM
+			       : -ENOENT;
+	if (!S_ISCHR(link.st_mode) || link.st_rdev != dev.st_rdev)
+		return asprintf(ret_why, "%s does not lead to %s", b->link, b->path) < 0 ? -ENOMEM : -EXDEV;
+	r = dax_namespace_uuid(link.st_rdev, uuid);
+	if (r < 0)
+		return asprintf(ret_why, "the kernel does not say which namespace %s belongs to: %s", b->link,
+				strerror(-r)) < 0
+			       ? -ENOMEM
+			       : r;
+	if (strcmp(uuid, b->uuid) != 0)
+		return asprintf(ret_why, "%s leads to the device of namespace %s, not %s", b->link, uuid, b->uuid) < 0
+			       ? -ENOMEM
+			       : -EXDEV;
+	return 0;
+}
+
+bool backing_named_by(const struct backing *b, const char *path)
+{
+	struct stat a, mine;
+
+	if ((b->link && strcmp(path, b->link) == 0) || (b->path && strcmp(path, b->path) == 0))
+		return true;
+	if (!b->path || stat(path, &a) < 0 || stat(b->path, &mine) < 0)
+		return false;
+	if (S_ISCHR(mine.st_mode))
+		return S_ISCHR(a.st_mode) && a.st_rdev == mine.st_rdev;
+	return a.st_dev == mine.st_dev && a.st_ino == mine.st_ino;
 }

@@ -17,6 +17,8 @@ struct backing {
 	enum backend_kind kind;
 	char *name;           /* namespace alt name, or the file's path */
 	char *path;           /* /dev/daxX.Y or the file */
+	char *link;           /* what definitions name: BACKING_BY_UUID/<uuid> for device-dax (a
+			       * udev link that follows renumbering), the file's path for a file */
 	char *devname;        /* namespaceX.Y */
 	uint64_t size;
 	uint64_t align;
@@ -44,6 +46,21 @@ int backings_collect(const struct host_config *config, const struct inventory *i
 void backings_clear(struct backing_set *set);
 
 struct backing *backings_find_uuid(struct backing_set *set, const char *uuid);
+
+/* Where udev (vpmem-host's rule) links each device-dax device by its namespace's UUID */
+#define BACKING_BY_UUID "/dev/vpmem/by-uuid"
+
+/*
+ * Before a definition names b->link: does it lead to b? For device-dax, the
+ * link must lead to a character device with b's device number, which the
+ * kernel says is the device of the namespace with b's UUID (sysfs: the
+ * device's nd_dax parent, its namespace, its uuid). 0, or a negative errno
+ * with the reason in *ret_why (malloc'd).
+ */
+int backing_check_link(const struct backing *b, char **ret_why);
+
+/* Does path (as a domain names it) lead to b, by name, link or the same device or file? */
+bool backing_named_by(const struct backing *b, const char *path);
 
 /*
  * Bring the ledger up to date with the present backings. New ones are added

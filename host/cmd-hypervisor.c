@@ -51,6 +51,18 @@ static int consumer_modules(struct host *h, struct vnvdimm **ret, size_t *ret_n,
 			strv_free(ids);
 			return -ENODEV;
 		}
+		{
+			_cleanup_free_ char *why = NULL;
+
+			/* definitions name the backing by a name that survives renumbering */
+			if (backing_check_link(b, &why) < 0) {
+				log_error("%s (%s) reserved by %s: %s", e->name, e->uuid, e->consumer,
+					  why ? why : "cannot be named");
+				free(d);
+				strv_free(ids);
+				return -ENODEV;
+			}
+		}
 		if (asprintf(&ids[n], "vpmem%zu", n) < 0) {
 			free(d);
 			strv_free(ids);
@@ -71,7 +83,7 @@ static int consumer_modules(struct host *h, struct vnvdimm **ret, size_t *ret_n,
 			return -EINVAL;
 		}
 		d[n].id = ids[n];
-		d[n].path = b->path;
+		d[n].path = b->link;
 		d[n].uuid = b->uuid;
 		d[n].machine = h->o->machine;
 		d[n].real_pmem = b->kind == BACKEND_DEVDAX;

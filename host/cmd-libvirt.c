@@ -131,7 +131,8 @@ static enum guest_machine domain_machine(struct domain_xml *d, enum guest_machin
 }
 
 /* The <memory model='nvdimm'> element whose source is path, or NULL. */
-static xmlNodePtr find_nvdimm(struct domain_xml *d, const char *path)
+/* the domain's NVDIMM whose source leads to b (by its link, its device name, or the same device or file) */
+static xmlNodePtr find_nvdimm(struct domain_xml *d, const struct backing *b)
 {
 	xmlXPathObjectPtr r = xmlXPathEvalExpression(
 		(const xmlChar *)"/domain/devices/memory[@model='nvdimm']/source/path", d->xpath);
@@ -141,7 +142,7 @@ static xmlNodePtr find_nvdimm(struct domain_xml *d, const char *path)
 		xmlNodePtr p = r->nodesetval->nodeTab[i];
 		xmlChar *text = xmlNodeGetContent(p);
 
-		if (text && strcmp((const char *)text, path) == 0)
+		if (text && backing_named_by(b, (const char *)text))
 			found = p->parent->parent;
 		xmlFree(text);
 	}
@@ -243,7 +244,7 @@ static int domain_open(const char *uri, const char *name, struct domain *d)
 
 static char *nvdimm_xml(const struct backing *b, unsigned node, enum guest_machine machine)
 {
-	struct vnvdimm d = { .id = "vpmem0", .path = b->path, .uuid = b->uuid, .real_pmem = b->kind == BACKEND_DEVDAX,
+	struct vnvdimm d = { .id = "vpmem0", .path = b->link, .uuid = b->uuid, .real_pmem = b->kind == BACKEND_DEVDAX,
 			     .guest_node = node, .machine = machine };
 	char *xml = NULL;
 	size_t len = 0;
@@ -265,7 +266,7 @@ static char *nvdimm_xml(const struct backing *b, unsigned node, enum guest_machi
 
 static int cmd_attach_run(struct host *h)
 {
-	_cleanup_free_ char *lacks = NULL, *xml = NULL;
+	_cleanup_free_ char *lacks = NULL, *xml = NULL, *why = NULL;
 	struct domain d;
 	const char *uuid = d.uuid;
 	struct ledger_entry *e = NULL;
@@ -309,14 +310,25 @@ static int cmd_attach_run(struct host *h)
 		goto out;
 	ret = EXIT_FAILED;
 	b = backings_find_uuid(&h->set, e->uuid);
-	if (!b || !b->path || !(xml = nvdimm_xml(b, (unsigned)h->o->guest_node, h->o->machine))) {
+	if (!b || !b->path) {
+		log_error("%s (%s) reserved for %s has no usable device", e->name, e->uuid, h->o->domain);
+		goto out;
+	}
+	/* the definition names it by a name that survives renumbering, checked with the kernel */
+	if (backing_check_link(b, &why) < 0) {
+		log_error("%s (%s) reserved for %s: %s. It stays reserved for it: run attach again once that is "
+			  "mended, or \"vpmem-host release --consumer %s\"",
+			  e->name, e->uuid, h->o->domain, why ? why : "cannot be named", uuid);
+		goto out;
+	}
+	if (!(xml = nvdimm_xml(b, (unsigned)h->o->guest_node, h->o->machine))) {
 		log_error("%s (%s) reserved for %s has no usable device", e->name, e->uuid, h->o->domain);
 		goto out;
 	}
 
-	in_config = find_nvdimm(&d.persistent, b->path) != NULL;
+	in_config = find_nvdimm(&d.persistent, b) != NULL;
 	if (d.active) {
-		in_live = find_nvdimm(&d.live, b->path) != NULL;
+		in_live = find_nvdimm(&d.live, b) != NULL;
 		/* hotplug needs QEMU started with nvdimm=on, which libvirt sets when the domain had an NVDIMM */
 		live_possible = xpath_number(&d.live, "count(/domain/devices/memory[@model='nvdimm'])") > 0;
 	}
@@ -327,18 +339,18 @@ static int cmd_attach_run(struct host *h)
 	if (flags && virDomainAttachDeviceFlags(d.dom, xml, flags) < 0) {
 		log_error("libvirt did not attach %s to %s: %s. %s stays reserved for it: run attach again, or "
 			  "\"vpmem-host release --consumer %s\"",
-			  b->path, h->o->domain, libvirt_error(), e->name, uuid);
+			  b->link, h->o->domain, libvirt_error(), e->name, uuid);
 		goto out;
 	}
 	if (flags & VIR_DOMAIN_AFFECT_CONFIG)
-		log_notice("%s: added %s (label %s) to the persistent definition", h->o->domain, b->path, e->label);
+		log_notice("%s: added %s (label %s) to the persistent definition", h->o->domain, b->link, e->label);
 	if (flags & VIR_DOMAIN_AFFECT_LIVE)
-		log_notice("%s: hot-plugged %s into the running guest", h->o->domain, b->path);
+		log_notice("%s: hot-plugged %s into the running guest", h->o->domain, b->link);
 	if (d.active && !in_live && !live_possible)
 		log_notice("%s is running without NVDIMMs (QEMU has no nvdimm=on): the guest gets %s at its next start",
-			   h->o->domain, b->path);
+			   h->o->domain, b->link);
 	if (!flags)
-		log_info("%s already has %s", h->o->domain, b->path);
+		log_info("%s already has %s", h->o->domain, b->link);
 
 	if (h->o->json) {
 		_cleanup_json_ struct json_object *o = reservation_json(h, e);
@@ -397,13 +409,13 @@ static int cmd_detach_run(struct host *h)
 		b = backings_find_uuid(&h->set, e->uuid);
 		if (!b || !b->path)
 			continue;
-		if (d.active && find_nvdimm(&d.live, b->path)) {
+		if (d.active && find_nvdimm(&d.live, b)) {
 			log_notice("%s: the running guest keeps %s until it stops (QEMU cannot unplug an NVDIMM); "
 				   "release it only after that",
 				   h->o->domain, b->path);
 			still_live++;
 		}
-		node = find_nvdimm(&d.persistent, b->path);
+		node = find_nvdimm(&d.persistent, b);
 		if (!node)
 			continue;
 		xml = node_text(d.persistent.doc, node);

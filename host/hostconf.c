@@ -368,8 +368,12 @@ int host_config_parse(const char *file, const char *text, struct host_config *co
 	}
 	{
 		json_object_object_foreach(root, key, val) {
+			size_t k = 0;
+
 			(void)val;
-			if (strcmp(key, keys[0]) && strcmp(key, keys[1]) && strcmp(key, keys[2]))
+			while (k < ELEMENTSOF(keys) && strcmp(key, keys[k]))
+				k++;
+			if (k == ELEMENTSOF(keys))
 				errlist_add(errors, file, "$", "unknown key \"%s\"", key);
 		}
 	}

@@ -46,7 +46,7 @@ contents vpmem-agent /usr/sbin/vpmem-agent "$unitdir/vpmem-agent.service" "$unit
 	/usr/lib/python3/dist-packages/cloudinit/config/cc_vpmem.py /etc/cloud/cloud.cfg.d/90-vpmem.cfg \
 	/usr/share/man/man8/vpmem-agent.8.gz /usr/share/man/man5/vpmem.json.5.gz \
 	/usr/share/vpmem/cloud-init-schema.json /usr/libexec/vpmem/merge-cloud-init-schema
-contents vpmem-host /usr/sbin/vpmem-host "$unitdir/vpmem-host-sync.service" \
+contents vpmem-host /usr/sbin/vpmem-host "$unitdir/vpmem-host-sync.service" "$udevdir/rules.d/61-vpmem-host.rules" \
 	/usr/share/man/man8/vpmem-host.8.gz /usr/share/man/man5/vpmem-host.json.5.gz
 if grep -q "vpmem-host" "$work/vpmem-agent.list"; then failed "vpmem-agent holds the host's files:"; grep vpmem-host "$work/vpmem-agent.list"; fi
 echo "ok: vpmem-agent holds $(wc -l < "$work/vpmem-agent.list") entries, vpmem-host $(wc -l < "$work/vpmem-host.list")"

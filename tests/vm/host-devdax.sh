@@ -17,6 +17,8 @@ vm_file /etc/vpmem/host.json '{"layout": [{"label": "small", "count": 4, "size":
 
 cat > "$work/test.sh" <<'GUEST'
 H="vpmem-host -s /tmp/state"
+# udev, as on a host, with vpmem-host's rule: /dev/vpmem/by-uuid/<namespace UUID>
+/lib/systemd/systemd-udevd --daemon
 # a tenant's data on the capacity, in namespaces that are then destroyed
 $H setup >/dev/null 2>&1
 for d in /dev/dax0.*; do daxtool write "$d" old-tenant; done
@@ -157,6 +159,55 @@ $H reserve --label small --consumer "$x" >/dev/null 2>&1
 # stdout is the XML alone; what the domain needs besides comes on stderr
 echo "XML-BEGIN"; $H libvirt-xml --consumer "$x" 2>/tmp/xml-notes; echo "XML-END"
 check "the notes say what the domain needs besides" grep -q "maxMemory slots" /tmp/xml-notes
+
+# the definitions name the backing by its namespace's UUID (udev's link),
+# and still lead to it after the kernel's names changed: the namespace
+# numbered first destroyed, the region probed again (the highest-numbered
+# reservation is followed)
+udevadm settle
+set -- $($H list --json | awk -F'"' '/"consumer":/ { c = $4 } /"path":/ { p = $4 }
+	/^  }/ { if (c != "" && p ~ /dax/) print p, c; c = ""; p = "" }' | sort | tail -n 1)
+dev=$1 owner=$2
+uuid=$($H reserve --label small --consumer "$owner" --json | json_field uuid)
+$H qemu-args --consumer "$owner" > /tmp/args
+link=$(sed -n "s|.*mem-path=\([^,']*\).*|\1|p" /tmp/args)
+check "qemu-args names the backing /dev/vpmem/by-uuid/$uuid ($link)" [ "$link" = "/dev/vpmem/by-uuid/$uuid" ]
+check "  which is udev's link to $dev" [ "$(readlink -f "$link")" = "$dev" ]
+# namespace_uuid DEV: the UUID of the namespace whose device DEV is, as the kernel says (by device number)
+namespace_uuid() {
+	set -- $(stat -L -c '%t %T' "$1")
+	d=$(readlink -f "/sys/dev/char/$((0x$1)):$((0x$2))")
+	cat "/sys/bus/nd/devices/$(cat "${d%/*}/namespace")/uuid"
+}
+check "  the kernel says $dev is the device of namespace $uuid" [ "$(namespace_uuid "$dev")" = "$uuid" ]
+victim=$(ls -d /sys/bus/nd/devices/namespace0.* | sort | head -n 1)
+victim=${victim##*/}
+check "a namespace numbered before it to destroy ($victim, it is ${dev##*/})" [ "${victim#namespace}" != "${dev#/dev/dax}" ]
+ndctl destroy-namespace --force "$victim" > /dev/null 2>&1
+ndctl disable-region region0 > /dev/null 2>&1
+# devtmpfs removed the nodes it made with the devices; one left was made by
+# hand (the quarantine case above) and would shadow the new device of its name
+rm -f /dev/dax0.*
+ndctl enable-region region0 > /dev/null 2>&1
+for bus in /sys/bus/nd/devices/ndbus*; do cat "$bus/wait_probe" > /dev/null 2>&1; done
+udevadm settle
+now=$($H reserve --label small --consumer "$owner" --json | json_field path)
+echo "renumbered: $uuid was $dev, is $now"
+check "the kernel's name for it changed ($dev -> $now)" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' sh "$now" "$dev"
+check "  the definition's name leads to it ($link -> $(readlink -f "$link"))" [ "$(readlink -f "$link")" = "$now" ]
+check "  and it is that namespace's device, the kernel says" [ "$(namespace_uuid "$link")" = "$uuid" ]
+$H qemu-args --consumer "$owner" > /tmp/args2
+check "  qemu-args names the same link as before" [ "$(sed -n "s|.*mem-path=\([^,']*\).*|\1|p" /tmp/args2)" = "$link" ]
+# a link that leads to another namespace's device (made by hand here) is refused
+other=$(for d in /dev/dax0.*; do [ "$d" != "$now" ] && echo "$d" && break; done)
+ln -sfn "$other" "$link"
+$H qemu-args --consumer "$owner" > /tmp/args3 2>&1
+rc=$?
+cat /tmp/args3
+check "a link to another namespace's device ($other): qemu-args refuses (exit 1)" [ $rc -eq 1 ]
+check "  and says it does not lead to $now" grep -q "$link does not lead to $now" /tmp/args3
+udevadm trigger --subsystem-match=dax --action=add; udevadm settle
+check "  udev puts the link right again" [ "$(readlink -f "$link")" = "$now" ]
 
 echo '{"pmem_namespaces": "6GB:nosuchns"}' > /tmp/nova.json
 vpmem-host -c /tmp/nova.json -s /tmp/state2 inventory; check "a namespace that isn't on the host: exit 2" [ $? -eq 2 ]

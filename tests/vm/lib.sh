@@ -134,6 +134,11 @@ vm_programs() {
 	if [ "${vm_with_host:-0}" = 1 ]; then
 		[ -x "$top_builddir/host/vpmem-host" ] || fail "this scenario runs vpmem-host in the guest: it needs the host build"
 		copy_with_libs "$o" /usr/sbin "$top_builddir/host/vpmem-host"
+		# udev, as on a host, with vpmem-host's rule (/dev/vpmem/by-uuid)
+		copy_with_libs "$o" /bin /bin/udevadm
+		mkdir -p "$o/lib/systemd" "$o/etc/udev/rules.d"
+		ln -sf /bin/udevadm "$o/lib/systemd/systemd-udevd"
+		cp "$top_srcdir/udev/61-vpmem-host.rules" "$o/etc/udev/rules.d/"
 	fi
 	copy_dlopened "$o" libblkid.so.1 libmount.so.1
 	# glibc before 2.34 (Debian 11) reads /etc/passwd through a module it loads

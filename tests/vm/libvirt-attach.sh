@@ -5,7 +5,8 @@
 # the size vpmem-host computed (4092 MiB: libvirt's rounding and ours agree);
 # the data survives "virsh destroy" and "start"; a second backing is
 # hot-plugged into the running guest; release refuses while QEMU maps
-# them; detach takes both out of the definition; release erases. A domain without memory slots or a NUMA cell
+# them, and while the stopped domain's definition names them (libvirt
+# asked); detach takes both out of the definition; release erases. A domain without memory slots or a NUMA cell
 # is refused with what it lacks, and nothing is reserved.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/libvirtd.sh"
@@ -102,12 +103,35 @@ tr -d '\r' < "$console" | grep -v '^\s*$' | sed 's/^/[vm 2] /'
 tr -d '\r' < "$console" | grep -q "VPMEM-TEST-EXIT 0" || fail "checks failed in the second boot"
 lv_wait_off vm 120 || fail "the domain did not stop"
 
+# stopped, and still defined with both NVDIMMs: they are in use, for libvirt
+# says so, asked through --connect or through host.json's "libvirt" section
+backing=$(sed -n 's/.*"path": "\(.*\)",*/\1/p' "$work/attach.json")
+sum=$(sha256sum < "$backing")
+rc=0
+$H release --consumer "$uuid" --connect "$lv_uri" > "$work/defined.out" 2>&1 || rc=$?
+cat "$work/defined.out"
+[ $rc -eq 1 ] && [ "$(grep -c "is named by the libvirt domain vm" "$work/defined.out")" -eq 2 ] &&
+	echo "PASS: release of a stopped domain's backings (--connect): refused, the domain named for both" ||
+	fail "release of the backings a defined domain names: exit $rc"
+python3 - "$work/host.json" "$lv_uri" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["libvirt"] = {"uri": sys.argv[2]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+rc=0
+$H release --consumer "$uuid" > "$work/defined.out" 2>&1 || rc=$?
+cat "$work/defined.out"
+[ $rc -eq 1 ] && grep -q "is named by the libvirt domain vm" "$work/defined.out" &&
+	echo "PASS:   and so with host.json's \"libvirt\" section" || fail "release with host.json's libvirt section: exit $rc"
+[ "$($H list --json | grep -c '"state": "reserved"')" -eq 2 ] && [ "$(sha256sum < "$backing")" = "$sum" ] &&
+	echo "PASS:   the ledger and the backing's data unchanged" || fail "a refused release changed something"
+
 # detach: out of the definition, still reserved; release erases
 $H detach --domain vm --connect "$lv_uri" || fail "detach"
 lv_virsh dumpxml --inactive vm | grep -q "model='nvdimm'" && fail "detach left an NVDIMM in the definition"
 echo "PASS: detach removes both NVDIMMs from the definition"
 [ "$($H list --json | grep -c '"state": "reserved"')" -eq 2 ] && echo "PASS:   and they stay reserved" || fail "detach changed the ledger"
-backing=$(sed -n 's/.*"path": "\(.*\)",*/\1/p' "$work/attach.json")
 cmp -s -n 1048576 "$backing" /dev/zero && fail "the backing should hold the guest's filesystem before release"
 $H release --consumer "$uuid" || fail "release"
 [ "$($H list --json | grep -c '"state": "free"')" -eq 2 ] && echo "PASS: release frees both" || fail "release"
