@@ -11,6 +11,7 @@
 #include "entropy.h"
 #include "backing.h"
 #include "cleanup.h"
+#include "erase.h"
 #include "fileio.h"
 
 void backings_clear(struct backing_set *set)
@@ -303,9 +304,5 @@ bool backing_named_by(const struct backing *b, const char *path)
 
 	if ((b->link && strcmp(path, b->link) == 0) || (b->path && strcmp(path, b->path) == 0))
 		return true;
-	if (!b->path || stat(path, &a) < 0 || stat(b->path, &mine) < 0)
-		return false;
-	if (S_ISCHR(mine.st_mode))
-		return S_ISCHR(a.st_mode) && a.st_rdev == mine.st_rdev;
-	return a.st_dev == mine.st_dev && a.st_ino == mine.st_ino;
+	return b->path && stat(path, &a) == 0 && stat(b->path, &mine) == 0 && same_object(&a, &mine);
 }

@@ -343,7 +343,7 @@ static unsigned in_use(struct host *h, bool (*want)(const struct ledger_entry *,
 				  "first. Nothing was erased.",
 				  b->path, e->uuid, pid, comm);
 			busy++;
-		} else if ((domain = libvirt_sources_naming(&domains, b->path))) {
+		} else if ((domain = libvirt_sources_naming(&domains, b))) {
 			log_error("%s (%s) is named by the libvirt domain %s: a domain keeps its NVDIMM when it is stopped "
 				  "too; \"vpmem-host detach --domain %s\" first. Nothing was erased.",
 				  b->path, e->uuid, domain, domain);

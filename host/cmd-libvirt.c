@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -474,7 +473,6 @@ static int sources_add(struct libvirt_sources *s, const char *domain, struct dom
 			ret = -ENOMEM;
 			break;
 		}
-		src->found = stat(src->path, &src->st) == 0;
 		s->n++;
 	}
 	xmlXPathFreeObject(r);
@@ -524,22 +522,11 @@ int libvirt_sources_read(const char *uri, struct libvirt_sources *ret)
 	return r;
 }
 
-const char *libvirt_sources_naming(const struct libvirt_sources *s, const char *path)
+const char *libvirt_sources_naming(const struct libvirt_sources *s, const struct backing *b)
 {
-	struct stat st;
-	bool found = stat(path, &st) == 0;
-
-	for (size_t i = 0; i < s->n; i++) {
-		const struct libvirt_source *src = &s->items[i];
-
-		if (strcmp(src->path, path) == 0)
-			return src->domain;
-		if (!found || !src->found)
-			continue;
-		if (S_ISCHR(st.st_mode) ? S_ISCHR(src->st.st_mode) && src->st.st_rdev == st.st_rdev
-					: src->st.st_dev == st.st_dev && src->st.st_ino == st.st_ino)
-			return src->domain;
-	}
+	for (size_t i = 0; i < s->n; i++)
+		if (backing_named_by(b, s->items[i].path))
+			return s->items[i].domain;
 	return NULL;
 }
 

@@ -209,24 +209,11 @@ int backing_erase(enum backend_kind kind, const char *path, uint64_t size, struc
 	return r;
 }
 
-/*
- * What a backing is, to recognise it in other processes: a device-dax node by
- * its device number alone (libvirt gives each QEMU a /dev of its own, a tmpfs
- * with its own node of the device, in a mount namespace of its own: another
- * inode, the same device), a file by its device and inode.
- */
-struct object {
-	bool chr;
-	dev_t rdev;
-	dev_t dev;
-	ino_t ino;
-};
-
-static bool is_object(const struct stat *st, const struct object *o)
+bool same_object(const struct stat *a, const struct stat *b)
 {
-	if (o->chr)
-		return S_ISCHR(st->st_mode) && st->st_rdev == o->rdev;
-	return st->st_dev == o->dev && st->st_ino == o->ino;
+	if (S_ISCHR(b->st_mode))
+		return S_ISCHR(a->st_mode) && a->st_rdev == b->st_rdev;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
 /*
@@ -237,7 +224,7 @@ static bool is_object(const struct stat *st, const struct object *o)
  * path in the process's own view of the file system (/proc/PID/root) when it
  * is the node mapped.
  */
-static bool mapping_is(int pid, const char *line, const struct object *o)
+static bool mapping_is(int pid, const char *line, const struct stat *o)
 {
 	char range[64], file[4096], path[4200];
 	unsigned maj, min;
@@ -248,22 +235,22 @@ static bool mapping_is(int pid, const char *line, const struct object *o)
 	/* start-end perms offset major:minor inode [path] */
 	if (sscanf(line, "%63s %*s %*s %x:%x %llu %n", range, &maj, &min, &inode, &n) != 4 || inode == 0)
 		return false;
-	if (!o->chr)
-		return inode == (unsigned long long)o->ino && makedev(maj, min) == o->dev;
+	if (!S_ISCHR(o->st_mode))
+		return inode == (unsigned long long)o->st_ino && makedev(maj, min) == o->st_dev;
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%s", pid, range);
 	if (stat(path, &st) == 0)
-		return is_object(&st, o);
+		return same_object(&st, o);
 	snprintf(file, sizeof(file), "%s", line + n);
 	file[strcspn(file, "\n")] = '\0';
 	if (file[0] != '/')
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, file);
 	return stat(path, &st) == 0 && st.st_ino == (ino_t)inode && st.st_dev == makedev(maj, min) &&
-	       is_object(&st, o);
+	       same_object(&st, o);
 }
 
 /* does PID map the object? */
-static bool maps_object(int pid, const struct object *o)
+static bool maps_object(int pid, const struct stat *o)
 {
 	char path[64], line[4096];
 	bool found = false;
@@ -280,7 +267,7 @@ static bool maps_object(int pid, const struct object *o)
 }
 
 /* does a file descriptor of PID refer to the object? (stat follows the fd's link to what it holds) */
-static bool opens_object(int pid, const struct object *o)
+static bool opens_object(int pid, const struct stat *o)
 {
 	char path[64];
 	struct dirent *d;
@@ -296,7 +283,7 @@ static bool opens_object(int pid, const struct object *o)
 
 		if (d->d_name[0] == '.')
 			continue;
-		if (fstatat(dirfd(dir), d->d_name, &st, 0) == 0 && is_object(&st, o))
+		if (fstatat(dirfd(dir), d->d_name, &st, 0) == 0 && same_object(&st, o))
 			found = true;
 	}
 	closedir(dir);
@@ -307,13 +294,11 @@ int backing_user(const char *path, int *ret_pid, char ret_comm[16])
 {
 	struct dirent *d;
 	struct stat st;
-	struct object o;
 	int self = getpid();
 	DIR *proc;
 
 	if (stat(path, &st) < 0)
 		return -errno;
-	o = (struct object){ .chr = S_ISCHR(st.st_mode), .rdev = st.st_rdev, .dev = st.st_dev, .ino = st.st_ino };
 	proc = opendir("/proc");
 	if (!proc)
 		return -errno;
@@ -324,7 +309,7 @@ int backing_user(const char *path, int *ret_pid, char ret_comm[16])
 
 		if (*end || pid <= 0 || pid == self)
 			continue;
-		if (!opens_object((int)pid, &o) && !maps_object((int)pid, &o))
+		if (!opens_object((int)pid, &st) && !maps_object((int)pid, &st))
 			continue;
 		*ret_pid = (int)pid;
 		snprintf(ret_comm, 16, "?");

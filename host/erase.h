@@ -2,7 +2,9 @@
 #ifndef VPMEM_HOST_ERASE_H
 #define VPMEM_HOST_ERASE_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "hostconf.h"
 
@@ -22,6 +24,15 @@ struct erase_stats {
  */
 int backing_erase(enum backend_kind kind, const char *path, uint64_t size, struct erase_stats *stats,
 		  char **ret_reason);
+
+/*
+ * Is a the object b is? A device node (device-dax) is the same device by its
+ * device number alone, whatever node it is reached through (libvirt gives each
+ * QEMU a /dev of its own, a tmpfs with its own node of the device, in a mount
+ * namespace of its own: another inode, the same device); a file is the same
+ * device and inode.
+ */
+bool same_object(const struct stat *a, const struct stat *b);
 
 /*
  * Is path open or mapped by a process (a running QEMU)? Looks at every

@@ -8,7 +8,6 @@
 #define VPMEM_HOST_HOST_H
 
 #include <stdbool.h>
-#include <sys/stat.h>
 
 #include "backing.h"
 #include "hostconf.h"
@@ -183,8 +182,6 @@ int host_erase_entries(struct host *h, bool (*want)(const struct ledger_entry *,
 struct libvirt_source {
 	char *domain;
 	char *path;
-	bool found; /* path could be followed: st is what it names */
-	struct stat st;
 };
 struct libvirt_sources {
 	struct libvirt_source *items;
@@ -192,8 +189,8 @@ struct libvirt_sources {
 };
 /* Every domain's, through uri (NULL: libvirt's default). 0, or a negative errno (logged). */
 int libvirt_sources_read(const char *uri, struct libvirt_sources *ret);
-/* The domain that names path, by that path or another that leads to the same device or file; NULL if none. */
-const char *libvirt_sources_naming(const struct libvirt_sources *s, const char *path);
+/* The domain that names b, by its path, its link or another path to the same device or file; NULL if none. */
+const char *libvirt_sources_naming(const struct libvirt_sources *s, const struct backing *b);
 void libvirt_sources_clear(struct libvirt_sources *s);
 
 extern const struct command cmd_discover, cmd_setup, cmd_inventory, cmd_sync, cmd_reserve, cmd_release, cmd_erase,
