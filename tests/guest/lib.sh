@@ -268,7 +268,7 @@ guest_boot() {
 		-nographic -no-reboot -nodefaults -serial "file:$log" -nic none \
 		-qmp "unix:$work/qmp.sock,server=on,wait=off" \
 		-kernel "$image_dir/vmlinuz" -initrd "$image_dir/initrd.img" \
-		-append "root=/dev/vda rw console=ttyS0 panic=-1 quiet systemd.show_status=false $append" \
+		-append "root=/dev/vda rw console=ttyS0 panic=-1 quiet cryptomgr.notests systemd.show_status=false $append" \
 		-drive "file=$work/disk.qcow2,if=virtio,format=qcow2" \
 		-drive "file=$work/test.iso,if=virtio,format=raw,readonly=on" $seed \
 		$args < /dev/null > "$work/$name.qemu.out" 2>&1 &

@@ -1,4 +1,4 @@
-# copy_with_libs ROOT DIR PROGRAM...: copy each program into ROOT/DIR and every
+# copy_with_libs ROOT DIR PROGRAM...: copy each program (or library, by path) into ROOT/DIR and every
 # shared library it loads (as ldd resolves it on this host) to the same path
 # under ROOT, so the program runs in the test VM as it does here. Sourced.
 copy_with_libs() {
@@ -6,7 +6,12 @@ copy_with_libs() {
 	shift 2
 	mkdir -p "$root$dir"
 	for prog in "$@"; do
-		path=$(command -v "$prog")
+		# (a path as it is: bash's command -v finds no library, which is
+		# not executable)
+		case $prog in
+		*/*) path=$prog ;;
+		*) path=$(command -v "$prog") ;;
+		esac
 		cp "$path" "$root$dir/"
 		ldd "$path" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
 			[ -n "$lib" ] || continue
