@@ -229,10 +229,11 @@ vm_dimm() {
 vm_bios=""
 [ -r /usr/share/qemu/qboot.rom ] && vm_bios="-bios /usr/share/qemu/qboot.rom"
 
-# The kernel skips its crypto self-tests (cryptomgr.notests): under TCG they
-# were half a second of every boot to /init (2.78 s against 2.23 s on 6.1,
-# 3.66 against 3.23 on 6.12, four boots each, 2026-12-05); vpmem uses no
-# kernel crypto.
+# The test kernel's command line (also for libvirt's domains). The kernel
+# skips its crypto self-tests (cryptomgr.notests): under TCG they were half a
+# second of every boot to /init (2.78 s against 2.23 s on 6.1, 3.66 against
+# 3.23 on 6.12, four boots each, 2026-12-05); vpmem uses no kernel crypto.
+vm_cmdline="console=ttyS0 panic=-1 quiet loglevel=4 cryptomgr.notests rdinit=/init"
 
 # The e820 region the "e820:" shape asks the kernel for: 512 MiB at 1 GiB.
 VM_E820_OFFSET=1073741824
@@ -285,7 +286,7 @@ vm_boot() {
 		timeout 600 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp "$vm_smp" $vm_bios \
 			-m "$mem,slots=$slots,maxmem=64G" -nographic -no-reboot -nodefaults -serial stdio \
 			-kernel "$vmlinuz" -initrd "$work/initrd" \
-			-append "console=ttyS0 panic=-1 quiet loglevel=4 cryptomgr.notests rdinit=/init $append" \
+			-append "$vm_cmdline $append" \
 			$args ${vm_extra_args:-} > "$log" 2>&1 < /dev/null || vm_qemu_rc=$?
 		[ "$attempt" = 1 ] && ! grep -q "VPMEM-INIT" "$log" && grep -q "Kernel panic" "$log" || break
 		tr -d '\r' < "$log" | grep -v '^\s*$' | sed "s/^/[$name, kernel panic before userspace] /" | tail -n 40

@@ -38,6 +38,7 @@ echo "nfit nd_pmem" > "$work/inner/etc/vpmem-test-modules"
 (cd "$work/inner" && find . | cpio -o -H newc --quiet) > "$work/inner.cpio"
 cat "$base" "$work/inner.cpio" > "$work/files/inner/initrd"
 cp "$vmlinuz" "$work/files/inner/vmlinuz"
+echo "$vm_cmdline" > "$work/files/inner/cmdline"
 
 cat > "$work/test.sh" <<'GUEST'
 H="vpmem-host -s /tmp/state"
@@ -93,7 +94,7 @@ cat > /tmp/vm.xml <<XML
     <loader readonly='yes' type='rom'>/usr/share/qemu/qboot.rom</loader>
     <kernel>/inner/vmlinuz</kernel>
     <initrd>/inner/initrd</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet loglevel=4 cryptomgr.notests rdinit=/init</cmdline>
+    <cmdline>$(cat /inner/cmdline)</cmdline>
   </os>
   <features><acpi/></features>
   <cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>

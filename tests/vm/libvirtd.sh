@@ -111,7 +111,7 @@ lv_domain() {
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$vmlinuz</kernel>
     <initrd>$2</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet loglevel=4 cryptomgr.notests rdinit=/init</cmdline>
+    <cmdline>$vm_cmdline</cmdline>
   </os>
   <features><acpi/></features>
   $numa
