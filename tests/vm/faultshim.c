@@ -18,6 +18,10 @@
  *   N       only the Nth matching call (1 = first); every one when absent
  *   WHEN    before or after the real call
  *   ACTION  cut        the power goes: QEMU's isa-debug-exit port, at once
+ *           stop       the process stops (SIGSTOP) for good, and writes the
+ *                      rule to the file $VPMEM_SHIM_STOPPED: for a harness
+ *                      that cuts the power once several runs have each
+ *                      reached their step (VPMEM_SHIM_CUT, below)
  *           fail=E     the call fails with errno E (a number or EIO, ENOSPC,
  *                      EROFS, ENXIO, EBUSY, ENOMEM, EINVAL, EPERM)
  *           short      a read returns half of what it asked for
@@ -28,6 +32,9 @@
  *
  * A rule that fires says so on the console (/dev/kmsg), so the harness can
  * tell the step it cut at from a crash.
+ *
+ * VPMEM_SHIM_CUT=now cuts the power as the preloading program starts, with
+ * no rule: how a harness cuts it when its stopped runs are all in place.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -53,7 +60,7 @@
 #define MAX_RULES 8
 
 enum when { BEFORE, AFTER };
-enum action { CUT, FAIL, SHORT, END, KILL, COUNT };
+enum action { CUT, STOP, FAIL, SHORT, END, KILL, COUNT };
 
 struct rule {
 	char prog[32];
@@ -136,6 +143,8 @@ static void parse_rule(char *text)
 	r->when = strcmp(when, "after") == 0 ? AFTER : BEFORE;
 	if (strcmp(action, "cut") == 0)
 		r->action = CUT;
+	else if (strcmp(action, "stop") == 0)
+		r->action = STOP;
 	else if (strncmp(action, "fail=", 5) == 0)
 		r->action = FAIL, r->value = errno_value(action + 5);
 	else if (strcmp(action, "short") == 0)
@@ -191,14 +200,45 @@ __attribute__((destructor)) static void report_counts(void)
 	}
 }
 
-static void cut(const struct rule *r)
+static void power_cut(const char *why)
 {
-	say("VPMEM-CUT %s in %s\n", r->text, program_invocation_short_name);
+	say("VPMEM-CUT %s in %s\n", why, program_invocation_short_name);
 	/* QEMU's isa-debug-exit: the machine stops at this instruction, nothing is flushed */
 	if (ioperm(0xf4, 4, 1) == 0)
 		outb(0x31, 0xf4);
 	say("faultshim: cannot reach isa-debug-exit: %s\n", strerror(errno));
 	_exit(99);
+}
+
+static void cut(const struct rule *r)
+{
+	power_cut(r->text);
+}
+
+/* Stop here for good; the harness cuts the power when every run it waits for has stopped. */
+static void stop(const struct rule *r)
+{
+	const char *marker = getenv("VPMEM_SHIM_STOPPED");
+
+	say("VPMEM-STOPPED %s in %s\n", r->text, program_invocation_short_name);
+	if (marker) {
+		int fd = (int)syscall(SYS_open, marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd >= 0) {
+			syscall(SYS_write, fd, r->text, strlen(r->text));
+			syscall(SYS_close, fd);
+		}
+	}
+	for (;;)
+		kill(getpid(), SIGSTOP);
+}
+
+__attribute__((constructor)) static void cut_now(void)
+{
+	const char *e = getenv("VPMEM_SHIM_CUT");
+
+	if (e && strcmp(e, "now") == 0)
+		power_cut("VPMEM_SHIM_CUT=now");
 }
 
 static bool path_matches(const struct rule *r, const char *path)
@@ -231,11 +271,13 @@ static struct rule *match(const char *point, enum when when, const char *path)
 	return NULL;
 }
 
-/* Act on a rule that fired: cut and kill do not return; fail and short do. */
+/* Act on a rule that fired: cut, stop and kill do not return; fail and short do. */
 static void act(const struct rule *r)
 {
 	if (r->action == CUT)
 		cut(r);
+	if (r->action == STOP)
+		stop(r);
 	if (r->action == KILL) {
 		say("faultshim: %s kills %s with signal %d\n", r->text, program_invocation_short_name, r->value);
 		kill(getpid(), r->value);

@@ -1,19 +1,24 @@
 #!/bin/sh
-# Power loss at each step of a first provisioning. For each step, one boot
-# runs the agent with the fault shim, which cuts the power (QEMU stops at
-# once, as at a pulled plug) right at that step; the next boot, on the same
-# backing, applies again:
+# Power loss at each step of a first provisioning. For each step, the agent
+# runs with the fault shim up to that step on a fresh device and stops
+# there; when every device of the boot has reached its step, the power is
+# cut (QEMU stops at once, as at a pulled plug). The next boot, on the same
+# backings, applies again on each device:
 #   - first as on a guest whose root filesystem lost the agent's state (or
 #     never keeps it, as under Kata): it converges with exit 0, or it stops,
 #     says that the device may hold a half-made filesystem and what to run,
 #     and changes nothing;
 #   - then with its state back: it converges with exit 0.
 # Never may it format something that might be data, and never may it hang.
-# The cases run as a chain: a boot recovers the previous case's device and
-# then cuts the power in the next case's, a fresh device of its own with a
-# state disk of its own; the agent runs on each device as udev starts it
-# (vpmem-agent apply regionN). One boot per case, and each recovery runs
-# beside a device in another state.
+# The cases run as a chain of boots, $VPMEM_POWER_BATCH (6) at a time: a
+# boot recovers the previous boot's devices and then cuts the power in the
+# next cases', fresh devices with state disks of their own; the agent runs
+# on each device as udev starts it (vpmem-agent apply regionN), and each
+# recovery runs beside devices in other states. Between a stopped step and
+# the cut the guest flushes nothing: periodic writeback is off, no process
+# syncs, and the cut comes within seconds (a check), before any filesystem's
+# periodic work; what the device holds at the cut is what it would hold
+# had the power gone at that step.
 . "$(dirname "$0")/lib.sh"
 vm_setup
 statedir="${localstatedir:-/var}/lib/vpmem"
@@ -36,70 +41,157 @@ snapshot() {
 		echo "$d: $(blkid -p "$d" 2>&1) $(dd if="$d" bs=1M count=16 status=none | sha256sum)"
 	done
 }
-# phase PHASE: this phase's region, kind, rule and policy
-phase() {
-	r=$(cat "/tmp/case/$1/region")
-	kind=$(cat "/tmp/case/$1/kind") rule=$(cat "/tmp/case/$1/rule" 2>/dev/null || true)
-	if [ -e "/tmp/case/$1/policy" ]; then
-		cp "/tmp/case/$1/policy" "$policy"
+# region_of_slot N: the region of the NVDIMM in QEMU's slot N (NFIT handle
+# N+1). The regions' order is neither the command line's nor the sizes', and
+# changes with the number of NVDIMMs (QEMU 7.2); the harness gives every
+# boot as many, so that a device keeps its region number from boot to boot.
+region_of_slot() {
+	for m in /sys/bus/nd/devices/region*/mapping0; do
+		[ "$(cat "/sys/bus/nd/devices/$(cut -d, -f1 "$m")/nfit/handle")" = "$(printf '0x%x' $(($1 + 1)))" ] || continue
+		m=${m%/mapping0}
+		echo "${m##*/region}"
+		return 0
+	done
+	echo "FAIL: no region has the NVDIMM of slot $1" >&2
+	return 1
+}
+# load_case DIR: a case's name, region, kind and rule
+load_case() {
+	name=$(cat "$1/name") kind=$(cat "$1/kind") rule=$(cat "$1/rule" 2>/dev/null || true)
+	[ -e "$1/region" ] || region_of_slot "$(cat "$1/slot")" > "$1/region"
+	r=$(cat "$1/region")
+}
+# use_policy DIR: the case's policy in place (the built-in one when it has none)
+use_policy() {
+	if [ -e "$1/policy" ]; then
+		cp "$1/policy" "$policy"
 	else
 		rm -f "$policy"
 	fi
-	echo "== $1: region$r, $kind, $(cat "/tmp/case/$1/name")"
 }
+# proc_state PID: R, S, T (stopped), Z (ended, not yet waited for), or
+# nothing when it is gone
+proc_state() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1; }
 
-if [ -d /tmp/case/recover ]; then
-	phase recover
-	echo "after the cut: $(snapshot | tr '\n' ' ')"
+# The devices whose power was cut in the previous boot, one after the other,
+# as udev runs the agent on each (vpmem-agent apply regionN)
+for d in /tmp/case/recover/*; do
+	[ -d "$d" ] || continue
+	load_case "$d"
+	use_policy "$d"
+	echo "== recover $name: region$r, $kind (at $(cut -d" " -f1 /proc/uptime) s)"
+	before_failures=$failures
 	before=$(snapshot)
+	echo "after the cut: $(echo "$before" | tr '\n' ' ')"
 	timeout 300 vpmem-agent apply "region$r" > /tmp/first.out 2>&1
 	rc=$?
-	sed 's/^/without state: /' /tmp/first.out
+	sed "s/^/$name without state: /" /tmp/first.out
 	if [ $rc -eq 0 ]; then
-		check "without the agent's state: converges" converged
+		check "$name without the agent's state: converges" converged
 	else
-		check "without the agent's state: exit 1 (not a hang, not a crash)" [ $rc -eq 1 ]
+		check "$name without the agent's state: exit 1 (not a hang, not a crash)" [ $rc -eq 1 ]
 		check "  it says what to run" grep -q -- "--overwrite" /tmp/first.out
 		check_sh "  and changed nothing" '[ "$(snapshot)" = "$before" ]'
 	fi
-	mount_state "$statedir" recover
+	mount_state "$statedir" "rec$(cat "$d/slot")"
 	timeout 300 vpmem-agent apply "region$r" > /tmp/second.out 2>&1
 	rc=$?
-	sed 's/^/with state: /' /tmp/second.out
-	check "with the agent's state: exit 0" [ $rc -eq 0 ]
+	sed "s/^/$name with state: /" /tmp/second.out
+	check "$name with the agent's state: exit 0" [ $rc -eq 0 ]
 	check "  converged to the policy" converged
 	umount "$statedir"
-	echo "VPMEM-RECOVERED $failures"
-fi
+	echo "VPMEM-RECOVERED $name $((failures - before_failures))"
+done
+
 if [ -d /tmp/case/count0 ]; then
-	mount_state "$statedir" cut
+	mount_state "$statedir" count
 	for c in /tmp/case/count*; do
-		phase "${c##*/}"
+		load_case "$c"
+		use_policy "$c"
 		# (env: busybox 1.30's ash, Debian 11's, does not export assignments
 		# put before a shell function such as agent to what the function runs)
 		env VPMEM_SHIM="$rule" VPMEM_SHIM_LOG="/tmp/shim.log" LD_PRELOAD=$shim vpmem-agent apply "region$r"
 		check "counting run: exit 0" [ $? -eq 0 ]
-		sed "s/^/VPMEM-COUNT region$r /" /tmp/shim.log
+		sed "s/^/VPMEM-COUNT slot$(cat "$c/slot") /" /tmp/shim.log
 		rm /tmp/shim.log
 	done
-elif [ -d /tmp/case/cut ]; then
-	phase cut
-	mount_state "$statedir" cut
-	echo "cutting the power at: $rule"
-	env VPMEM_SHIM="$rule" LD_PRELOAD=$shim vpmem-agent apply "region$r"
-	echo "FAIL: the agent finished (exit $?): the cut never came"
-	failures=$((failures + 1))
 fi
+
+# The devices whose power is cut in this boot: the agent on each runs until
+# its step and stops there (the faultshim's "stop"); when every one has, the
+# power goes. Each runs as if alone (a mount namespace of its own, with its
+# state disk, its policy and its /run, whose lock would otherwise queue the
+# others behind the first to stop). No periodic writeback meanwhile: what a
+# stopped step had not flushed is not flushed before the cut either, as
+# when the power goes at that instant.
+if [ ! -d /tmp/case/cut ]; then
+	finish
+	exit
+fi
+cat > /tmp/cut-one.sh <<'ONE'
+. /lib/vpmem-guest.sh
+statedir=$1 policy=$2 d=$3
+r=$(cat "$d/region") slot=$(cat "$d/slot")
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs "${policy%/*}"
+[ ! -e "$d/policy" ] || cp "$d/policy" "$policy"
+mount_state "$statedir" "cut$slot" || exit 1
+exec env VPMEM_SHIM="$(cat "$d/rule")" VPMEM_SHIM_STOPPED="/tmp/stopped/$r" \
+	LD_PRELOAD=/usr/lib/vpmem-test/faultshim.so vpmem-agent apply "region$r"
+ONE
+echo 0 > /proc/sys/vm/dirty_writeback_centisecs
+mkdir -p /tmp/stopped
+for d in /tmp/case/cut/*; do
+	load_case "$d"
+	echo "== cut $name: region$r, $kind, at $rule (at $(cut -d" " -f1 /proc/uptime) s)"
+	unshare -m sh /tmp/cut-one.sh "$statedir" "$policy" "$d" &
+	echo $! > "$d/pid"
+done
+start=$(date +%s) first=""
+while :; do
+	pending=0
+	for d in /tmp/case/cut/*; do
+		[ ! -e "$d/over" ] || continue
+		load_case "$d"
+		pid=$(cat "$d/pid")
+		if [ -e "/tmp/stopped/$r" ]; then
+			[ -n "$first" ] || first=$(date +%s)
+			echo "PASS: $name: the agent stopped at its step ($(cat "/tmp/stopped/$r"))"
+			echo "VPMEM-STOPPED-CASE $name"
+			touch "$d/over"
+		elif [ -z "$(proc_state "$pid")" ] || [ "$(proc_state "$pid")" = Z ]; then
+			wait "$pid"
+			echo "FAIL: $name: the agent finished (exit $?): its step never came"
+			failures=$((failures + 1))
+			touch "$d/over"
+		else
+			pending=$((pending + 1))
+		fi
+	done
+	[ "$pending" -gt 0 ] || break
+	if [ $(($(date +%s) - start)) -gt 300 ]; then
+		echo "FAIL: $pending agent(s) neither stopped nor finished in 300 s"
+		failures=$((failures + 1))
+		break
+	fi
+	sleep 0.2
+done
+[ -z "$first" ] ||
+	check "the power goes within 20 s of the first step reached (xfs's periodic work comes at 30 s)" \
+		[ $(($(date +%s) - first)) -le 20 ]
+env VPMEM_SHIM_CUT=now LD_PRELOAD=$shim vpmem-agent --version
+echo "FAIL: the power was not cut"
+failures=$((failures + 1))
 finish
 GUEST
 
-# case_files PHASE NAME KIND RULE REGION: what the guest does with a device
+# case_files PHASE NAME KIND RULE SLOT: what the guest does with a device
 # in the next boot
 case_files() {
 	vm_file "/tmp/case/$1/name" "$2"
 	vm_file "/tmp/case/$1/kind" "$3"
 	vm_file "/tmp/case/$1/rule" "$4"
-	vm_file "/tmp/case/$1/region" "$5"
+	vm_file "/tmp/case/$1/slot" "$5"
 	case $3 in
 	ext4) vm_file "/tmp/case/$1/policy" '{"namespaces": [{"name": "pmem", "filesystem": "ext4"}]}' ;;
 	devdax) vm_file "/tmp/case/$1/policy" '{"namespaces": [{"name": "dax", "mode": "devdax"}]}' ;;
@@ -138,12 +230,12 @@ count_writes() {
 		(set -- $c; case_files "count$n" "count-$1-$2" "$2" "$3/blkwrite:before:count" "$n")
 		n=$((n + 1))
 	done
-	vm_extra_args=$(vm_state_disk "$work/count.state" cut) vm_boot count "$work/test.sh" "$@" > "$work/count.out" ||
+	vm_extra_args=$(vm_state_disk "$work/count.state" count) vm_boot count "$work/test.sh" "$@" > "$work/count.out" ||
 		{ cat "$work/count.out"; fail "counting the writes of mkfs failed"; }
 	counts=""
 	for n in 0 1 2; do
-		w=$(tr -d '\r' < "$work/count.log" | sed -n "s|^VPMEM-COUNT region$n mkfs\.[a-z0-9]* .* \([0-9][0-9]*\)\$|\1|p" | tail -n 1)
-		[ -n "$w" ] && [ "$w" -gt 2 ] || { cat "$work/count.out"; fail "no count of mkfs's writes on region$n"; }
+		w=$(tr -d '\r' < "$work/count.log" | sed -n "s|^VPMEM-COUNT slot$n mkfs\.[a-z0-9]* .* \([0-9][0-9]*\)\$|\1|p" | tail -n 1)
+		[ -n "$w" ] && [ "$w" -gt 2 ] || { cat "$work/count.out"; fail "no count of mkfs's writes in slot $n"; }
 		counts="$counts $w"
 		rm -f "$work/count$n.img"
 	done
@@ -156,90 +248,129 @@ cases() {
 	xl=$1 xn=$2 el=$3
 	echo "writes per mkfs here: xfs $xl (label-less: $xn), ext4 $el" >&2
 	cat <<CASES
-l-labels label xfs $a/ndctl_dimm_init_labels:after:cut
-l-nslabel label xfs $a/ndctl_namespace_set_size:after:cut
-l-claim label xfs $a/ndctl_namespace_set_enforce_mode:after:cut
-l-pfn label xfs $a/ndctl_pfn_enable:after:cut
-l-mkfs-early label xfs mkfs.xfs/blkwrite#1:before:cut
-l-mkfs-middle label xfs mkfs.xfs/blkwrite#$((xl / 2)):before:cut
-l-mkfs-end label xfs mkfs.xfs/blkwrite#$xl:before:cut
-l-mkfs-done label xfs mkfs.xfs/blkwrite#$xl:after:cut
-l-mount label xfs $a/mount:after:cut
-l-hint label xfs $a/ioctl@/mnt#1:before:cut
-l-ext4-early label ext4 mkfs.ext4/blkwrite#1:before:cut
-l-ext4-middle label ext4 mkfs.ext4/blkwrite#$((el / 2)):before:cut
-l-ext4-end label ext4 mkfs.ext4/blkwrite#$el:before:cut
-l-dax-nslabel label devdax $a/ndctl_namespace_set_size:after:cut
-l-dax-claim label devdax $a/ndctl_namespace_set_enforce_mode:after:cut
-l-dax-enable label devdax $a/ndctl_dax_enable:after:cut
-n-reconfigure nolabel xfs $a/ndctl_namespace_disable_invalidate:after:cut
-n-pfn nolabel xfs $a/ndctl_pfn_enable:after:cut
-n-mkfs-early nolabel xfs mkfs.xfs/blkwrite#1:before:cut
-n-mkfs-middle nolabel xfs mkfs.xfs/blkwrite#$((xn / 2)):before:cut
-n-mkfs-end nolabel xfs mkfs.xfs/blkwrite#$xn:before:cut
-n-mount nolabel xfs $a/mount:after:cut
-n-dax-reconfigure nolabel devdax $a/ndctl_namespace_disable_invalidate:after:cut
-n-dax-enable nolabel devdax $a/ndctl_dax_enable:after:cut
+l-labels label xfs $a/ndctl_dimm_init_labels:after:stop
+l-nslabel label xfs $a/ndctl_namespace_set_size:after:stop
+l-claim label xfs $a/ndctl_namespace_set_enforce_mode:after:stop
+l-pfn label xfs $a/ndctl_pfn_enable:after:stop
+l-mkfs-early label xfs mkfs.xfs/blkwrite#1:before:stop
+l-mkfs-middle label xfs mkfs.xfs/blkwrite#$((xl / 2)):before:stop
+l-mkfs-end label xfs mkfs.xfs/blkwrite#$xl:before:stop
+l-mkfs-done label xfs mkfs.xfs/blkwrite#$xl:after:stop
+l-mount label xfs $a/mount:after:stop
+l-hint label xfs $a/ioctl@/mnt#1:before:stop
+l-ext4-early label ext4 mkfs.ext4/blkwrite#1:before:stop
+l-ext4-middle label ext4 mkfs.ext4/blkwrite#$((el / 2)):before:stop
+l-ext4-end label ext4 mkfs.ext4/blkwrite#$el:before:stop
+l-dax-nslabel label devdax $a/ndctl_namespace_set_size:after:stop
+l-dax-claim label devdax $a/ndctl_namespace_set_enforce_mode:after:stop
+l-dax-enable label devdax $a/ndctl_dax_enable:after:stop
+n-reconfigure nolabel xfs $a/ndctl_namespace_disable_invalidate:after:stop
+n-pfn nolabel xfs $a/ndctl_pfn_enable:after:stop
+n-mkfs-early nolabel xfs mkfs.xfs/blkwrite#1:before:stop
+n-mkfs-middle nolabel xfs mkfs.xfs/blkwrite#$((xn / 2)):before:stop
+n-mkfs-end nolabel xfs mkfs.xfs/blkwrite#$xn:before:stop
+n-mount nolabel xfs $a/mount:after:stop
+n-dax-reconfigure nolabel devdax $a/ndctl_namespace_disable_invalidate:after:stop
+n-dax-enable nolabel devdax $a/ndctl_dax_enable:after:stop
 CASES
 }
 
 count_writes
 cases > "$work/cases"
-failed=0 failed_cases=""
-prev="" prev_kind="" prev_rule="" prev_dev="" prev_slot=1 slot=1
-# run_boot NAME SHAPE KIND RULE: recover the previous case (if any) and cut
-# the power in case NAME (if given). A case keeps its region number from
-# one boot to the next, as a guest's device does (the built-in policy names
-# namespaces and mountpoints by it): the cases take regions 0 and 1 in turn,
-# and a boot's devices go on QEMU's command line in that order, an empty
-# device the agent is never run on standing in for a missing region 0.
+# VPMEM_POWER_CASES="l-mkfs n-pfn" runs only the cases whose names start so
+if [ -n "${VPMEM_POWER_CASES:-}" ]; then
+	while read -r name rest; do
+		for c in $VPMEM_POWER_CASES; do
+			case $name in "$c"*) echo "$name $rest"; break ;; esac
+		done
+	done < "$work/cases" > "$work/cases.wanted"
+	mv "$work/cases.wanted" "$work/cases"
+fi
+
+# Cases per boot: a boot recovers the devices of the previous boot's cases,
+# one after the other, and cuts the power in the next ones, all at once.
+batch=${VPMEM_POWER_BATCH:-6}
+failed=0 failed_cases="" boots=0
+: > "$work/prev.group"
+# run_boot GROUP: recover the cases in $work/prev.group (NAME SHAPE KIND RULE
+# SLOT DEVICE, if any) and cut the power in those of the file GROUP (NAME
+# SHAPE KIND RULE; none when GROUP is empty), each on a fresh device. A
+# case keeps its device's place from one boot to the next, and so its
+# region number, as a guest's device does (the built-in policy names
+# namespaces and mountpoints by it): the boots' cases take QEMU's NVDIMM
+# slots 0 to batch-1 and batch to 2*batch-1 in turn, and every boot has
+# 2*batch NVDIMMs, empty ones the agent is never run on standing in for
+# slots without a case.
 run_boot() {
 	case_reset
-	slot0="" slot1="" extra="" boot=""
-	if [ -n "$prev" ]; then
-		case_files recover "$prev" "$prev_kind" "$prev_rule" "$prev_slot"
-		eval "slot$prev_slot=\$prev_dev"
-		extra=$(vm_state_disk "$work/$prev.state" recover)
-		boot="$prev-recover"
-	fi
-	slot=$((1 - prev_slot))
-	if [ -n "$1" ]; then
-		fresh_backing "$1" "$2"
-		case_files cut "$1" "$3" "$4" "$slot"
-		eval "slot$slot=\$dev"
-		extra="$extra $(vm_state_disk "$work/$1.state" cut)"
-		boot="${boot:+$boot+}$1-cut"
-	fi
-	[ -n "$slot0" ] || slot0=nolabel:$(vm_dimm empty 128M)
-	# shellcheck disable=SC2086 # $slot1 is one word or none
-	if [ -n "$1" ]; then
-		vm_extra_args=$extra vm_cut "$boot" "$work/test.sh" "$slot0" $slot1 ||
-			{ failed=$((failed + 1)) failed_cases="$failed_cases $1-cut"; }
+	extra=""
+	first=$(( (boots % 2) * batch ))
+	boots=$((boots + 1))
+	rm -f "$work"/slot.*
+	while read -r name shape kind rule slot dev; do
+		case_files "recover/$slot" "$name" "$kind" "$rule" "$slot"
+		echo "$dev" > "$work/slot.$slot"
+		extra="$extra $(vm_state_disk "$work/$name.state" "rec$slot")"
+	done < "$work/prev.group"
+	: > "$work/next.group"
+	slot=$first
+	while read -r name shape kind rule; do
+		fresh_backing "$name" "$shape"
+		case_files "cut/$slot" "$name" "$kind" "$rule" "$slot"
+		echo "$dev" > "$work/slot.$slot"
+		extra="$extra $(vm_state_disk "$work/$name.state" "cut$slot")"
+		echo "$name $shape $kind $rule $slot $dev" >> "$work/next.group"
+		slot=$((slot + 1))
+	done < "$1"
+	set --
+	i=0
+	while [ "$i" -lt $((2 * batch)) ]; do
+		[ -e "$work/slot.$i" ] || echo "nolabel:$(vm_dimm "empty$i" 128M)" > "$work/slot.$i"
+		set -- "$@" "$(cat "$work/slot.$i")"
+		i=$((i + 1))
+	done
+	boot="boot$boots"
+	if [ -s "$work/next.group" ]; then
+		vm_extra_args=$extra vm_cut "$boot" "$work/test.sh" "$@" ||
+			{ failed=$((failed + 1)) failed_cases="$failed_cases $boot"; }
 	else
-		vm_extra_args=$extra vm_boot "$boot" "$work/test.sh" "$slot0" $slot1 ||
-			{ failed=$((failed + 1)) failed_cases="$failed_cases $prev-recover"; }
+		vm_extra_args=$extra vm_boot "$boot" "$work/test.sh" "$@" ||
+			{ failed=$((failed + 1)) failed_cases="$failed_cases $boot"; }
 	fi
-	if [ -n "$prev" ]; then
-		# the recovery's own checks, whatever became of the cut after it
-		if ! tr -d '\r' < "$work/$boot.log" | grep -q "^VPMEM-RECOVERED 0$"; then
-			echo "FAIL: $prev-recover: its checks failed, or it never finished"
-			case $failed_cases in *" $prev-recover"*) ;; *) failed=$((failed + 1)) failed_cases="$failed_cases $prev-recover" ;; esac
+	log=$(tr -d '\r' < "$work/$boot.log")
+	# each recovery's own checks, whatever became of the cut after them
+	while read -r name shape kind rule slot dev; do
+		if ! echo "$log" | grep -q "^VPMEM-RECOVERED $name 0$"; then
+			echo "FAIL: $name-recover: its checks failed, or it never finished"
+			failed=$((failed + 1)) failed_cases="$failed_cases $name-recover"
 		fi
-		rm -f "${prev_dev#nolabel:}" "$work/$prev.state"
-	fi
-	prev=$1 prev_kind=$3 prev_rule=$4 prev_dev=${dev:-} prev_slot=$slot
+		rm -f "${dev#nolabel:}" "$work/$name.state"
+	done < "$work/prev.group"
+	# each cut's step was reached before the power went
+	while read -r name shape kind rule slot dev; do
+		if ! echo "$log" | grep -q "^VPMEM-STOPPED-CASE $name$"; then
+			echo "FAIL: $name-cut: the agent never stopped at $rule"
+			failed=$((failed + 1)) failed_cases="$failed_cases $name-cut"
+		fi
+	done < "$work/next.group"
+	mv "$work/next.group" "$work/prev.group"
 }
 
-while read -r name dimm kind rule; do
-	# VPMEM_POWER_CASES="l-mkfs n-pfn" runs only the cases whose names start so
-	if [ -n "${VPMEM_POWER_CASES:-}" ]; then
-		want=false
-		for c in $VPMEM_POWER_CASES; do case $name in "$c"*) want=true ;; esac; done
-		$want || continue
+n=0
+: > "$work/group"
+while read -r line; do
+	echo "$line" >> "$work/group"
+	n=$((n + 1))
+	if [ "$n" -eq "$batch" ]; then
+		run_boot "$work/group"
+		: > "$work/group"
+		n=0
 	fi
-	run_boot "$name" "$dimm" "$kind" "$rule"
 done < "$work/cases"
-[ -z "$prev" ] || run_boot "" "" "" ""
+[ "$n" -eq 0 ] || run_boot "$work/group"
+: > "$work/group"
+[ ! -s "$work/prev.group" ] || run_boot "$work/group"
+echo "$(wc -l < "$work/cases") cases in $boots boots, and one to count mkfs's writes"
 # named last: a log's tail is what CI shows
 [ "$failed" -eq 0 ] || fail "$failed power-loss case(s) failed:$failed_cases"
 echo "PASS: every power cut recovered"
