@@ -11,9 +11,8 @@
 # prints each harness's executions per second and coverage. And the
 # cloud-init module's harness (tests/fuzz/fuzz-cloud-init.py, Python, the
 # module's real code) for CLOUD-INIT-SECONDS (SECONDS) with the build's
-# agent, alone at the end (its agent runs take the other cores); it starts
-# from a random seed, with no corpus. One harness per core at a time
-# ($VPMEM_FUZZ_JOBS sets another number).
+# agent; it starts from a random seed, with no corpus. One harness per core
+# at a time ($VPMEM_FUZZ_JOBS sets another number).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1 secs=${2:-60}
@@ -65,23 +64,34 @@ fuzz_cloud_init() {
 		{ echo "FAIL: fuzz-cloud-init.py" >> "$work/cloud-init.out"; return 1; }
 }
 
-# each libFuzzer harness is single-threaded: one per core at a time, each
-# for its full SECONDS; then the cloud-init harness alone
+# every harness is single-threaded (the cloud-init one runs the agent once
+# at a time): the harnesses are laid out in lanes, one per core, the longest
+# first into the lane that ends soonest, and each lane runs its harnesses
+# one after the other, each for its full time
 harnesses="fuzz-policy fuzz-hostconf fuzz-parsers fuzz-placement"
 for name in $harnesses; do
 	[ -x "$build/tests/fuzz/$name" ] || { echo "FAIL: $build/tests/fuzz/$name is not built"; exit 1; }
 done
-jobs=${VPMEM_FUZZ_JOBS:-$(nproc)} running=0
-for name in $harnesses; do
-	fuzz "$name" &
-	running=$((running + 1))
-	if [ "$running" -ge "$jobs" ]; then
-		wait
-		running=0
-	fi
-done
+jobs=${VPMEM_FUZZ_JOBS:-$(nproc)}
+lanes=$( { echo "$ci_secs cloud-init"; for name in $harnesses; do echo "$secs $name"; done; } |
+	sort -s -k1,1nr | awk -v jobs="$jobs" '
+	{ best = 0; for (i = 1; i < jobs; i++) if (end[i] < end[best]) best = i
+	  end[best] += $1; lane[best] = lane[best] " " $2 }
+	END { for (i = 0; i < jobs; i++) if (lane[i] != "") print lane[i] }')
+while read -r lane; do
+	(
+		for name in $lane; do
+			if [ "$name" = cloud-init ]; then
+				fuzz_cloud_init || true
+			else
+				fuzz "$name" || true
+			fi
+		done
+	) &
+done <<LANES
+$lanes
+LANES
 wait
-fuzz_cloud_init || true
 rc=0
 for name in $harnesses; do
 	cat "$work/$name.out" 2>/dev/null || echo "FAIL: $name: no verdict"
