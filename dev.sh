@@ -101,13 +101,14 @@ GUEST
 
 # The warm suite's budget, in seconds: ./dev.sh check fails when a run that
 # built nothing into the test cache (warm) takes longer. From .ci/run on a
-# fresh clone, 2-core machine, 2026-12-05: 2122 s idle, 2175 s in CI, and
-# 2428 s for the same work in an hour when the machine ran a quarter slower
-# (kernels-debian13 803 s instead of 605 s, with none of its code changed);
-# the budget is the slow hour's plus 10 %, so that a slow machine alone does
-# not fail it. A scenario that needs more brings the cuts that pay for it, or
-# moves the budget with a measurement (README, "Tests").
-warm_budget=${VPMEM_WARM_BUDGET:-2700}
+# fresh clone, 2-core machine, idle: 1941 s for commit a7779ca (2026-12-06).
+# The same machine is not always as fast: the same work once took 2428 s in
+# an hour where an earlier run had taken 2122 s (every test a seventh
+# slower, the untouched ones too); the budget is this run's time at that
+# ratio plus 8 %, so that a slow machine alone does not fail it. A scenario
+# that needs more brings the cuts that pay for it, or moves the budget with
+# a measurement (README, "Tests").
+warm_budget=${VPMEM_WARM_BUDGET:-2400}
 
 # phase NAME: the time since the previous phase ended, for the report
 phase() {

@@ -15,6 +15,7 @@
 #include "dlopen-libs.h"
 #include "fileio.h"
 #include "mount.h"
+#include "mountpoint.h"
 
 char *mount_build_options(const char *extra, bool legacy_dax)
 {
@@ -65,9 +66,9 @@ static int mount_once(const char *source, const char *target, const char *fstype
 }
 
 int mount_namespace(const char *source, const char *target, const char *fstype, const char *extra, bool dax,
-		    char **ret_message)
+		    bool hide_existing, char **ret_message)
 {
-	_cleanup_free_ char *options = NULL;
+	_cleanup_free_ char *options = NULL, *what = NULL;
 	_cleanup_close_ int fd = -EBADF;
 	char where[64];
 	int r;
@@ -83,6 +84,24 @@ int mount_namespace(const char *source, const char *target, const char *fstype, 
 		if (ret_message && asprintf(ret_message, "cannot create mountpoint %s: %s", target, strerror(-fd)) < 0)
 			*ret_message = NULL;
 		return fd;
+	}
+	/* the plan looked at the directory; this is the one the mount goes onto */
+	r = mountpoint_dir_check(fd, &what);
+	if (r == -ENOTEMPTY && hide_existing)
+		r = 0;
+	if (r < 0) {
+		int n = 0;
+
+		if (ret_message && r == -ENOTEMPTY)
+			n = asprintf(ret_message, "%s holds %s: not mounted over it, which would hide it", target,
+				     what ? what : "files");
+		else if (ret_message && r == -EBUSY)
+			n = asprintf(ret_message, "%s is already a mountpoint of another filesystem", target);
+		else if (ret_message)
+			n = asprintf(ret_message, "cannot look at %s: %s", target, strerror(-r));
+		if (n < 0)
+			*ret_message = NULL;
+		return r;
 	}
 	snprintf(where, sizeof(where), "/proc/self/fd/%d", fd);
 	/*

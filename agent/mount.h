@@ -19,10 +19,13 @@ char *mount_build_options(const char *extra, bool legacy_dax);
  * following symlinks and mounting onto the directory that walk opened (no
  * window for a symlink to be swapped in). With dax, dax=always is tried
  * first and the legacy "dax" when the kernel rejects it; without (sector
- * mode), only the extra options. Returns 0 or a negative errno;
- * *ret_message gets libmount's explanation on failure.
+ * mode), only the extra options. The directory must be empty (unless
+ * hide_existing) and not a mountpoint already (mountpoint.h): -ENOTEMPTY or
+ * -EBUSY otherwise, with nothing mounted. Returns 0 or a negative errno;
+ * *ret_message gets the explanation (libmount's) on failure.
  */
 int mount_namespace(const char *source, const char *target, const char *fstype, const char *extra, bool dax,
+		    bool hide_existing,
 		    char **ret_message);
 
 /* Unmount target without following a symlink there. 0 or a negative errno. */

@@ -14,6 +14,7 @@
 #include "cleanup-libs.h"
 #include "guard.h"
 #include "mkfs.h"
+#include "mountpoint.h"
 #include "pending.h"
 #include "plan-internal.h"
 #include "size.h"
@@ -310,6 +311,59 @@ static int plan_region(struct plan_region *pr, const struct policy *policy)
 	return plan_label_less(pr, policy);
 }
 
+/*
+ * Where a namespace is to be mounted: an empty directory (or none yet), never
+ * one of the system's own, one that holds files, or another mountpoint, whose
+ * contents the mount would hide. Checked before anything is changed; the
+ * mount checks again on the directory it opens (mount.c).
+ */
+static int plan_check_mountpoints(struct plan_region *pr)
+{
+	const char *region = pr->region->devname;
+
+	for (size_t i = 0; i < pr->n_ns; i++) {
+		const struct plan_ns *pn = &pr->ns[i];
+		_cleanup_free_ char *what = NULL;
+		const char *dir;
+		int r;
+
+		if (!pn->mount || !pn->mountpoint || pn->problem)
+			continue;
+		dir = mountpoint_system_dir(pn->mountpoint);
+		if (dir)
+			return plan_refuse(pr,
+					   "%s: \"%s\" would be mounted at %s, which %s %s, one of the system's own "
+					   "directories: left as it is",
+					   region, pn->name, pn->mountpoint, strcmp(dir, pn->mountpoint) == 0 ? "is" : "lies in",
+					   dir);
+		r = mountpoint_path_check(pn->mountpoint, &what);
+		if (r == -ENOMEM)
+			return r;
+		if (r == -ENOTEMPTY && pn->policy->hide_existing_files)
+			continue;
+		if (r == -ENOTEMPTY)
+			return plan_refuse(pr,
+					   "%s: %s holds %s: \"%s\" is not mounted over it, which would hide what it "
+					   "holds (empty it, choose another mountpoint, or give the entry "
+					   "\"hide_existing_files\": true); left as it is",
+					   region, pn->mountpoint, what ? what : "files", pn->name);
+		if (r == -EBUSY)
+			return plan_refuse(pr,
+					   "%s: %s is already a mountpoint of another filesystem: \"%s\" is not mounted "
+					   "over it, which would hide it; left as it is",
+					   region, pn->mountpoint, pn->name);
+		if (r == -ELOOP)
+			return plan_refuse(pr,
+					   "%s: a component of %s is a symbolic link: \"%s\" is not mounted through it; "
+					   "left as it is",
+					   region, pn->mountpoint, pn->name);
+		if (r < 0)
+			return plan_refuse(pr, "%s: cannot look at %s, where \"%s\" would be mounted: %s; left as it is",
+					   region, pn->mountpoint, pn->name, strerror(-r));
+	}
+	return 0;
+}
+
 int plan_build(const struct policy *policy, const struct inventory *inv, const bool *selected,
 	       const struct mm_geometry *mm, struct plan *ret)
 {
@@ -328,6 +382,8 @@ int plan_build(const struct policy *policy, const struct inventory *inv, const b
 		pr->region = &inv->regions[i];
 		pr->mm = mm;
 		r = plan_region(pr, policy);
+		if (r >= 0 && !pr->error)
+			r = plan_check_mountpoints(pr);
 		if (r < 0) {
 			plan_clear(&plan);
 			return r;

@@ -16,6 +16,7 @@
 #include "cleanup-libs.h"
 #include "fileio.h"
 #include "log.h"
+#include "mountpoint.h"
 #include "policy.h"
 #include "size.h"
 
@@ -156,7 +157,7 @@ static char *path_for(size_t index, const char *key)
 
 static const char *const entry_keys[] = {
 	"name", "region", "mode", "size", "align", "map", "filesystem", "mountpoint", "mount_options",
-	"owner", "group", "permissions", "system_ram", "sector_size",
+	"owner", "group", "permissions", "system_ram", "sector_size", "hide_existing_files",
 };
 
 static bool key_is_known(const char *key, const char *const *keys, size_t n)
@@ -316,6 +317,15 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 			ENTRY_ERROR("mountpoint", "\"%s\" %s", json_object_get_string(v), problem);
 		else
 			p->mountpoint = dup_string(v);
+	}
+
+	if (json_object_object_get_ex(obj, "hide_existing_files", &v)) {
+		if (!ns_mode_has_filesystem(p->mode) || p->filesystem == FS_NONE)
+			ENTRY_ERROR("hide_existing_files", "only applies to fsdax and sector namespaces with a filesystem");
+		else if (!is_type(v, json_type_boolean))
+			ENTRY_ERROR("hide_existing_files", "must be true or false");
+		else
+			p->hide_existing_files = json_object_get_boolean(v);
 	}
 
 	if (json_object_object_get_ex(obj, "mount_options", &v)) {
@@ -562,6 +572,65 @@ static bool could_collide(const struct ns_policy *a, const struct ns_policy *b)
 	return a->region == b->region || a->region == POLICY_REGION_ANY || b->region == POLICY_REGION_ANY;
 }
 
+/*
+ * Where an entry mounts, on every region it applies to: a fixed path, or a
+ * prefix its region's number is appended to (a region-less entry). Returns
+ * 1 with *ret set, 0 when it mounts nothing, or -ENOMEM.
+ */
+static int mount_spec(const struct ns_policy *p, char **ret, bool *ret_template)
+{
+	if (!ns_mode_has_filesystem(p->mode) || p->filesystem == FS_NONE)
+		return 0;
+	*ret_template = p->region == POLICY_REGION_ANY;
+	if (p->mountpoint)
+		*ret = strdup(p->mountpoint);
+	else if (asprintf(ret, "/mnt/%s", p->name) < 0)
+		*ret = NULL;
+	return *ret ? 1 : -ENOMEM;
+}
+
+/* one of the system's own directories (mountpoint.h), where no policy may mount */
+static void validate_system_dir(const struct ns_policy *p, struct errlist *errors)
+{
+	_cleanup_free_ char *spec = NULL;
+	bool template;
+	const char *dir;
+
+	if (mount_spec(p, &spec, &template) <= 0)
+		return;
+	dir = template ? mountpoint_template_system_dir(spec) : mountpoint_system_dir(spec);
+	if (!dir)
+		return;
+	if (template)
+		errlist_add(errors, p->source, NULL,
+			    "namespace \"%s\" mounts at %s<N> on region N, which on some region is or lies in %s, one "
+			    "of the system's own directories: a filesystem mounted there would hide what the system "
+			    "keeps there",
+			    p->name, spec, dir);
+	else
+		errlist_add(errors, p->source, NULL,
+			    "namespace \"%s\" mounts at %s, which %s %s, one of the system's own directories: a "
+			    "filesystem mounted there would hide what the system keeps there",
+			    p->name, spec, strcmp(spec, dir) == 0 ? "is" : "lies in", dir);
+}
+
+/* two entries that can mount at one path, on any regions they apply to: one would hide the other */
+static void validate_same_mountpoint(const struct ns_policy *a, const struct ns_policy *b, struct errlist *errors)
+{
+	_cleanup_free_ char *sa = NULL, *sb = NULL, *path = NULL;
+	bool ta, tb;
+	unsigned ra = a->region == POLICY_REGION_ANY ? 0 : (unsigned)a->region;
+	unsigned rb = b->region == POLICY_REGION_ANY ? 0 : (unsigned)b->region;
+
+	if (mount_spec(a, &sa, &ta) <= 0 || mount_spec(b, &sb, &tb) <= 0)
+		return;
+	if (mountpoint_templates_meet(sa, ta, sb, tb, &path, &ra, &rb) <= 0)
+		return;
+	errlist_add(errors, b->source, NULL, "namespaces \"%s\" and \"%s\" can both mount at %s (\"%s\" on region%u, "
+		    "\"%s\" on region%u): one would hide the other",
+		    a->name, b->name, path, a->name, ra, b->name, rb);
+}
+
 void policy_validate(const struct policy *policy, struct errlist *errors)
 {
 	/* the files merged may hold more than each one may */
@@ -571,17 +640,22 @@ void policy_validate(const struct policy *policy, struct errlist *errors)
 		return;
 	}
 	/*
-	 * Names and mountpoints are compared as they come out for one region;
-	 * region-less entries get the index appended, so "data" on every region
-	 * and "data0" on region 0 collide on region 0.
+	 * Names are compared as they come out for one region; region-less
+	 * entries get the index appended, so "data" on every region and "data0"
+	 * on region 0 collide on region 0. Mountpoints are compared over every
+	 * region the entries apply to: "data" on every region and "data1" on
+	 * region 0 both mount at /mnt/data1.
 	 */
 	for (size_t i = 0; i < policy->n_namespaces; i++) {
 		const struct ns_policy *a = &policy->namespaces[i];
 
+		validate_system_dir(a, errors);
 		for (size_t j = i + 1; j < policy->n_namespaces; j++) {
 			const struct ns_policy *b = &policy->namespaces[j];
 			unsigned region;
 
+			/* mountpoints across regions too: entries for two regions can name one path */
+			validate_same_mountpoint(a, b, errors);
 			if (!could_collide(a, b))
 				continue;
 			region = a->region != POLICY_REGION_ANY ? (unsigned)a->region
@@ -590,16 +664,11 @@ void policy_validate(const struct policy *policy, struct errlist *errors)
 			{
 				_cleanup_free_ char *na = ns_policy_name_for(a, region);
 				_cleanup_free_ char *nb = ns_policy_name_for(b, region);
-				_cleanup_free_ char *ma = ns_policy_mountpoint_for(a, region);
-				_cleanup_free_ char *mb = ns_policy_mountpoint_for(b, region);
 
 				if (na && nb && strcmp(na, nb) == 0)
 					errlist_add(errors, b->source, NULL,
 						    "namespaces \"%s\" and \"%s\" both become \"%s\" on region%u", a->name,
 						    b->name, na, region);
-				if (ma && mb && strcmp(ma, mb) == 0)
-					errlist_add(errors, b->source, NULL,
-						    "namespaces \"%s\" and \"%s\" both mount at %s", a->name, b->name, ma);
 				if (!a->size && !b->size)
 					errlist_add(errors, b->source, NULL,
 						    "namespaces \"%s\" and \"%s\" both take the rest of region%u: give one a size",

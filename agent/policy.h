@@ -37,6 +37,7 @@ struct ns_policy {
 	enum fs_type filesystem; /* fsdax and sector */
 	char *mountpoint;        /* fsdax and sector; NULL: /mnt/<name> */
 	char *mount_options;     /* extra options, DAX is always added */
+	bool hide_existing_files; /* mount also over a directory that holds files (never a system one, never a mountpoint) */
 	char *owner;             /* devdax only; NULL: leave as is */
 	char *group;
 	mode_t permissions;      /* POLICY_PERMISSIONS_UNSET: leave as is */

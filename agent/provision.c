@@ -266,7 +266,8 @@ static int mount_and_verify(const struct plan_region *pr, const struct plan_ns *
 	_cleanup_free_ char *message = NULL;
 	int in_effect, r;
 
-	r = mount_namespace(dev, pn->mountpoint, fstype, pn->policy->mount_options, dax, &message);
+	r = mount_namespace(dev, pn->mountpoint, fstype, pn->policy->mount_options, dax, pn->policy->hide_existing_files,
+			    &message);
 	if (r < 0) {
 		failed(log, "%s: cannot mount \"%s\" (%s) at %s: %s", region, pn->name, dev, pn->mountpoint,
 		       message ? message : strerror(-r));

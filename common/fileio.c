@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,7 @@ int read_file(const char *path, char **ret_data, size_t *ret_len)
 	return 0;
 }
 
-int mkdir_p_nofollow_open(const char *path, mode_t mode)
+static int walk_nofollow(const char *path, bool create, mode_t mode)
 {
 	_cleanup_free_ char *copy = NULL;
 	_cleanup_close_ int dfd = -EBADF;
@@ -127,7 +128,7 @@ int mkdir_p_nofollow_open(const char *path, mode_t mode)
 
 		if (strcmp(component, ".") == 0 || strcmp(component, "..") == 0)
 			return -EINVAL;
-		if (mkdirat(dfd, component, mode) < 0 && errno != EEXIST)
+		if (create && mkdirat(dfd, component, mode) < 0 && errno != EEXIST)
 			return -errno;
 		next = openat(dfd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
@@ -143,6 +144,16 @@ int mkdir_p_nofollow_open(const char *path, mode_t mode)
 		dfd = next;
 	}
 	return TAKE_FD(dfd);
+}
+
+int mkdir_p_nofollow_open(const char *path, mode_t mode)
+{
+	return walk_nofollow(path, true, mode);
+}
+
+int open_dir_nofollow(const char *path)
+{
+	return walk_nofollow(path, false, 0);
 }
 
 int mkdir_p_nofollow(const char *path, mode_t mode)

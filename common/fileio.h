@@ -26,6 +26,9 @@ int mkdir_p_nofollow(const char *path, mode_t mode);
 /* The same, returning a descriptor of the directory path (O_DIRECTORY), or a negative errno. */
 int mkdir_p_nofollow_open(const char *path, mode_t mode);
 
+/* A descriptor of the existing directory path (O_DIRECTORY), walked as above but creating nothing. */
+int open_dir_nofollow(const char *path);
+
 /*
  * Open (creating) path and take an exclusive flock on it, waiting for other
  * holders. Returns the fd, which holds the lock until closed, or a negative

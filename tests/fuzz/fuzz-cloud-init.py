@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.join(TOP, "cloud-init"))
 import cc_vpmem  # noqa: E402
 
 KEYS = ["name", "region", "mode", "size", "align", "map", "filesystem", "mountpoint", "mount_options",
-        "sector_size", "owner", "group", "permissions", "system_ram", "overwrite", "replace", "namespaces"]
+        "hide_existing_files", "sector_size", "owner", "group", "permissions", "system_ram", "overwrite", "replace", "namespaces"]
 WORDS = ["data", "fast", "fsdax", "devdax", "sector", "raw", "xfs", "ext4", "none", "2M", "1G", "4G", "16M",
          "0", "-1", "1e3", "0x10", "/mnt/data", "/mnt/../etc", "", "kvm", "root", "0660", "dev", "mem",
          "noatime", "dax", "\u00e9t\u00e9", "\udcff", "\x00", "a" * 300, "18446744073709551616"]

@@ -186,6 +186,56 @@ START_TEST(test_mountpoints)
 }
 END_TEST
 
+START_TEST(test_system_mountpoints)
+{
+	static const char *const refused[] = {
+		"{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"mountpoint\": \"/etc\"}]}",
+		"{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"mountpoint\": \"/var/lib\"}]}",
+		"{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"mountpoint\": \"/run/data\"}]}",
+		"{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"mountpoint\": \"" LOCALSTATEDIR "/lib/vpmem\"}]}",
+		"{\"namespaces\": [{\"name\": \"a\", \"mountpoint\": \"/lib\"}]}",
+		"{\"namespaces\": [{\"name\": \"a\", \"mode\": \"sector\", \"mountpoint\": \"/proc/pmem\"}]}",
+	};
+	static const char *const allowed[] = {
+		"{\"namespaces\": [{\"name\": \"a\", \"region\": 0, \"mountpoint\": \"/var/lib/pgsql\"}]}",
+		"{\"namespaces\": [{\"name\": \"a\", \"mountpoint\": \"/srv/app\"}]}",
+		"{\"namespaces\": [{\"name\": \"a\", \"mode\": \"devdax\"}]}",
+		"{\"namespaces\": [{\"name\": \"a\", \"filesystem\": \"none\"}]}",
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct policy p = { .builtin = true };
+		struct errlist errors = { 0 };
+
+		ck_assert_int_eq(policy_merge_text(&p, "t.json", refused[i], &errors), 0);
+		ck_assert_uint_eq(errors.count, 0);
+		policy_validate(&p, &errors);
+		ck_assert_msg(errors.count == 1 && strstr(errors.messages[0], "one of the system's own directories"),
+			      "%s: %zu errors", refused[i], errors.count);
+		errlist_clear(&errors);
+		policy_clear(&p);
+	}
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		struct policy p = { .builtin = true };
+		struct errlist errors = { 0 };
+
+		ck_assert_int_eq(policy_merge_text(&p, "t.json", allowed[i], &errors), 0);
+		policy_validate(&p, &errors);
+		ck_assert_msg(errors.count == 0, "%s: %s", allowed[i], errors.count ? errors.messages[0] : "");
+		errlist_clear(&errors);
+		policy_clear(&p);
+	}
+	/* the key that allows a directory with files in it, and nothing else */
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"hide_existing_files\": true}]}", NULL), 0);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"hide_existing_files\": 1}]}",
+				       "$.namespaces[0].hide_existing_files"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"mode\": \"devdax\", \"hide_existing_files\": true}]}",
+				       "$.namespaces[0].hide_existing_files"),
+			  1);
+}
+END_TEST
+
 START_TEST(test_json_syntax)
 {
 	ck_assert_uint_eq(merge_errors("{\"namespaces\": [", "not valid JSON"), 1);
@@ -237,6 +287,14 @@ START_TEST(test_merge_rules)
 }
 END_TEST
 
+static bool errors_have(const struct errlist *errors, const char *text)
+{
+	for (size_t i = 0; i < errors->count; i++)
+		if (strstr(errors->messages[i], text))
+			return true;
+	return false;
+}
+
 START_TEST(test_cross_entry_rules)
 {
 	struct policy p = { .builtin = true };
@@ -250,9 +308,32 @@ START_TEST(test_cross_entry_rules)
 			 0);
 	policy_validate(&p, &errors);
 	ck_assert_uint_eq(errors.count, 3);
-	ck_assert(strstr(errors.messages[0], "\"data\" and \"data0\" both become \"data0\" on region0"));
-	ck_assert(strstr(errors.messages[1], "\"data\" and \"data0\" both mount at /mnt/data0"));
-	ck_assert(strstr(errors.messages[2], "\"x\" and \"y\" both mount at /srv/p"));
+	ck_assert(errors_have(&errors, "\"data\" and \"data0\" both become \"data0\" on region0"));
+	ck_assert(errors_have(&errors, "\"data\" and \"data0\" can both mount at /mnt/data0 (\"data\" on region0, "
+				       "\"data0\" on region0)"));
+	ck_assert(errors_have(&errors, "\"x\" and \"y\" can both mount at /srv/p"));
+	errlist_clear(&errors);
+	policy_clear(&p);
+
+	/* one mountpoint over every region: entries for other regions, or "data" on all and "data1" on one */
+	p.builtin = true;
+	ck_assert_int_eq(policy_merge_text(&p, "t.json",
+					   "{\"namespaces\": [{\"name\": \"data\"}, {\"name\": \"data1\", \"region\": 0, \"size\": \"1G\"},"
+					   " {\"name\": \"x\", \"region\": 2, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"},"
+					   " {\"name\": \"y\", \"region\": 3, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"},"
+					   " {\"name\": \"d\", \"mode\": \"fsdax\", \"size\": \"1G\"},"
+					   " {\"name\": \"d1\", \"size\": \"1G\"},"
+					   " {\"name\": \"z\", \"region\": 4, \"size\": \"1G\", \"mountpoint\": \"/srv/p0\"},"
+					   " {\"name\": \"dev\", \"region\": 5, \"size\": \"1G\", \"mode\": \"devdax\"}]}",
+					   &errors),
+			 0);
+	policy_validate(&p, &errors);
+	ck_assert(errors_have(&errors, "\"data\" and \"data1\" can both mount at /mnt/data1 (\"data\" on region1, "
+				       "\"data1\" on region0): one would hide the other"));
+	ck_assert(errors_have(&errors, "\"x\" and \"y\" can both mount at /srv/p (\"x\" on region2, \"y\" on region3)"));
+	ck_assert(errors_have(&errors, "\"d\" and \"d1\" can both mount at /mnt/d10 (\"d\" on region10, \"d1\" on region0)"));
+	ck_assert(!errors_have(&errors, "/srv/p0"));
+	ck_assert(!errors_have(&errors, "\"dev\""));
 	errlist_clear(&errors);
 	policy_clear(&p);
 
@@ -415,6 +496,7 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_errors_named_by_path);
 	tcase_add_test(tc, test_mountpoints);
+	tcase_add_test(tc, test_system_mountpoints);
 	tcase_add_test(tc, test_json_syntax);
 	tcase_add_test(tc, test_too_many_entries);
 	tcase_add_test(tc, test_merge_rules);
