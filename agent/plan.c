@@ -313,9 +313,10 @@ static int plan_region(struct plan_region *pr, const struct policy *policy)
 
 /*
  * Where a namespace is to be mounted: an empty directory (or none yet), never
- * one of the system's own, one that holds files, or another mountpoint, whose
- * contents the mount would hide. Checked before anything is changed; the
- * mount checks again on the directory it opens (mount.c).
+ * one that holds files or another mountpoint, whose contents the mount would
+ * hide (the system's own directories the policy refuses already:
+ * policy_validate). Checked before anything is changed; the mount checks
+ * again on the directory it opens (mount.c).
  */
 static int plan_check_mountpoints(struct plan_region *pr)
 {
@@ -324,18 +325,10 @@ static int plan_check_mountpoints(struct plan_region *pr)
 	for (size_t i = 0; i < pr->n_ns; i++) {
 		const struct plan_ns *pn = &pr->ns[i];
 		_cleanup_free_ char *what = NULL;
-		const char *dir;
 		int r;
 
 		if (!pn->mount || !pn->mountpoint || pn->problem)
 			continue;
-		dir = mountpoint_system_dir(pn->mountpoint);
-		if (dir)
-			return plan_refuse(pr,
-					   "%s: \"%s\" would be mounted at %s, which %s %s, one of the system's own "
-					   "directories: left as it is",
-					   region, pn->name, pn->mountpoint, strcmp(dir, pn->mountpoint) == 0 ? "is" : "lies in",
-					   dir);
 		r = mountpoint_path_check(pn->mountpoint, &what);
 		if (r == -ENOMEM)
 			return r;

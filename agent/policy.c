@@ -547,31 +547,6 @@ char *ns_policy_name_for(const struct ns_policy *p, unsigned region_id)
 	return strdup(p->name);
 }
 
-char *ns_policy_mountpoint_for(const struct ns_policy *p, unsigned region_id)
-{
-	_cleanup_free_ char *name = NULL;
-	char *s = NULL;
-
-	if (!ns_mode_has_filesystem(p->mode) || p->filesystem == FS_NONE)
-		return NULL;
-	if (p->mountpoint) {
-		if (p->region != POLICY_REGION_ANY)
-			return strdup(p->mountpoint);
-		if (asprintf(&s, "%s%u", p->mountpoint, region_id) < 0)
-			return NULL;
-		return s;
-	}
-	name = ns_policy_name_for(p, region_id);
-	if (!name || asprintf(&s, "/mnt/%s", name) < 0)
-		return NULL;
-	return s;
-}
-
-static bool could_collide(const struct ns_policy *a, const struct ns_policy *b)
-{
-	return a->region == b->region || a->region == POLICY_REGION_ANY || b->region == POLICY_REGION_ANY;
-}
-
 /*
  * Where an entry mounts, on every region it applies to: a fixed path, or a
  * prefix its region's number is appended to (a region-less entry). Returns
@@ -587,6 +562,26 @@ static int mount_spec(const struct ns_policy *p, char **ret, bool *ret_template)
 	else if (asprintf(ret, "/mnt/%s", p->name) < 0)
 		*ret = NULL;
 	return *ret ? 1 : -ENOMEM;
+}
+
+char *ns_policy_mountpoint_for(const struct ns_policy *p, unsigned region_id)
+{
+	_cleanup_free_ char *spec = NULL;
+	bool template;
+	char *s;
+
+	if (mount_spec(p, &spec, &template) <= 0)
+		return NULL;
+	if (!template)
+		return TAKE_PTR(spec);
+	if (asprintf(&s, "%s%u", spec, region_id) < 0)
+		return NULL;
+	return s;
+}
+
+static bool could_collide(const struct ns_policy *a, const struct ns_policy *b)
+{
+	return a->region == b->region || a->region == POLICY_REGION_ANY || b->region == POLICY_REGION_ANY;
 }
 
 /* one of the system's own directories (mountpoint.h), where no policy may mount */
