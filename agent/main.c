@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "cleanup-libs.h"
+#include "disabled.h"
 #include "fileio.h"
 #include "inventory.h"
 #include "log.h"
@@ -159,6 +160,12 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 			goto out;
 		}
 	}
+	/* what an earlier run disabled and was stopped before enabling again, it enables now */
+	if (!o->dry_run) {
+		r = disabled_restore();
+		if (r < 0)
+			log_error("cannot enable again what an earlier run of the agent disabled: %s", strerror(-r));
+	}
 	/* read under the lock: a run queued behind another applies the policy as it is now */
 	if (load_policy(o->config, &policy) < 0) {
 		ret = EXIT_USAGE;
@@ -264,6 +271,7 @@ static int cmd_status(struct options *o, int argc, char **argv)
 
 static int cmd_check_config(struct options *o, int argc, char **argv)
 {
+	_cleanup_free_ char *overwrite = NULL;
 	struct policy policy = { 0 };
 	const char *file = o->config;
 
@@ -276,9 +284,10 @@ static int cmd_check_config(struct options *o, int argc, char **argv)
 	if (load_policy(file, &policy) < 0)
 		return EXIT_USAGE;
 
-	printf("policy is valid%s: %zu namespace entr%s%s\n", policy.builtin ? " (built-in default)" : "",
-	       policy.n_namespaces, policy.n_namespaces == 1 ? "y" : "ies",
-	       policy.overwrite ? ", overwrite is ON" : "");
+	overwrite = policy_overwrite_describe(&policy);
+	printf("policy is valid%s: %zu namespace entr%s%s%s\n", policy.builtin ? " (built-in default)" : "",
+	       policy.n_namespaces, policy.n_namespaces == 1 ? "y" : "ies", overwrite ? ", " : "",
+	       overwrite ? overwrite : "");
 	for (size_t i = 0; i < policy.n_namespaces; i++) {
 		const struct ns_policy *p = &policy.namespaces[i];
 		char region[16];

@@ -2,6 +2,7 @@
 /* The record of an mkfs in progress: see pending.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,15 +35,19 @@ int mkfs_pending_begin(const char *uuid, const char *fstype, const char *device)
 	_cleanup_free_ char *path = NULL, *text = NULL;
 	char when[64] = "";
 	time_t now = time(NULL);
+	uint64_t size;
 	struct tm tm;
 	int r;
 
 	r = record_path(uuid, &path);
 	if (r < 0)
 		return r;
+	r = device_size_of(device, &size);
+	if (r < 0)
+		return r;
 	if (gmtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	text = strdup_printf("fstype=%s\ndevice=%s\nstarted=%s\n", fstype, device, when);
+	text = strdup_printf("fstype=%s\ndevice=%s\nsize=%" PRIu64 "\nstarted=%s\n", fstype, device, size, when);
 	if (!text)
 		return -ENOMEM;
 	r = mkdir_p_nofollow(pending_dir, 0755);
@@ -85,9 +90,11 @@ static char *record_value(const char *text, const char *key)
 	return NULL;
 }
 
-int mkfs_pending_find(const char *uuid, const char *fstype, char **ret_since)
+int mkfs_pending_find(const char *uuid, const char *fstype, const char *device, char **ret_since)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL, *type = NULL, *device = NULL, *started = NULL;
+	_cleanup_free_ char *path = NULL, *text = NULL, *type = NULL, *recorded = NULL, *started = NULL, *size = NULL;
+	char now[32];
+	uint64_t bytes;
 	int r;
 
 	if (ret_since)
@@ -102,13 +109,19 @@ int mkfs_pending_find(const char *uuid, const char *fstype, char **ret_since)
 		return 0;
 	if (r < 0)
 		return r;
+	r = device_size_of(device, &bytes);
+	if (r < 0)
+		return r;
+	snprintf(now, sizeof(now), "%" PRIu64, bytes);
 	type = record_value(text, "fstype");
-	if (!type || strcmp(type, fstype) != 0)
-		return 0;
+	size = record_value(text, "size");
+	/* another type, another size, or a record without one (vpmem 0.1): it no longer holds */
+	if (!type || strcmp(type, fstype) != 0 || !size || strcmp(size, now) != 0)
+		return -ESTALE;
 	if (ret_since) {
-		device = record_value(text, "device");
+		recorded = record_value(text, "device");
 		started = record_value(text, "started");
-		*ret_since = strdup_printf("mkfs.%s on %s started %s", fstype, device ? device : "?",
+		*ret_since = strdup_printf("mkfs.%s on %s started %s", fstype, recorded ? recorded : "?",
 					   started && *started ? started : "at an unknown time");
 		if (!*ret_since)
 			return -ENOMEM;

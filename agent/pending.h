@@ -15,13 +15,20 @@
  * is flushed: before anything mounts the filesystem. While the record is
  * there, only that mkfs has written to the device since it was proven empty.
  *
- * A later run honours the record only for the same device and filesystem
- * type, and only when the device holds no finished filesystem: nothing
+ * The record names the filesystem type and the device's size in bytes. A
+ * later run honours it only for the same uuid, filesystem type and size
+ * (another size is another device, whatever its uuid says), and only when
+ * the device holds no finished filesystem: nothing
  * libblkid recognises (bytes mkfs wrote before it was cut), or an xfs whose
  * superblock still says "in progress". It then makes the filesystem again.
  * A device with a finished filesystem on it is never made again: the record
  * is stale (the power went between mkfs's exit and the removal), and it is
  * dropped when the filesystem is mounted.
+ *
+ * An mkfs that fails (exits with an error, rather than being cut short by
+ * a crash or a signal) leaves no record: what it wrote is refused like any
+ * other content, and nothing licenses a forced mkfs over what someone may
+ * write to the device afterwards.
  *
  * Without the record (a root filesystem that keeps no state, or lost it),
  * the half-made filesystem cannot be told from data: the agent stops and
@@ -32,7 +39,8 @@
 void mkfs_pending_set_dir(const char *dir);
 
 /*
- * Record that mkfs of fstype starts on device, whose info block has uuid.
+ * Record that mkfs of fstype starts on device (a block device, or a regular
+ * file in tests), whose info block has uuid.
  * 0, or a negative errno (the caller carries on: a missing record only
  * means a refusal after a crash, never a loss).
  */
@@ -42,10 +50,12 @@ int mkfs_pending_begin(const char *uuid, const char *fstype, const char *device)
 int mkfs_pending_end(const char *uuid);
 
 /*
- * Is there a record for uuid and fstype? 1, with *ret_since (when asked)
- * saying when and on which device it started; 0 when there is none (or one
- * for another type); a negative errno when the record cannot be read.
+ * Is there a record for uuid, fstype and device (its size)? 1, with
+ * *ret_since (when asked) saying when and on which device it started; 0 when
+ * there is none; -ESTALE when there is one for uuid that does not hold
+ * (another type or size: the caller drops it); another negative errno when
+ * the record or the device's size cannot be read.
  */
-int mkfs_pending_find(const char *uuid, const char *fstype, char **ret_since);
+int mkfs_pending_find(const char *uuid, const char *fstype, const char *device, char **ret_since);
 
 #endif

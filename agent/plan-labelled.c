@@ -78,7 +78,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 		/* before label initialisation there is nothing to find by name */
 		ns = pr->init_labels ? NULL : region_find_namespace(region, pn->name);
 		if (ns) {
-			r = plan_existing(pr, pn, ns, policy->overwrite);
+			r = plan_existing(pr, pn, ns, pr->overwrite);
 			if (r < 0)
 				return r;
 			continue;
@@ -87,7 +87,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 		r = plan_ns_align(pr, pn, &why);
 		if (r < 0)
 			return r == -EINVAL ? plan_refuse(pr, "%s", why) : r;
-		r = plan_decide_fs(pn, region, NULL, policy->overwrite);
+		r = plan_decide_fs(pn, region, NULL, pr->overwrite);
 		if (r < 0)
 			return r;
 		pn->mount = pn->mountpoint != NULL;

@@ -81,9 +81,9 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy)
 	pn->existing = ns;
 	pn->size = ns->size;
 
-	if (plan_label_less_matches(region, p, ns) || (raw_holds_asked_fs(p, ns) && !policy->overwrite)) {
+	if (plan_label_less_matches(region, p, ns) || (raw_holds_asked_fs(p, ns) && !pr->overwrite)) {
 		/* there already: keep it, make or keep its filesystem, mount it */
-		r = plan_decide_fs(pn, region, ns, policy->overwrite);
+		r = plan_decide_fs(pn, region, ns, pr->overwrite);
 		if (r < 0 || pn->fs == FS_ACTION_REFUSE)
 			return r;
 		if (pn->mountpoint && ns->mountpoint && strcmp(ns->mountpoint, pn->mountpoint) != 0) {
@@ -97,7 +97,7 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy)
 	}
 
 	/* anything else on it is data unless it is provably empty */
-	if (!policy->overwrite && (ns->mode != NS_MODE_RAW || ns->contents)) {
+	if (!pr->overwrite && (ns->mode != NS_MODE_RAW || ns->contents)) {
 		if (ns->mode != NS_MODE_RAW)
 			return plan_refuse(pr,
 					   "%s (%s): %s is a %s namespace, the policy asks for %s (\"%s\"): left as it "
@@ -130,7 +130,7 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy)
 	r = plan_ns_align(pr, pn, &why);
 	if (r < 0)
 		return r == -EINVAL ? plan_refuse(pr, "%s", why) : r;
-	r = plan_decide_fs(pn, region, NULL, policy->overwrite);
+	r = plan_decide_fs(pn, region, NULL, pr->overwrite);
 	if (r < 0)
 		return r;
 	pn->mount = pn->mountpoint != NULL;

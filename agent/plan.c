@@ -152,7 +152,7 @@ int plan_decide_fs(struct plan_ns *pn, const struct region_state *region, const 
 	}
 	/* no finished filesystem there: perhaps the agent's own mkfs, cut short (pending.h) */
 	if (ns->contents && !ns->fstype && !ns->mountpoint && ns->claim_uuid) {
-		r = mkfs_pending_find(ns->claim_uuid, want, &pn->mkfs_again);
+		r = mkfs_pending_find(ns->claim_uuid, want, ns->blockdev, &pn->mkfs_again);
 		if (r == -ENOMEM)
 			return r;
 		if (r > 0)
@@ -218,8 +218,9 @@ int plan_check_xfs_sizes(struct plan_region *pr)
  * there is not what the policy asks for. Otherwise the label-less namespace
  * is kept (or refused) by the label-less planner.
  */
-static bool wants_labels(const struct region_state *region, const struct policy *policy)
+static bool wants_labels(const struct plan_region *pr, const struct policy *policy)
 {
+	const struct region_state *region = pr->region;
 	const struct ns_state *ns = plan_label_less_namespace(region);
 	const struct ns_policy *p = NULL;
 	size_t entries = 0;
@@ -228,8 +229,8 @@ static bool wants_labels(const struct region_state *region, const struct policy 
 		return false;
 	if (region->n_namespaces == 0 || (ns && ns->mode == NS_MODE_RAW && !ns->contents))
 		return true;
-	if (!policy->overwrite || !ns)
-		return policy->overwrite;
+	if (!pr->overwrite || !ns)
+		return pr->overwrite;
 	for (size_t i = 0; i < policy->n_namespaces; i++)
 		if (plan_entry_applies(&policy->namespaces[i], region)) {
 			p = &policy->namespaces[i];
@@ -303,7 +304,7 @@ static int plan_region(struct plan_region *pr, const struct policy *policy)
 
 	if (region->labelled)
 		return plan_labelled(pr, policy, region->available);
-	if (wants_labels(region, policy)) {
+	if (wants_labels(pr, policy)) {
 		/* after init-labels the whole region is free */
 		pr->init_labels = true;
 		return plan_labelled(pr, policy, region->size);
@@ -360,7 +361,7 @@ static int plan_check_mountpoints(struct plan_region *pr)
 int plan_build(const struct policy *policy, const struct inventory *inv, const bool *selected,
 	       const struct mm_geometry *mm, struct plan *ret)
 {
-	struct plan plan = { .overwrite = policy->overwrite, .mm = mm };
+	struct plan plan = { .mm = mm };
 	int r;
 
 	plan.regions = calloc(inv->n_regions ? inv->n_regions : 1, sizeof(*plan.regions));
@@ -374,6 +375,7 @@ int plan_build(const struct policy *policy, const struct inventory *inv, const b
 		pr = &plan.regions[plan.n_regions++];
 		pr->region = &inv->regions[i];
 		pr->mm = mm;
+		pr->overwrite = policy_overwrites(policy, pr->region->id, pr->region->dimms);
 		r = plan_region(pr, policy);
 		if (r >= 0 && !pr->error)
 			r = plan_check_mountpoints(pr);

@@ -37,6 +37,7 @@ struct plan_ns {
 struct plan_region {
 	const struct region_state *region;
 	const struct mm_geometry *mm; /* the system's page sizes */
+	bool overwrite;               /* the policy's "overwrite" covers this region */
 	bool init_labels;
 	char *error;                  /* the region is left untouched, why: a failure */
 	char *skipped;                /* the region is left untouched, why: not a failure (the built-in policy) */
@@ -45,7 +46,6 @@ struct plan_region {
 };
 
 struct plan {
-	bool overwrite;
 	const struct mm_geometry *mm;
 	struct plan_region *regions;
 	size_t n_regions;

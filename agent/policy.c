@@ -17,8 +17,10 @@
 #include "fileio.h"
 #include "log.h"
 #include "mountpoint.h"
+#include "nd.h"
 #include "policy.h"
 #include "size.h"
+#include "strutil.h"
 
 const char *fs_type_name(enum fs_type fs)
 {
@@ -48,6 +50,7 @@ void policy_clear(struct policy *policy)
 	for (size_t i = 0; i < policy->n_namespaces; i++)
 		ns_policy_clear(&policy->namespaces[i]);
 	free(policy->namespaces);
+	free(policy->overwrite_targets);
 	memset(policy, 0, sizeof(*policy));
 }
 
@@ -408,6 +411,83 @@ static int policy_add_entry(struct policy *policy, struct ns_policy *entry)
 	return 0;
 }
 
+/* "overwrite": ["region0", "nmem1"]: each a region or a DIMM, by the names ndctl gives them. 0 or -ENOMEM. */
+static int parse_overwrite_targets(struct json_object *list, const char *file, struct policy_target **ret,
+				   size_t *ret_n, struct errlist *errors)
+{
+	size_t n = json_object_array_length(list);
+	struct policy_target *targets;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (n == 0) {
+		errlist_add(errors, file, "$.overwrite", "is an empty list: say false to overwrite nothing");
+		return 0;
+	}
+	if (n > POLICY_MAX_TARGETS) {
+		errlist_add(errors, file, "$.overwrite", "has %zu entries, more than the %d it may have", n,
+			    POLICY_MAX_TARGETS);
+		return 0;
+	}
+	targets = calloc(n, sizeof(*targets));
+	if (!targets)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *t = json_object_array_get_idx(list, i);
+		const char *name = is_type(t, json_type_string) ? json_object_get_string(t) : NULL;
+		char path[48];
+
+		snprintf(path, sizeof(path), "$.overwrite[%zu]", i);
+		/* only the plain names: a sysfs path in a policy would outlive the boot it was true in */
+		if (!name || strchr(name, '/') || nd_parse_target(name, &targets[i].is_region, &targets[i].id) < 0)
+			errlist_add(errors, file, path, "must name a region or a DIMM (\"region0\", \"nmem1\")");
+	}
+	*ret = targets;
+	*ret_n = n;
+	return 0;
+}
+
+bool policy_overwrites(const struct policy *policy, unsigned id, char *const *dimms)
+{
+	if (policy->overwrite)
+		return true;
+	for (size_t i = 0; i < policy->n_overwrite_targets; i++) {
+		const struct policy_target *t = &policy->overwrite_targets[i];
+		char nmem[32];
+
+		if (t->is_region) {
+			if (t->id == id)
+				return true;
+			continue;
+		}
+		/* an interleaved region is destroyed as a whole: naming one of its DIMMs names it */
+		snprintf(nmem, sizeof(nmem), "nmem%u", t->id);
+		for (char *const *d = dimms; d && *d; d++)
+			if (strcmp(*d, nmem) == 0)
+				return true;
+	}
+	return false;
+}
+
+char *policy_overwrite_describe(const struct policy *policy)
+{
+	char *text = NULL;
+
+	if (policy->overwrite)
+		return strdup("overwrite is ON");
+	for (size_t i = 0; i < policy->n_overwrite_targets; i++) {
+		const struct policy_target *t = &policy->overwrite_targets[i];
+		char *grown = strdup_printf("%s%s%s%u", text ? text : "overwrite on ", text ? ", " : "",
+					    t->is_region ? "region" : "nmem", t->id);
+
+		free(text);
+		text = grown;
+		if (!text)
+			return NULL;
+	}
+	return text;
+}
+
 int policy_merge_text(struct policy *policy, const char *file, const char *text, struct errlist *errors)
 {
 	static const char *const top_keys[] = { "overwrite", "replace", "namespaces" };
@@ -415,7 +495,9 @@ int policy_merge_text(struct policy *policy, const char *file, const char *text,
 	_cleanup_json_ struct json_object *root = NULL;
 	struct json_object *v, *entries = NULL;
 	size_t before = errors->count, n = 0, end;
-	bool overwrite = policy->overwrite, replace = false;
+	bool overwrite = false, overwrite_given = false, replace = false;
+	_cleanup_free_ struct policy_target *targets = NULL;
+	size_t n_targets = 0;
 	struct ns_policy *parsed = NULL;
 	int r = 0;
 
@@ -459,10 +541,18 @@ int policy_merge_text(struct policy *policy, const char *file, const char *text,
 		}
 	}
 	if (json_object_object_get_ex(root, "overwrite", &v)) {
-		if (!is_type(v, json_type_boolean))
-			errlist_add(errors, file, "$.overwrite", "must be true or false");
-		else
+		overwrite_given = true;
+		if (is_type(v, json_type_boolean)) {
 			overwrite = json_object_get_boolean(v);
+		} else if (is_type(v, json_type_array)) {
+			r = parse_overwrite_targets(v, file, &targets, &n_targets, errors);
+			if (r < 0)
+				return r;
+		} else {
+			errlist_add(errors, file, "$.overwrite",
+				    "must be true, false, or a list of the regions and DIMMs it applies to "
+				    "([\"region0\", \"nmem1\"])");
+		}
 	}
 	if (json_object_object_get_ex(root, "replace", &v)) {
 		if (!is_type(v, json_type_boolean))
@@ -512,7 +602,12 @@ int policy_merge_text(struct policy *policy, const char *file, const char *text,
 		goto out;
 	}
 
-	policy->overwrite = overwrite;
+	if (overwrite_given) {
+		policy->overwrite = overwrite;
+		free(policy->overwrite_targets);
+		policy->overwrite_targets = TAKE_PTR(targets);
+		policy->n_overwrite_targets = n_targets;
+	}
 	if (replace) {
 		for (size_t i = 0; i < policy->n_namespaces; i++)
 			ns_policy_clear(&policy->namespaces[i]);

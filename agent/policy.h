@@ -46,8 +46,18 @@ struct ns_policy {
 	char *source;            /* the file this entry came from */
 };
 
+/* A region or a DIMM named by "overwrite" (regionN, nmemN). */
+struct policy_target {
+	bool is_region;
+	unsigned id;
+};
+
+#define POLICY_MAX_TARGETS 256
+
 struct policy {
-	bool overwrite;
+	bool overwrite;          /* "overwrite": true: on every region */
+	struct policy_target *overwrite_targets; /* "overwrite": [...]: on these regions, and the regions of these DIMMs */
+	size_t n_overwrite_targets;
 	bool builtin;            /* no file gave "namespaces": the built-in default */
 	struct ns_policy *namespaces;
 	size_t n_namespaces;
@@ -55,7 +65,8 @@ struct policy {
 
 /*
  * Parse one policy document (JSON text) from file (used in messages) and
- * merge it over *policy: "overwrite" replaces the earlier value, "replace":
+ * merge it over *policy: "overwrite" (true, false, or a list of regions and
+ * DIMMs) replaces the earlier value, "replace":
  * true drops every earlier namespace entry, and each entry of "namespaces"
  * replaces the earlier entry of the same name or is appended. Every problem
  * is added to errors with its JSON path; on any error *policy is unchanged.
@@ -74,6 +85,12 @@ int policy_merge_text(struct policy *policy, const char *file, const char *text,
  */
 int policy_load(struct policy *ret, const char *override, const char *etc_dir, const char *run_dir,
 		struct errlist *errors);
+
+/* Does the policy's "overwrite" cover region id, whose DIMMs are dimms ("nmemN", NULL-terminated)? */
+bool policy_overwrites(const struct policy *policy, unsigned id, char *const *dimms);
+
+/* "overwrite is ON", "overwrite on region0, nmem1", or NULL (off): for check-config. Free it. */
+char *policy_overwrite_describe(const struct policy *policy);
 
 /* Checks that span entries: duplicate names and mountpoints, two size-less entries on a region. */
 void policy_validate(const struct policy *policy, struct errlist *errors);

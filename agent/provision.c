@@ -17,6 +17,7 @@
 #include <uuid/uuid.h>
 
 #include "cleanup-libs.h"
+#include "disabled.h"
 #include "fileio.h"
 #include "guard.h"
 #include "inventory.h"
@@ -27,6 +28,7 @@
 #include "pending.h"
 #include "provision.h"
 #include "size.h"
+#include "system-ram.h"
 
 /* Log one step at priority and keep it in the run's record: done, or failed. */
 static void record(struct apply_log *log, int priority, const char *fmt, va_list ap)
@@ -155,53 +157,6 @@ static struct daxctl_dev *devdax_device(struct ndctl_namespace *ndns)
 	return NULL;
 }
 
-/*
- * Memory the agent itself handed to the kernel holds nobody's data: after a
- * reboot its old contents are whatever the kernel left there. The agent
- * keeps the uuid of every devdax personality it gave away, so that a policy
- * asking for system RAM again after a reboot does not need overwrite. A
- * personality made anew has a new uuid, and the guard applies to it.
- */
-static const char *system_ram_record_path(void)
-{
-	return LOCALSTATEDIR "/lib/vpmem/system-ram";
-}
-
-/* Is uuid in the record? The record's text, when there is one, goes to *ret_text. */
-static bool system_ram_recorded(const char *uuid, char **ret_text)
-{
-	_cleanup_free_ char *text = NULL;
-	bool found = false;
-
-	if (read_file(system_ram_record_path(), &text, NULL) < 0)
-		text = NULL;
-	for (const char *line = text; line && *line && !found;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-
-		found = len == strlen(uuid) && strncmp(line, uuid, len) == 0;
-		line = end ? end + 1 : NULL;
-	}
-	if (ret_text)
-		*ret_text = TAKE_PTR(text);
-	return found;
-}
-
-static int system_ram_record(const char *uuid)
-{
-	_cleanup_free_ char *text = NULL, *updated = NULL;
-	int r;
-
-	if (system_ram_recorded(uuid, &text))
-		return 0;
-	r = mkdir_p_nofollow(LOCALSTATEDIR "/lib/vpmem", 0755);
-	if (r < 0)
-		return r;
-	if (asprintf(&updated, "%s%s\n", text ? text : "", uuid) < 0)
-		return -ENOMEM;
-	return write_file_atomic(system_ram_record_path(), updated, strlen(updated), 0644);
-}
-
 static int devdax_to_system_ram(struct ndctl_namespace *ndns, bool overwrite, struct apply_log *log,
 				const char *region)
 {
@@ -214,16 +169,24 @@ static int devdax_to_system_ram(struct ndctl_namespace *ndns, bool overwrite, st
 	if (!dax || !dev)
 		return -ENXIO;
 	if (!daxctl_dev_get_memory(dev)) {
-		_cleanup_free_ char *path = NULL, *what = NULL;
+		_cleanup_free_ char *path = NULL, *what = NULL, *why = NULL;
 		uuid_t uu;
+		uint64_t size = daxctl_dev_get_size(dev), align = daxctl_dev_get_align(dev);
 
 		ndctl_dax_get_uuid(dax, uu);
 		uuid_unparse(uu, uuid);
 		if (asprintf(&path, "/dev/%s", daxctl_dev_get_devname(dev)) < 0)
 			return -ENOMEM;
+		/* memory the agent gave away in an earlier boot holds what the kernel left there */
+		r = system_ram_was(uuid, size, align, &why);
+		if (r < 0)
+			log_warning("%s: cannot read the record of what was system RAM (%s): %s", region,
+				    LOCALSTATEDIR "/lib/vpmem/system-ram", strerror(-r));
+		if (why)
+			log_notice("%s: %s is not taken as system RAM again by its record: %s", region,
+				   daxctl_dev_get_devname(dev), why);
 		/* the kernel will use it as memory: whatever it holds is gone */
-		r = system_ram_recorded(uuid, NULL) ? 0
-					      : guard_may_destroy_daxdev(path, daxctl_dev_get_align(dev), overwrite, &what);
+		r = r > 0 ? 0 : guard_may_destroy_daxdev(path, size, align, overwrite, &what);
 		if (r < 0) {
 			failed(log, "%s: %s: not handed to the kernel as system RAM (set \"overwrite\": true to give it "
 				    "away, destroying that)",
@@ -238,10 +201,11 @@ static int devdax_to_system_ram(struct ndctl_namespace *ndns, bool overwrite, st
 			       strerror(-r));
 			return r;
 		}
-		r = system_ram_record(uuid);
+		r = system_ram_remember(uuid, size, align);
 		if (r < 0)
 			log_warning("%s: cannot record %s as system RAM in %s (after a reboot it will need \"overwrite\"): %s",
-				    region, daxctl_dev_get_devname(dev), system_ram_record_path(), strerror(-r));
+				    region, daxctl_dev_get_devname(dev), LOCALSTATEDIR "/lib/vpmem/system-ram",
+				    strerror(-r));
 	}
 	mem = daxctl_dev_get_memory(dev);
 	if (mem && daxctl_memory_is_online(mem) <= 0) {
@@ -342,6 +306,14 @@ static int make_filesystem(const struct plan_region *pr, const struct plan_ns *p
 	if (r < 0) {
 		failed(log, "%s: mkfs.%s on %s failed: %s%s%s", region, fstype, blockdev,
 		       r == -EINTR ? "killed" : strerror(-r), output && *output ? ": " : "", output ? output : "");
+		/* cut short by a signal is a crash, which the record is for; a failure licenses nothing later */
+		if (recorded && r != -EINTR) {
+			int k = mkfs_pending_end(uuid);
+
+			if (k < 0)
+				log_warning("%s: cannot drop the record of the failed mkfs.%s on %s: %s", region, fstype,
+					    blockdev, strerror(-k));
+		}
 		return r;
 	}
 	if (recorded) {
@@ -387,14 +359,24 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 		return r;
 	if (pn->fs == FS_ACTION_MKFS) {
 		_cleanup_free_ char *found = NULL, *signatures = NULL, *what = NULL, *since = NULL;
+		int pending = 0;
 
 		/* a new namespace can land on capacity that held an old one: look again, right before */
 		r = guard_probe_blockdev(blockdev, &found, &signatures, &what);
 		if (r < 0)
 			return r;
+		if (uuid && !found) {
+			pending = mkfs_pending_find(uuid, fstype, blockdev, &since);
+			if (pending == -ESTALE) {
+				log_notice("%s: the record of an earlier mkfs on %s is for another filesystem type or device "
+					   "size: dropped",
+					   region, blockdev);
+				pending = mkfs_pending_end(uuid);
+			}
+		}
 		if (found && (strcmp(found, fstype) == 0 || guard_signatures_have(signatures, fstype))) {
 			/* what the policy asks for is there: kept, also with overwrite */
-		} else if (pn->mkfs_again && !found && mkfs_pending_find(uuid, fstype, &since) > 0) {
+		} else if (pn->mkfs_again && pending > 0) {
 			/* still the agent's own mkfs cut short, looked at again under the lock */
 			log_notice("%s: %s holds %s, from the agent's own %s, cut short: making it again", region,
 				   blockdev, what ? what : "nothing", since);
@@ -415,7 +397,7 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 			if (r < 0)
 				return r;
 		}
-	} else if (pn->fs == FS_ACTION_KEEP && pn->mount && uuid && mkfs_pending_find(uuid, fstype, NULL) > 0) {
+	} else if (pn->fs == FS_ACTION_KEEP && pn->mount && uuid && mkfs_pending_find(uuid, fstype, blockdev, NULL) != 0) {
 		/* a finished filesystem is never made again: the record outlived its mkfs by a crash */
 		r = mkfs_pending_end(uuid);
 		if (r < 0)
@@ -479,7 +461,7 @@ static int provision_namespace(const struct plan *plan, const struct plan_region
 			*ret_ndns = ndns;
 			return 0;
 		}
-		r = nd_namespace_reconfigure(region, ndns, &spec, plan->overwrite, &what);
+		r = nd_namespace_reconfigure(region, ndns, &spec, pr->overwrite, &what);
 		if (r < 0) {
 			failed(log, "%s: %s not made a %s namespace: %s", rname, pn->existing->devname,
 			       ns_mode_name(p->mode), what ? what : strerror(-r));
@@ -517,7 +499,21 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 	if (pr->init_labels) {
 		_cleanup_free_ char *what = NULL;
 
-		r = nd_region_init_labels(region, plan->overwrite, &what);
+		/* a run stopped while the region is disabled leaves it so: the next one enables it (disabled.h) */
+		r = disabled_remember(region);
+		if (r < 0)
+			/* as before there were records: a run killed now would leave it disabled for a person */
+			log_warning("%s: cannot record that the agent disables it to initialise its labels (a run "
+				    "killed meanwhile would leave it disabled): %s",
+				    rname, strerror(-r));
+		r = nd_region_init_labels(region, pr->overwrite, &what);
+		if (ndctl_region_is_enabled(region)) {
+			int k = disabled_forget(region);
+
+			if (k < 0)
+				log_warning("%s: cannot drop the record that the agent disabled it: %s", rname,
+					    strerror(-k));
+		}
 		if (r == -ENOTEMPTY) {
 			failed(log, "%s: %s: labels not initialised", rname, what);
 			return r;
@@ -563,13 +559,13 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 
 		if (pn->policy->mode == NS_MODE_DEVDAX) {
 			if (pn->policy->system_ram)
-				r = devdax_to_system_ram(ndns, plan->overwrite, log, rname);
+				r = devdax_to_system_ram(ndns, pr->overwrite, log, rname);
 			else if (device)
 				r = devdax_set_access(device, pn->policy, log, rname);
 			else
 				r = 0;
 		} else {
-			r = provision_fs(pr, pn, ndns, device, plan->overwrite, log);
+			r = provision_fs(pr, pn, ndns, device, pr->overwrite, log);
 		}
 		if (r < 0)
 			result = r;

@@ -9,7 +9,18 @@ read too. Precedence, lowest first: the image's /etc/vpmem, instance metadata
 (/run/vpmem/vpmem.d/50-instance-metadata.json), user-data (/run/vpmem/vpmem.json).
 
 The module validates the result with ``vpmem-agent check-config`` and then runs
-``vpmem-agent apply``. It runs at every boot: /run is empty after a reboot, and
+``vpmem-agent apply``.
+
+``overwrite`` in user-data or metadata is cloud-init's per-instance kind of
+thing: it applies once, on the first boot of the instance, to the devices present
+then (``true``: every region; a list: the regions and DIMMs it names), through
+``vpmem-agent apply --overwrite TARGET...``. It is never written into the policy
+files the agent reads at later boots and hotplugs: a DIMM holding data that is
+added a month later, or a label-less region that moved to another number, is
+never destroyed by it. The once is cloud-init's semaphore ``vpmem_overwrite`` in
+the instance's directory (a new instance id, or ``cloud-init clean``, is a new
+first boot). A value of another type is left in the policy, where the agent
+refuses it with the reason. It runs at every boot: /run is empty after a reboot, and
 the policy must be in place before vpmem-agent.service (ordered after
 cloud-init.service, or cloud-init-network.service from 24.3) provisions anything. An invalid policy is still written
 where the agent reads it, so that the agent refuses it too and no device is
@@ -36,13 +47,15 @@ import subprocess
 import tempfile
 
 from cloudinit.distros import ALL_DISTROS
-from cloudinit.settings import PER_ALWAYS
+from cloudinit.settings import PER_ALWAYS, PER_INSTANCE
 
 LOG = logging.getLogger(__name__)
 
 AGENT = "vpmem-agent"
 RUN_DIR = "/run/vpmem"
 USER_DATA_FILE = os.path.join(RUN_DIR, "vpmem.json")
+SYSFS_ND = "/sys/bus/nd/devices"
+TARGET = re.compile(r"^(region|nmem)[0-9]+$")
 METADATA_FILE = os.path.join(RUN_DIR, "vpmem.d", "50-instance-metadata.json")
 
 meta = {
@@ -160,6 +173,46 @@ def _metadata_policy(cloud, log):
     return value
 
 
+def _take_overwrite(policy):
+    """Remove a well-formed "overwrite" (true, false, or a list of regionN/nmemN)
+    from a policy document and return it; None when there is none, or when its
+    value is of another kind (left for the agent to refuse with the reason)."""
+    if not isinstance(policy, dict) or "overwrite" not in policy:
+        return None
+    value = policy["overwrite"]
+    well_formed = isinstance(value, bool) or (
+        isinstance(value, list) and value and all(isinstance(t, str) and TARGET.match(t) for t in value)
+    )
+    if not well_formed:
+        return None
+    del policy["overwrite"]
+    return value
+
+
+def _present_regions():
+    try:
+        names = os.listdir(SYSFS_ND)
+    except OSError:
+        return []
+    return sorted((n for n in names if re.match(r"^region[0-9]+$", n)), key=lambda n: int(n[6:]))
+
+
+def _overwrite_once(log, overwrite):
+    """The instance's first boot: apply with overwrite on the devices present now."""
+    targets = _present_regions() if overwrite is True else list(overwrite)
+    if not targets:
+        log.info("vpmem: overwrite: no persistent memory region is present on this first boot: nothing to do")
+        return
+    # INFO: a WARNING would make cloud-init >= 23.4 call the run "degraded" for what was asked
+    log.info("vpmem: overwrite (from the instance's policy, on its first boot only): %s", " ".join(targets))
+    rc = _run(log, "apply", "--overwrite", *targets)
+    if rc != 0:
+        raise PolicyError(
+            "vpmem: vpmem-agent apply --overwrite %s failed with exit status %d (see above)"
+            % (" ".join(targets), rc)
+        )
+
+
 def _run(log, *args):
     """Run the agent; its lines go to cloud-init's log, as errors if it failed."""
     try:
@@ -184,6 +237,13 @@ def _handle(cfg, cloud, log):
             "vpmem: user-data has a vpmem key that cloud-init could not read as cloud-config "
             "(is it valid YAML, in UTF-8?)"
         )
+
+    # overwrite is once per instance, never in the files later runs read; user-data's wins
+    overwrite = None
+    for policy in (metadata_policy, user_policy):
+        taken = _take_overwrite(policy)
+        if taken is not None:
+            overwrite = taken
 
     # what an earlier boot or run left would be stale: /run is ours to write
     problems = []
@@ -214,6 +274,9 @@ def _handle(cfg, cloud, log):
             "vpmem: the persistent memory policy from %s is invalid (see the errors above); "
             "no device was touched" % ("user-data" if user_policy is not None else "instance metadata")
         )
+    if overwrite:
+        # cloud-init's semaphore: run on the instance's first boot, never again (also when it failed)
+        cloud.run("vpmem_overwrite", _overwrite_once, [log, overwrite], freq=PER_INSTANCE)
     rc = _run(log, "apply")
     if rc != 0:
         raise PolicyError("vpmem: vpmem-agent apply failed with exit status %d (see above)" % rc)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,4 +179,34 @@ int lock_file(const char *path)
 			return -errno;
 	}
 	return TAKE_FD(fd);
+}
+
+int read_boot_id(char ret[37])
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = read_file("/proc/sys/kernel/random/boot_id", &text, NULL);
+	if (r < 0)
+		return r;
+	if (strlen(text) < 36)
+		return -EINVAL;
+	memcpy(ret, text, 36);
+	ret[36] = '\0';
+	return 0;
+}
+
+int device_size_of(const char *path, uint64_t *ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, ret) < 0 ? -errno : 0;
+	if (!S_ISREG(st.st_mode))
+		return -ENOTBLK;
+	*ret = (uint64_t)st.st_size;
+	return 0;
 }

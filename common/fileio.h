@@ -3,6 +3,7 @@
 #define VPMEM_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -35,5 +36,11 @@ int open_dir_nofollow(const char *path);
  * errno.
  */
 int lock_file(const char *path);
+
+/* The size in bytes of a block device, or of a regular file (tests). 0 or a negative errno. */
+int device_size_of(const char *path, uint64_t *ret);
+
+/* This boot's id (/proc/sys/kernel/random/boot_id), 36 characters and a NUL. 0 or a negative errno. */
+int read_boot_id(char ret[37]);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/fs.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -145,6 +146,84 @@ static int first_mib_contents(int fd, char **ret_what)
 out:
 	*ret_what = what;
 	return what ? 0 : -ENOMEM;
+}
+
+/*
+ * The rest of what a destructive step destroys, beyond the first MiB: the
+ * last MiB and the first GUARD_SAMPLE_BYTES of every GUARD_SAMPLE_STRIDE.
+ * Read from map when there is one (device-dax has no read()), else with
+ * pread from fd. *ret_what NULL when all of it is zero, else what was found
+ * (a read error or short read is data too). 0 or -ENOMEM.
+ */
+static int sampled_contents(int fd, const unsigned char *map, uint64_t size, char **ret_what)
+{
+	_cleanup_free_ unsigned char *buf = NULL;
+	uint64_t last = size > 2 * GUARD_PROBE_BYTES ? size - GUARD_PROBE_BYTES : GUARD_PROBE_BYTES;
+	char *what = NULL;
+
+	*ret_what = NULL;
+	if (!map) {
+		buf = malloc(GUARD_PROBE_BYTES);
+		if (!buf)
+			return -ENOMEM;
+	}
+	/* the samples, then the last MiB as one more "sample" */
+	for (uint64_t offset = GUARD_SAMPLE_STRIDE;; offset += GUARD_SAMPLE_STRIDE) {
+		bool tail = offset >= last;
+		uint64_t start = tail ? last : offset;
+		size_t len = tail ? (size_t)(size - last) : GUARD_SAMPLE_BYTES, done = 0;
+		const unsigned char *p = map ? map + start : buf;
+
+		if (start >= size)
+			break;
+		if (start + len > size)
+			len = (size_t)(size - start);
+		while (!map && done < len) {
+			ssize_t n = pread(fd, buf + done, len - done, (off_t)(start + done));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				what = n < 0 ? strdup_printf("a read error at offset %" PRIu64 ": %s", start + done,
+							     strerror(errno))
+					     : strdup_printf("a short read at offset %" PRIu64, start + done);
+				goto out;
+			}
+			done += (size_t)n;
+		}
+		for (size_t i = 0; i < len; i++)
+			if (p[i]) {
+				what = strdup_printf("non-zero bytes %" PRIu64 " MiB into it (at offset %" PRIu64
+						     "), beyond its first MiB",
+						     (start + i) >> 20, start + i);
+				goto out;
+			}
+		if (tail)
+			break;
+	}
+	return 0;
+out:
+	*ret_what = what;
+	return what ? 0 : -ENOMEM;
+}
+
+/* The same for the device at path. */
+static int sampled_path_contents(const char *path, char **ret_what)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	uint64_t size;
+
+	*ret_what = NULL;
+	if (fd < 0) {
+		*ret_what = strdup_printf("a device that cannot be opened: %s", strerror(errno));
+		return *ret_what ? 0 : -ENOMEM;
+	}
+	size = device_size(fd);
+	if (size == 0) {
+		*ret_what = strdup("a size that cannot be read");
+		return *ret_what ? 0 : -ENOMEM;
+	}
+	return sampled_contents(fd, NULL, size, ret_what);
 }
 
 /*
@@ -293,7 +372,8 @@ static const char *claim_name(struct ndctl_namespace *ndns)
 	return NULL;
 }
 
-int guard_probe_namespace(struct ndctl_namespace *ndns, char **ret_what)
+/* What a live namespace holds; with whole, also the samples beyond its first MiB. */
+static int probe_namespace(struct ndctl_namespace *ndns, bool whole, char **ret_what)
 {
 	const char *devname = ndctl_namespace_get_devname(ndns);
 	const char *claim = claim_name(ndns), *bdev;
@@ -314,6 +394,8 @@ int guard_probe_namespace(struct ndctl_namespace *ndns, char **ret_what)
 	if (asprintf(&path, "/dev/%s", bdev) < 0)
 		return -ENOMEM;
 	r = guard_probe_blockdev(path, NULL, NULL, &what);
+	if (r == 0 && !what && whole)
+		r = sampled_path_contents(path, &what);
 	if (r < 0)
 		return r;
 	if (what) {
@@ -323,6 +405,11 @@ int guard_probe_namespace(struct ndctl_namespace *ndns, char **ret_what)
 	return 0;
 }
 
+int guard_probe_namespace(struct ndctl_namespace *ndns, char **ret_what)
+{
+	return probe_namespace(ndns, false, ret_what);
+}
+
 int guard_may_destroy_namespace(struct ndctl_namespace *ndns, bool overwrite, char **ret_what)
 {
 	int r;
@@ -330,7 +417,7 @@ int guard_may_destroy_namespace(struct ndctl_namespace *ndns, bool overwrite, ch
 	*ret_what = NULL;
 	if (overwrite)
 		return 0;
-	r = guard_probe_namespace(ndns, ret_what);
+	r = probe_namespace(ndns, true, ret_what);
 	if (r < 0)
 		return r;
 	return *ret_what ? -ENOTEMPTY : 0;
@@ -364,6 +451,8 @@ int guard_may_destroy_blockdev(const char *path, bool overwrite, char **ret_what
 	if (overwrite)
 		return 0;
 	r = guard_probe_blockdev(path, NULL, NULL, &what);
+	if (r == 0 && !what)
+		r = sampled_path_contents(path, &what);
 	if (r < 0)
 		return r;
 	if (!what)
@@ -372,12 +461,13 @@ int guard_may_destroy_blockdev(const char *path, bool overwrite, char **ret_what
 	return *ret_what ? -ENOTEMPTY : -ENOMEM;
 }
 
-int guard_may_destroy_daxdev(const char *path, size_t align, bool overwrite, char **ret_what)
+int guard_may_destroy_daxdev(const char *path, uint64_t size, size_t align, bool overwrite, char **ret_what)
 {
 	_cleanup_close_ int fd = -EBADF;
-	size_t len = align > GUARD_PROBE_BYTES ? align : GUARD_PROBE_BYTES;
+	_cleanup_free_ char *what = NULL;
 	const unsigned char *p;
 	void *map;
+	int r = 0;
 
 	*ret_what = NULL;
 	if (overwrite)
@@ -387,10 +477,12 @@ int guard_may_destroy_daxdev(const char *path, size_t align, bool overwrite, cha
 		*ret_what = strdup_printf("%s cannot be opened: %s", path, strerror(errno));
 		return *ret_what ? -ENOTEMPTY : -ENOMEM;
 	}
-	/* device-dax has no read(): map the start, a whole multiple of its alignment */
-	if (align && len % align)
-		len += align - len % align;
-	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	/* device-dax has no read(): map all of it (a whole multiple of its alignment); only what is read faults in */
+	if (size < GUARD_PROBE_BYTES || (align && size % align)) {
+		*ret_what = strdup_printf("%s has a size (%" PRIu64 ") that cannot be mapped whole", path, size);
+		return *ret_what ? -ENOTEMPTY : -ENOMEM;
+	}
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
 		*ret_what = strdup_printf("%s cannot be mapped to be read: %s", path, strerror(errno));
 		return *ret_what ? -ENOTEMPTY : -ENOMEM;
@@ -398,11 +490,16 @@ int guard_may_destroy_daxdev(const char *path, size_t align, bool overwrite, cha
 	p = map;
 	for (size_t i = 0; i < GUARD_PROBE_BYTES; i++)
 		if (p[i]) {
-			*ret_what = strdup_printf("%s holds non-zero bytes in its first MiB (at offset %zu)", path, i);
+			what = strdup_printf("non-zero bytes in its first MiB (at offset %zu)", i);
 			break;
 		}
-	munmap(map, len);
-	if (*ret_what)
-		return -ENOTEMPTY;
-	return 0;
+	if (!what)
+		r = sampled_contents(-EBADF, p, size, &what);
+	munmap(map, size);
+	if (r < 0)
+		return r;
+	if (!what)
+		return 0;
+	*ret_what = strdup_printf("%s holds %s", path, what);
+	return *ret_what ? -ENOTEMPTY : -ENOMEM;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct ndctl_namespace;
 struct ndctl_region;
@@ -22,14 +23,23 @@ struct ndctl_region;
  *     mkfs is still in progress is reported as such, with no type: it is
  *     no filesystem anyone can mount, and no empty device either;
  *   - any non-zero byte in the first MiB;
+ *   - before a step that destroys the whole device (every guard_may_destroy_
+ *     call), also any non-zero byte in its last MiB or in the first 4 KiB of
+ *     every 64 MiB: where filesystems keep their secondary superblocks and
+ *     allocation group headers (xfs, ext4), and a sample of the rest. Only
+ *     first provisioning pays for it: the probes that describe a device at
+ *     every boot read the first MiB alone;
  *   - any open error, read error or short read on the way.
  *
  * "overwrite" in the policy allows destroying what stands in the way of the
  * policy; the callers only ask about such targets.
  */
 
-/* How much of a device is read to prove it empty. */
+/* How much of a device's start (and, before it is destroyed, of its end) is read to prove it empty. */
 #define GUARD_PROBE_BYTES (1024 * 1024)
+/* Before a device is destroyed, the first GUARD_SAMPLE_BYTES of every GUARD_SAMPLE_STRIDE are read too. */
+#define GUARD_SAMPLE_STRIDE (64ULL * 1024 * 1024)
+#define GUARD_SAMPLE_BYTES 4096
 
 /*
  * What a block device (or a regular file, for tests) holds. On return
@@ -71,10 +81,10 @@ int guard_may_destroy_blockdev(const char *path, bool overwrite, char **ret_what
 
 /*
  * The same for a device-dax character device, before it is handed to the
- * kernel as system RAM: its first MiB is mapped read-only and must be zero.
- * align is the device's mapping alignment.
+ * kernel as system RAM: it is mapped read-only, and its first and last MiB
+ * and the samples must be zero. align is the device's mapping alignment.
  */
-int guard_may_destroy_daxdev(const char *path, size_t align, bool overwrite, char **ret_what);
+int guard_may_destroy_daxdev(const char *path, uint64_t size, size_t align, bool overwrite, char **ret_what);
 
 /* True when the comma-separated signature list has type. */
 bool guard_signatures_have(const char *signatures, const char *type);

@@ -79,17 +79,6 @@ struct ledger_entry *ledger_add(struct ledger *ledger, const char *uuid, const c
 	return e;
 }
 
-static bool read_boot_id(char buf[37])
-{
-	_cleanup_free_ char *text = NULL;
-
-	if (read_file("/proc/sys/kernel/random/boot_id", &text, NULL) < 0 || strlen(text) < 36)
-		return false;
-	memcpy(buf, text, 36);
-	buf[36] = '\0';
-	return true;
-}
-
 /* Field 22 of /proc/PID/stat, the start time; *ret_state gets field 3. */
 static int process_start(int pid, uint64_t *ret_start, char *ret_state)
 {
@@ -116,7 +105,7 @@ int ledger_owner_self(struct ledger_owner *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	ret->pid = (int)getpid();
-	if (!read_boot_id(ret->boot_id))
+	if (read_boot_id(ret->boot_id) < 0)
 		return -EIO;
 	r = process_start(ret->pid, &ret->start, &state);
 	return r;
@@ -127,7 +116,7 @@ bool ledger_owner_alive(const struct ledger_owner *owner)
 	char boot_id[37], state = 0;
 	uint64_t start = 0;
 
-	if (!read_boot_id(boot_id) || strcmp(boot_id, owner->boot_id) != 0)
+	if (read_boot_id(boot_id) < 0 || strcmp(boot_id, owner->boot_id) != 0)
 		return false;
 	if (process_start(owner->pid, &start, &state) < 0)
 		return false;

@@ -15,7 +15,7 @@ set -eu
 vm_require
 # every scenario of tests/vm
 scenarios=${VPMEM_COMPAT_VM_TESTS:-fresh-default two-dimms by-hand fsdax-devdax xfs-ext4 rerun-reboot shapes
-refusals shapes-modes labelless-data bad-policy mountpoints concurrent faults power-loss}
+refusals shapes-modes labelless-data bad-policy mountpoints proof concurrent faults power-loss}
 fail=0
 
 for release in ${VPMEM_COMPAT_RELEASES:-bullseye trixie}; do

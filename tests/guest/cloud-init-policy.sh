@@ -4,13 +4,28 @@
 # OpenStack-style "meta" policy that user-data overrides entry by entry.
 # cloud-init accepts the "vpmem" key without a warning and ends "done", and
 # the built-in default never ran first.
+#
+# user-data says "overwrite: true": on the instance's first boot it applies to
+# the devices present then (region0's DIMM holds stray bytes, which only
+# overwrite gets past), once. At the next boot of the same instance, a DIMM
+# holding data is hot-added for an entry of the policy: it is refused, and its
+# backing file is unchanged, byte for byte.
 . "$(dirname "$0")/lib.sh"
 guest_setup
-nv0=$(vm_dimm nv0 1G) nv1=$(vm_dimm nv1 2G)
+nv0=$(vm_dimm nv0 1G) nv1=$(vm_dimm nv1 2G) nv2=$(vm_dimm nv2 1G)
+# stray bytes at the start of region0's DIMM (not a signature: data all the same)
+dd if=/dev/urandom of="$nv0" bs=1M count=1 conv=notrunc status=none
+dd if=/dev/urandom of="$nv2" bs=1M count=4 conv=notrunc status=none
+nv2_before=$(vm_sum "$nv2")
 
 guest_seed '#cloud-config
 vpmem:
+  overwrite: true
   namespaces:
+    - name: z
+      region: 2
+      filesystem: xfs
+      mountpoint: /srv/z
     - name: fast
       region: 0
       mode: devdax
@@ -59,7 +74,31 @@ check "e is ext4 at /srv/e" sh -c "grep -q ' /srv/e ext4 .*dax' /proc/mounts"
 check "nothing at the metadata's mountpoint" sh -c "! grep -q ' /srv/meta ' /proc/mounts"
 check "the built-in default never ran (no /mnt/pmem*)" sh -c "! grep -q ' /mnt/pmem' /proc/mounts && ! ls /sys/bus/nd/devices/namespace*/alt_name | xargs cat | grep -q pmem"
 journalctl -b -o cat | grep "vpmem-agent" | head -n 20
+check "overwrite ran once, on the regions present" \
+	grep -q "overwrite (from the instance's policy, on its first boot only): region0 region1" /var/log/cloud-init.log
+check "  by cloud-init's per-instance semaphore" sh -c 'ls /var/lib/cloud/instance/sem/ | grep -qx vpmem_overwrite'
+check "overwrite is in no file the agent reads later" sh -c '! grep -rq overwrite /run/vpmem/vpmem.json /run/vpmem/vpmem.d'
+finish
+GUEST
+
+cat > "$work/again.sh" <<'GUEST'
+cloud-init status --wait --long || true
+check "the vpmem module ran again at this boot" sh -c 'journalctl -b -o cat | grep -q "Running module vpmem" || \
+	[ "$(grep -c "Running module vpmem" /var/log/cloud-init.log)" -ge 2 ]'
+check "overwrite did not run again" [ "$(grep -c "on its first boot only" /var/log/cloud-init.log)" -eq 1 ]
+check "x is DAX-mounted again at /srv/x" is_mounted_dax /srv/x
+echo "VPMEM-HOTPLUG-NOW 1"
+i=0
+while [ $i -lt 300 ] && ! journalctl -b -o cat -u 'vpmem-agent@*' | grep -q "region2"; do sleep 1; i=$((i + 1)); done
+sleep 2
+journalctl -b -o cat -u 'vpmem-agent@*' | tee /tmp/hotplug
+echo "waited $i s for the hot-added DIMM's run"
+check "the hot-added DIMM holding data is refused" sh -c 'grep "region2" /tmp/hotplug | grep -q "non-zero bytes in its first MiB"'
+check "  nothing at /srv/z" sh -c "! grep -q ' /srv/z ' /proc/mounts"
 finish
 GUEST
 
 guest_boot cloud-init "$work/test.sh" "$nv0" "$nv1"
+guest_boot again "$work/again.sh" --hotplug "$nv2" "$nv0" "$nv1"
+[ "$(vm_sum "$nv2")" = "$nv2_before" ] || fail "the hot-added DIMM's backing changed although it held data"
+echo "PASS: the hot-added DIMM's backing file is unchanged"

@@ -86,6 +86,26 @@ unsigned int ndctl_region_get_id(struct ndctl_region *region)
 	return region->id;
 }
 
+const char *ndctl_region_get_devname(struct ndctl_region *region)
+{
+	static char names[8][16];
+	size_t i = (size_t)(region - fake_system.regions) % 8;
+
+	snprintf(names[i], sizeof(names[i]), "region%u", region->id);
+	return names[i];
+}
+
+/* every fake region: 64 MiB at 4 GiB plus 1 GiB per id */
+unsigned long long ndctl_region_get_size(struct ndctl_region *region)
+{
+	return 64ULL << 20;
+}
+
+unsigned long long ndctl_region_get_resource(struct ndctl_region *region)
+{
+	return (4ULL << 30) + ((unsigned long long)region->id << 30);
+}
+
 unsigned int ndctl_region_get_nstype(struct ndctl_region *region)
 {
 	return region->labelled ? ND_DEVICE_NAMESPACE_PMEM : ND_DEVICE_NAMESPACE_IO;

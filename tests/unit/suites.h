@@ -13,5 +13,6 @@ Suite *status_suite(void);
 Suite *common_suite(void);
 Suite *host_suite(void);
 Suite *guard_suite(void);
+Suite *records_suite(void);
 
 #endif

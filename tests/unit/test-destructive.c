@@ -16,6 +16,7 @@
 #include <check.h>
 
 #include "cleanup.h"
+#include "disabled.h"
 #include "exec.h"
 #include "fake-ndctl.h"
 #include "ndops.h"
@@ -23,7 +24,7 @@
 #include "size.h"
 
 static char dir[] = "/var/tmp/vpmem-fake-XXXXXX";
-static char file[128];
+static char file[128], disabled_dir[128];
 
 static void setup(void)
 {
@@ -34,6 +35,8 @@ static void setup(void)
 	strcpy(dir, "/var/tmp/vpmem-fake-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(file, sizeof(file), "%s/pmem0", dir);
+	snprintf(disabled_dir, sizeof(disabled_dir), "%s/disabled", dir);
+	disabled_set_dir(disabled_dir);
 	fd = open(file, O_RDWR | O_CREAT | O_EXCL, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ftruncate(fd, 64 << 20), 0);
@@ -201,8 +204,8 @@ START_TEST(test_overwrite_keeps_asked_filesystem)
 	struct region_state rs = { .devname = "region0", .id = 0 };
 	/* the plan said mkfs (a snapshot from before someone else made it): the last look says keep */
 	struct plan_ns pn = { .policy = &policy, .name = "data", .existing = &existing, .fs = FS_ACTION_MKFS };
-	struct plan_region pr = { .region = &rs, .ns = &pn, .n_ns = 1 };
-	struct plan plan = { .overwrite = true, .regions = &pr, .n_regions = 1 };
+	struct plan_region pr = { .region = &rs, .ns = &pn, .n_ns = 1, .overwrite = true };
+	struct plan plan = { .regions = &pr, .n_regions = 1 };
 	struct apply_log log = { 0 };
 	unsigned char before[4096], after[4096];
 	int fd;
@@ -243,6 +246,49 @@ START_TEST(test_other_filesystem_refused)
 }
 END_TEST
 
+/*
+ * A run killed between disabling a region for its labels and enabling it
+ * again: the next run enables it, by the record the first wrote before it
+ * disabled it; a region someone else disabled stays disabled.
+ */
+START_TEST(test_disabled_by_the_agent_enabled_again)
+{
+	char record[160];
+
+	ck_assert_int_eq(disabled_remember(region0()), 0);
+	ck_assert_int_eq(ndctl_region_disable_invalidate(region0()), 0);
+	/* ... and here the run was killed */
+	ck_assert(!region0()->enabled);
+	ck_assert_int_eq(disabled_restore(), 1);
+	ck_assert(region0()->enabled);
+	snprintf(record, sizeof(record), "%s/region0", disabled_dir);
+	ck_assert_int_eq(access(record, F_OK), -1);
+	/* nothing left to do */
+	ck_assert_int_eq(disabled_restore(), 0);
+}
+END_TEST
+
+START_TEST(test_disabled_by_someone_else_stays)
+{
+	char record[160];
+	int fd;
+
+	ck_assert_int_eq(ndctl_region_disable_invalidate(region0()), 0);
+	ck_assert_int_eq(disabled_restore(), 0);
+	ck_assert(!region0()->enabled);
+	/* a record for another region0 (another boot's, another size): not this one */
+	ck_assert_int_eq(disabled_remember(region0()), 0);
+	snprintf(record, sizeof(record), "%s/region0", disabled_dir);
+	fd = open(record, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "resource=1\nsize=2\n", 18), 18);
+	close(fd);
+	ck_assert_int_eq(disabled_restore(), 0);
+	ck_assert(!region0()->enabled);
+	ck_assert_int_eq(access(record, F_OK), -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("destructive steps");
@@ -260,6 +306,8 @@ int main(void)
 	tcase_add_test(tc, test_overwrite_wipes_info_block);
 	tcase_add_test(tc, test_overwrite_keeps_asked_filesystem);
 	tcase_add_test(tc, test_other_filesystem_refused);
+	tcase_add_test(tc, test_disabled_by_the_agent_enabled_again);
+	tcase_add_test(tc, test_disabled_by_someone_else_stays);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

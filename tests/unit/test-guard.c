@@ -110,6 +110,52 @@ START_TEST(test_one_byte_is_data)
 }
 END_TEST
 
+/*
+ * What a destructive step destroys is sampled beyond the first MiB: the
+ * first 4 KiB of every 64 MiB and the last MiB. The probe that describes a
+ * device at every boot reads the first MiB alone.
+ */
+START_TEST(test_sampled_beyond_first_mib)
+{
+	static const struct {
+		off_t offset;
+		const char *want;
+	} cases[] = {
+		{ 64 << 20, "non-zero bytes 64 MiB into it (at offset 67108864), beyond its first MiB" },
+		{ (128 << 20) + 4095, "non-zero bytes 128 MiB into it (at offset 134221823), beyond its first MiB" },
+		{ (200 << 20) - 1, "non-zero bytes 199 MiB into it (at offset 209715199), beyond its first MiB" },
+		{ (199 << 20), "non-zero bytes 199 MiB into it (at offset 208666624), beyond its first MiB" },
+	};
+	int fd = open(path, O_WRONLY);
+
+	/* 200 MiB: samples at 64 and 128 MiB, and the last MiB from 199 MiB */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 200 << 20), 0);
+	close(fd);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *what = NULL, *refused = NULL;
+		char zero = 0;
+
+		write_at(cases[i].offset, "x", 1);
+		what = probe(NULL);
+		ck_assert_ptr_null(what);
+		ck_assert_int_eq(guard_may_destroy_blockdev(path, false, &refused), -ENOTEMPTY);
+		ck_assert_ptr_nonnull(strstr(refused, cases[i].want));
+		free(refused);
+		refused = NULL;
+		ck_assert_int_eq(guard_may_destroy_blockdev(path, true, &refused), 0);
+		write_at(cases[i].offset, &zero, 1);
+	}
+	/* between the samples nothing is read: that is the sampling's price, stated in guard.h */
+	{
+		_cleanup_free_ char *refused = NULL;
+
+		write_at((64 << 20) + 4096, "x", 1);
+		ck_assert_int_eq(guard_may_destroy_blockdev(path, false, &refused), 0);
+	}
+}
+END_TEST
+
 START_TEST(test_filesystem)
 {
 	char *argv[] = { "mkfs.ext4", "-q", "-F", path, NULL };
@@ -190,6 +236,7 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_info_blocks);
 	tcase_add_test(tc, test_one_byte_is_data);
+	tcase_add_test(tc, test_sampled_beyond_first_mib);
 	tcase_add_test(tc, test_filesystem);
 	tcase_add_test(tc, test_unfinished_xfs);
 	tcase_add_test(tc, test_cannot_read_is_data);

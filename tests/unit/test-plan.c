@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exec.h"
 #include "pending.h"
@@ -771,9 +774,18 @@ START_TEST(test_mkfs_cut_short)
 	struct plan plan;
 	char *argv[] = { "rm", "-rf", pending_dir, NULL };
 
+	static char device[64];
+	int fd;
+
 	strcpy(pending_dir, "/tmp/vpmem-pending-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(pending_dir));
 	mkfs_pending_set_dir(pending_dir);
+	/* the "device": a file of the namespace's size, which the record binds to */
+	snprintf(device, sizeof(device), "%s/pmem0", pending_dir);
+	fd = open(device, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 64 << 20), 0);
+	ns.blockdev = device;
 
 	/* no record: refused, and it says what to run */
 	plan = build(&p, &r, 1);
@@ -782,18 +794,29 @@ START_TEST(test_mkfs_cut_short)
 	plan_clear(&plan);
 
 	/* the record of an ext4 mkfs does not make xfs */
-	ck_assert_int_eq(mkfs_pending_begin(ns.claim_uuid, "ext4", "/dev/pmem0"), 0);
+	ck_assert_int_eq(mkfs_pending_begin(ns.claim_uuid, "ext4", device), 0);
+	ck_assert_int_eq(mkfs_pending_find(ns.claim_uuid, "xfs", device, NULL), -ESTALE);
 	plan = build(&p, &r, 1);
 	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
 	plan_clear(&plan);
 
 	/* the record of this very mkfs: made again */
-	ck_assert_int_eq(mkfs_pending_begin(ns.claim_uuid, "xfs", "/dev/pmem0"), 0);
+	ck_assert_int_eq(mkfs_pending_begin(ns.claim_uuid, "xfs", device), 0);
 	plan = build(&p, &r, 1);
 	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_MKFS);
-	ck_assert_ptr_nonnull(strstr(plan.regions[0].ns[0].mkfs_again, "mkfs.xfs on /dev/pmem0 started "));
+	ck_assert_ptr_nonnull(strstr(plan.regions[0].ns[0].mkfs_again, "mkfs.xfs on "));
+	ck_assert_ptr_nonnull(strstr(plan.regions[0].ns[0].mkfs_again, "/pmem0 started "));
 	ck_assert(!plan_has_failures(&plan));
 	plan_clear(&plan);
+
+	/* the same uuid on a device of another size is another device: the record does not hold */
+	ck_assert_int_eq(ftruncate(fd, 32 << 20), 0);
+	ck_assert_int_eq(mkfs_pending_find(ns.claim_uuid, "xfs", device, NULL), -ESTALE);
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
+	plan_clear(&plan);
+	ck_assert_int_eq(ftruncate(fd, 64 << 20), 0);
+	close(fd);
 
 	/* another device (another info block) with the same bytes: data */
 	ns.claim_uuid = "0d5c6e1a-2f3b-4c4d-8e5f-6a7b8c9d0e1f";
@@ -821,12 +844,12 @@ START_TEST(test_mkfs_cut_short)
 	ns.signatures = NULL;
 	ns.contents = "non-zero bytes in its first MiB (at offset 4096)";
 	ck_assert_int_eq(mkfs_pending_end(ns.claim_uuid), 0);
-	ck_assert_int_eq(mkfs_pending_find(ns.claim_uuid, "xfs", NULL), 0);
+	ck_assert_int_eq(mkfs_pending_find(ns.claim_uuid, "xfs", device, NULL), 0);
 	plan = build(&p, &r, 1);
 	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
 	plan_clear(&plan);
 	/* a name that is no uuid never becomes a path */
-	ck_assert_int_eq(mkfs_pending_begin("../../etc/passwd", "xfs", "/dev/pmem0"), -EINVAL);
+	ck_assert_int_eq(mkfs_pending_begin("../../etc/passwd", "xfs", device), -EINVAL);
 
 	policy_clear(&p);
 	exec_wait(argv, NULL);

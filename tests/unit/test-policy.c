@@ -287,6 +287,42 @@ START_TEST(test_merge_rules)
 }
 END_TEST
 
+/* "overwrite" can name the regions and DIMMs it applies to; a later file's replaces it */
+START_TEST(test_overwrite_scoped)
+{
+	static char *const dimms0[] = { "nmem0", NULL }, *const dimms23[] = { "nmem2", "nmem3", NULL };
+	struct policy p = { .builtin = true };
+	struct errlist errors = { 0 };
+	_cleanup_free_ char *described = NULL;
+
+	ck_assert_int_eq(policy_merge_text(&p, "a.json", "{\"overwrite\": [\"region1\", \"nmem3\"]}", &errors), 0);
+	ck_assert(!p.overwrite);
+	ck_assert(!policy_overwrites(&p, 0, dimms0));
+	ck_assert(policy_overwrites(&p, 1, NULL));
+	/* a DIMM names every region it is part of, interleaved ones whole */
+	ck_assert(policy_overwrites(&p, 2, dimms23));
+	described = policy_overwrite_describe(&p);
+	ck_assert_str_eq(described, "overwrite on region1, nmem3");
+	/* a file without "overwrite" keeps it */
+	ck_assert_int_eq(policy_merge_text(&p, "b.json", "{\"namespaces\": []}", &errors), 0);
+	ck_assert(policy_overwrites(&p, 1, NULL));
+	/* true: everywhere; false: nowhere */
+	ck_assert_int_eq(policy_merge_text(&p, "c.json", "{\"overwrite\": true}", &errors), 0);
+	ck_assert(policy_overwrites(&p, 0, dimms0));
+	ck_assert_int_eq(policy_merge_text(&p, "d.json", "{\"overwrite\": false}", &errors), 0);
+	ck_assert(!policy_overwrites(&p, 1, NULL));
+	ck_assert_ptr_null(policy_overwrite_describe(&p));
+	ck_assert_uint_eq(errors.count, 0);
+	policy_clear(&p);
+
+	ck_assert_uint_eq(merge_errors("{\"overwrite\": []}", "is an empty list"), 1);
+	ck_assert_uint_eq(merge_errors("{\"overwrite\": [\"region0\", \"pmem1\"]}", "$.overwrite[1]"), 1);
+	ck_assert_uint_eq(merge_errors("{\"overwrite\": [\"/sys/bus/nd/devices/region0\"]}", "$.overwrite[0]"), 1);
+	ck_assert_uint_eq(merge_errors("{\"overwrite\": [0]}", "must name a region or a DIMM"), 1);
+	ck_assert_uint_eq(merge_errors("{\"overwrite\": \"region0\"}", "a list of the regions and DIMMs"), 1);
+}
+END_TEST
+
 static bool errors_have(const struct errlist *errors, const char *text)
 {
 	for (size_t i = 0; i < errors->count; i++)
@@ -500,6 +536,7 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, test_json_syntax);
 	tcase_add_test(tc, test_too_many_entries);
 	tcase_add_test(tc, test_merge_rules);
+	tcase_add_test(tc, test_overwrite_scoped);
 	tcase_add_test(tc, test_cross_entry_rules);
 	tcase_add_test(tc, test_load_order);
 	suite_add_tcase(s, tc);

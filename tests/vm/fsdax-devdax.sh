@@ -3,7 +3,9 @@
 # the devdax device gets the owner, group and permissions asked for. A second
 # region's devdax namespace is handed to the kernel as system RAM (kmem); after
 # a reboot, whatever that memory was left holding is not mistaken for data,
-# while the same bytes on a devdax namespace the agent never gave away are.
+# while the same bytes on a devdax namespace the agent never gave away are,
+# and so are bytes written to one made devdax again by hand in the boot it
+# was system RAM in.
 . "$(dirname "$0")/lib.sh"
 vm_setup
 
@@ -48,6 +50,17 @@ check "a rerun restores the permissions" [ "$(stat -c '%a' "$dax")" = 660 ]
 check "and leaves the system RAM as it is" [ "$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)" = "$mem_after" ]
 # the agent's record of what it gave away, carried to the next boot by the harness
 sed 's/^/VPMEM-RAM-RECORD /' "$(find / -xdev -path '*/lib/vpmem/system-ram' 2>/dev/null | head -n 1)"
+# someone takes the memory back as devdax in this boot and stores data on it:
+# the record, made in this boot, no longer proves anything
+dax1=$(ls /dev/dax1.* | head -n 1)
+check "daxctl makes region1's device devdax again" daxctl reconfigure-device -f -m devdax "${dax1#/dev/}"
+daxtool write "$dax1" precious
+agent apply > /tmp/again.out 2>&1
+check "the agent does not take it back as system RAM: exit 1" [ $? -eq 1 ]
+cat /tmp/again.out
+check "  because it was system RAM earlier in this boot" grep -q "earlier in this boot" /tmp/again.out
+check "  and the guard found the data" grep -q "holds non-zero bytes in its first MiB.*not handed to the kernel as system RAM" /tmp/again.out
+check "the bytes are still there" [ "$(daxtool read "$dax1")" = precious ]
 finish
 GUEST
 

@@ -1,0 +1,110 @@
+#!/bin/sh
+# What the agent may destroy is proven empty as far as the step destroys it,
+# and what licenses a step holds only for the device and moment it was made
+# for. In one boot, each on an NVDIMM of its own:
+#  - a label-less NVDIMM whose first MiB is zero and which holds data 128 MiB
+#    in (written on the host): a policy asking for devdax is refused, and the
+#    backing file is unchanged, byte for byte;
+#  - an fsdax namespace whose first MiB is zero and which holds data 64 MiB
+#    in: mkfs is refused, the data reads back;
+#  - mkfs.xfs that fails (its writes fail, it exits with an error): no
+#    record of it is left, and bytes a raw user writes to the device next are
+#    refused, never formatted over;
+#  - the agent killed while a region is disabled for its labels: a rerun in
+#    the same boot enables it again and provisions it; a region disabled by
+#    hand stays disabled, also for that rerun.
+. "$(dirname "$0")/lib.sh"
+vm_setup
+
+MIB=1048576
+deep=$(vm_dimm deep $((320 * MIB)))
+fsdax=$(vm_dimm fsdax $((384 * MIB)))
+mkfs=$(vm_dimm mkfs $((512 * MIB + 2 * MIB)))
+killed=$(vm_dimm killed $((640 * MIB + 2 * MIB)))
+byhand=$(vm_dimm byhand $((768 * MIB + 2 * MIB)))
+# 4 MiB of data 128 MiB into the label-less NVDIMM, nothing before it
+dd if=/dev/urandom of="$deep" bs=1M seek=128 count=4 conv=notrunc status=none
+deep_before=$(vm_sum "$deep")
+
+cat > "$work/test.sh" <<'GUEST'
+shim=/usr/lib/vpmem-test/faultshim.so
+MIB=1048576
+deep=$(region_by_size $((320 * MIB)))
+fsdax=$(region_by_size $((384 * MIB)))
+mkfs=$(region_by_size $((512 * MIB)))
+killed=$(region_by_size $((640 * MIB)))
+byhand=$(region_by_size $((768 * MIB)))
+echo "regions: deep $deep, fsdax $fsdax, mkfs $mkfs, killed $killed, by hand $byhand"
+
+# -- data beyond the first MiB
+check "the label-less NVDIMM's first MiB is zero" \
+	sh -c "[ \"\$(dd if=/dev/pmem$deep bs=1M count=1 2>/dev/null | od -An -v -tx1 | tr -d ' 0\n')\" = '' ]"
+echo "{\"namespaces\": [{\"name\": \"d\", \"region\": $deep, \"mode\": \"devdax\"}]}" > /tmp/deep.json
+agent apply --config /tmp/deep.json "region$deep" > /tmp/deep.out 2>&1
+rc=$?
+cat /tmp/deep.out
+check "devdax over data 128 MiB in: refused (exit 1)" [ "$rc" -eq 1 ]
+check "  naming where the data is" grep -q "non-zero bytes 128 MiB into it" /tmp/deep.out
+check "  still one raw namespace" [ "$(cat /sys/bus/nd/devices/namespace$deep.0/mode)" = raw ]
+
+check "an fsdax namespace by hand, no labels" \
+	ndctl create-namespace -f -e "namespace$fsdax.0" -m fsdax --map=mem --no-autolabel
+dd if=/dev/urandom of=/tmp/blob bs=1M count=4 2>/dev/null
+dd if=/tmp/blob of="/dev/pmem$fsdax" bs=1M seek=64 conv=fsync 2>/dev/null
+sum=$(sha256sum < /tmp/blob)
+echo "{\"namespaces\": [{\"name\": \"f\", \"region\": $fsdax, \"filesystem\": \"xfs\", \"mountpoint\": \"/srv/f\"}]}" > /tmp/fsdax.json
+agent apply --config /tmp/fsdax.json "region$fsdax" > /tmp/fsdax.out 2>&1
+rc=$?
+cat /tmp/fsdax.out
+check "mkfs over data 64 MiB into an fsdax namespace: refused (exit 1)" [ "$rc" -eq 1 ]
+check "  naming where the data is" grep -q "non-zero bytes 64 MiB into it" /tmp/fsdax.out
+check "  no filesystem made" sh -c "! blkid -p /dev/pmem$fsdax"
+check "  nothing mounted" sh -c "! grep -q ' /srv/f ' /proc/mounts"
+check "  the data reads back" \
+	[ "$(dd if="/dev/pmem$fsdax" bs=1M skip=64 count=4 2>/dev/null | sha256sum)" = "$sum" ]
+
+# -- a failed mkfs licenses nothing
+echo "{\"namespaces\": [{\"name\": \"m\", \"region\": $mkfs, \"filesystem\": \"xfs\", \"mountpoint\": \"/srv/m\"}]}" > /tmp/mkfs.json
+VPMEM_SHIM="mkfs.xfs/blkwrite:before:fail=EIO" LD_PRELOAD=$shim \
+	vpmem-agent apply --config /tmp/mkfs.json "region$mkfs" > /tmp/mkfs.out 2>&1
+rc=$?
+cat /tmp/mkfs.out
+check "mkfs.xfs failing: exit 1" [ "$rc" -eq 1 ]
+check "  it says mkfs failed" grep -q "mkfs.xfs on /dev/pmem$mkfs failed" /tmp/mkfs.out
+check "  and left no record of it" sh -c "[ -z \"\$(ls -A /var/lib/vpmem/mkfs 2>/dev/null)\" ]"
+# someone uses the raw device meanwhile
+dd if=/tmp/blob of="/dev/pmem$mkfs" bs=1M count=4 conv=fsync 2>/dev/null
+agent apply --config /tmp/mkfs.json "region$mkfs" > /tmp/mkfs2.out 2>&1
+rc=$?
+cat /tmp/mkfs2.out
+check "the next run refuses the bytes written after the failed mkfs (exit 1)" [ "$rc" -eq 1 ]
+check "  as data" grep -q "holds non-zero bytes" /tmp/mkfs2.out
+check "  and they read back" [ "$(dd if="/dev/pmem$mkfs" bs=1M count=4 2>/dev/null | sha256sum)" = "$sum" ]
+
+# -- what the agent disabled, it enables again; what someone else did, it leaves
+echo "{\"namespaces\": [{\"name\": \"k\", \"region\": $killed, \"filesystem\": \"xfs\", \"mountpoint\": \"/srv/k\"},
+  {\"name\": \"h\", \"region\": $byhand, \"filesystem\": \"xfs\", \"mountpoint\": \"/srv/h\"}]}" > /tmp/regions.json
+check "a region disabled by hand" ndctl disable-region "region$byhand"
+VPMEM_SHIM="vpmem-agent/ndctl_dimm_init_labels:before:kill=9" LD_PRELOAD=$shim \
+	vpmem-agent apply --config /tmp/regions.json "region$killed" > /tmp/killed.out 2>&1
+rc=$?
+cat /tmp/killed.out
+check "the agent killed during label initialisation (exit 137)" [ "$rc" -eq 137 ]
+check "  left region$killed disabled" [ ! -e "/sys/bus/nd/devices/region$killed/driver" ]
+check "  and its record of doing so" [ -s "/run/vpmem/disabled/region$killed" ]
+agent apply --config /tmp/regions.json > /tmp/rerun.out 2>&1
+rc=$?
+cat /tmp/rerun.out
+check "the rerun fails for the region disabled by hand only (exit 1)" [ "$rc" -eq 1 ]
+check "  it enabled region$killed again, saying why" grep -q "region$killed: enabled again: an earlier run" /tmp/rerun.out
+check "  region$killed is enabled" [ -e "/sys/bus/nd/devices/region$killed/driver" ]
+check "  and provisioned: /srv/k is DAX-mounted" is_mounted_dax /srv/k
+check "  the record is gone" [ ! -e "/run/vpmem/disabled/region$killed" ]
+check "  region$byhand is still disabled" [ ! -e "/sys/bus/nd/devices/region$byhand/driver" ]
+check "  and the run said it leaves it so" grep -q "region$byhand is disabled: left as it is" /tmp/rerun.out
+finish
+GUEST
+
+vm_boot proof "$work/test.sh" "nolabel:$deep" "nolabel:$fsdax" "$mkfs" "$killed" "$byhand"
+[ "$(vm_sum "$deep")" = "$deep_before" ] || fail "the label-less NVDIMM's backing changed although the agent refused"
+echo "PASS: the label-less NVDIMM's backing file is unchanged"
