@@ -30,9 +30,10 @@
  * other content, and nothing licenses a forced mkfs over what someone may
  * write to the device afterwards.
  *
- * Without the record (a root filesystem that keeps no state, or lost it),
- * the half-made filesystem cannot be told from data: the agent stops and
- * says so, and what to run.
+ * Without the record (a root filesystem that keeps no state, or lost it), a
+ * labelled namespace can still carry the proof in its name (nd.h's mkfs
+ * marker). Without either, the half-made filesystem cannot be told from
+ * data: the agent stops and says so, and what to run.
  */
 
 /* Where the records live; tests point it elsewhere (the string must outlive its use). */

@@ -158,6 +158,12 @@ int plan_decide_fs(struct plan_ns *pn, const struct region_state *region, const 
 		if (r > 0)
 			return 0;
 	}
+	/* or, where no record survived, one the namespace's own name says is under way (nd.h) */
+	if (ns->contents && !ns->fstype && !ns->mountpoint && nd_is_mkfs_marker(ns->name, pn->name)) {
+		pn->mkfs_again = strdup_printf("mkfs.%s on %s, which the namespace's name (\"%s\") says was under way",
+					       want, ns->blockdev ? ns->blockdev : ns->devname, ns->name);
+		return pn->mkfs_again ? 0 : -ENOMEM;
+	}
 	if (ns->contents && !overwrite) {
 		pn->fs = FS_ACTION_REFUSE;
 		pn->problem = strdup_printf("%s holds %s; the policy asks for %s: left as it is. If it holds nothing "

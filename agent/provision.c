@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mkfs.h"
 #include "mount.h"
+#include "nd.h"
 #include "ndops.h"
 #include "pending.h"
 #include "provision.h"
@@ -280,13 +281,51 @@ static int flush_blockdev(const char *blockdev)
 	return 0;
 }
 
+/* The namespace's marked name (nd.h) becomes its own, now that its filesystem is made. 0 or -errno (logged). */
+static int rename_marked(const struct plan_region *pr, const struct plan_ns *pn, struct ndctl_namespace *ndns,
+			 struct apply_log *log)
+{
+	const char *region = pr->region->devname;
+	_cleanup_free_ char *devname = strdup(ndctl_namespace_get_devname(ndns));
+	int r, k;
+
+	if (!devname)
+		return -ENOMEM;
+	/* a run stopped while it is disabled leaves it so: the next one enables it (disabled.h) */
+	r = disabled_remember_namespace(ndns);
+	if (r < 0)
+		log_warning("%s: cannot record that the agent disables %s to rename it (a run killed meanwhile would "
+			    "leave it disabled): %s",
+			    region, devname, strerror(-r));
+	r = nd_namespace_rename(ndns, pn->name);
+	if (nd_namespace_is_active(ndns)) {
+		k = disabled_forget_namespace(ndns);
+		if (k < 0)
+			log_warning("%s: cannot drop the record that the agent disabled %s: %s", region, devname,
+				    strerror(-k));
+	}
+	if (r < 0) {
+		failed(log, "%s: cannot give %s its name \"%s\" now that its filesystem is made (it is not mounted "
+			    "until it has it): %s",
+		       region, devname, pn->name, strerror(-r));
+		return r;
+	}
+	/* finishing what an earlier run was stopped in is worth a line; the usual end of an mkfs is not */
+	if (pn->fs == FS_ACTION_KEEP)
+		done(log, "%s: gave %s its name \"%s\": the agent's mkfs on it had finished", region, devname,
+		     pn->name);
+	else
+		log_info("%s: gave %s its name \"%s\"", region, devname, pn->name);
+	return 0;
+}
+
 /*
  * mkfs, bracketed by the record that lets a run after a crash recognise
  * what it leaves (pending.h). The caller has proven the device empty, or
  * has overwrite, or found the record of this very mkfs.
  */
-static int make_filesystem(const struct plan_region *pr, const struct plan_ns *pn, const char *blockdev,
-			   const char *uuid, bool force, struct apply_log *log)
+static int make_filesystem(const struct plan_region *pr, const struct plan_ns *pn, struct ndctl_namespace *ndns,
+			   bool marked, const char *blockdev, const char *uuid, bool force, struct apply_log *log)
 {
 	const char *fstype = fs_type_name(pn->policy->filesystem), *region = pr->region->devname;
 	_cleanup_free_ char *output = NULL;
@@ -314,6 +353,9 @@ static int make_filesystem(const struct plan_region *pr, const struct plan_ns *p
 				log_warning("%s: cannot drop the record of the failed mkfs.%s on %s: %s", region, fstype,
 					    blockdev, strerror(-k));
 		}
+		/* nor does the namespace's marked name (nd.h) */
+		if (marked && r != -EINTR)
+			(void)rename_marked(pr, pn, ndns, log);
 		return r;
 	}
 	if (recorded) {
@@ -344,6 +386,7 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 	const char *fstype = fs_type_name(pn->policy->filesystem), *region = pr->region->devname;
 	const struct ns_state *raw = NULL;
 	_cleanup_free_ char *uuid = NULL;
+	bool marked;
 	int r;
 
 	if (pn->fs == FS_ACTION_NONE)
@@ -357,6 +400,7 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 	r = nd_namespace_claim_uuid(ndns, &uuid);
 	if (r < 0)
 		return r;
+	marked = nd_is_mkfs_marker(ndctl_namespace_get_alt_name(ndns), pn->name);
 	if (pn->fs == FS_ACTION_MKFS) {
 		_cleanup_free_ char *found = NULL, *signatures = NULL, *what = NULL, *since = NULL;
 		int pending = 0;
@@ -376,11 +420,12 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 		}
 		if (found && (strcmp(found, fstype) == 0 || guard_signatures_have(signatures, fstype))) {
 			/* what the policy asks for is there: kept, also with overwrite */
-		} else if (pn->mkfs_again && pending > 0) {
+		} else if (pn->mkfs_again && !found && (pending > 0 || marked)) {
 			/* still the agent's own mkfs cut short, looked at again under the lock */
 			log_notice("%s: %s holds %s, from the agent's own %s, cut short: making it again", region,
-				   blockdev, what ? what : "nothing", since);
-			r = make_filesystem(pr, pn, blockdev, uuid, true, log);
+				   blockdev, what ? what : "nothing",
+				   pending > 0 ? since : "mkfs, which the namespace's name says was under way");
+			r = make_filesystem(pr, pn, ndns, marked, blockdev, uuid, true, log);
 			if (r < 0)
 				return r;
 		} else {
@@ -393,7 +438,7 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 				       region, refused ? refused : strerror(-r), pn->name, region);
 				return r;
 			}
-			r = make_filesystem(pr, pn, blockdev, uuid, what != NULL, log);
+			r = make_filesystem(pr, pn, ndns, marked, blockdev, uuid, what != NULL, log);
 			if (r < 0)
 				return r;
 		}
@@ -403,6 +448,12 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 		if (r < 0)
 			log_warning("%s: cannot drop the stale record of mkfs.%s on %s: %s", region, fstype, blockdev,
 				    strerror(-r));
+	}
+	/* the filesystem is made: the namespace gets its own name, before anything can store data on it */
+	if (marked && pn->fs != FS_ACTION_REFUSE) {
+		r = rename_marked(pr, pn, ndns, log);
+		if (r < 0)
+			return r;
 	}
 	if (!pn->mount)
 		return 0;
@@ -446,7 +497,7 @@ static int provision_namespace(const struct plan *plan, const struct plan_region
 		.sector_size = p->sector_size,
 	};
 	_cleanup_free_ char *devname = NULL, *what = NULL;
-	char s[SIZE_BUF];
+	char s[SIZE_BUF], marked[ND_NAME_MAX + 1];
 	int r;
 
 	*ret_ndns = NULL;
@@ -470,6 +521,10 @@ static int provision_namespace(const struct plan *plan, const struct plan_region
 		*ret_ndns = ndns;
 		return 1;
 	}
+	/* under its marked name until its filesystem is made (nd.h): a guest without state can finish it */
+	if (ns_mode_has_filesystem(p->mode) && p->filesystem != FS_NONE && pn->fs == FS_ACTION_MKFS &&
+	    nd_mkfs_marker(pn->name, marked))
+		spec.name = marked;
 	r = nd_namespace_create(region, &spec, &devname);
 	if (r < 0) {
 		failed(log, "%s: cannot create %s namespace \"%s\" of %s: %s", rname, ns_mode_name(p->mode), pn->name,

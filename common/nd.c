@@ -78,3 +78,21 @@ int nd_parse_target(const char *target, bool *ret_is_region, unsigned *ret_id)
 	}
 	return -EINVAL;
 }
+
+bool nd_mkfs_marker(const char *name, char buf[ND_NAME_MAX + 1])
+{
+	size_t len = strlen(name);
+
+	if (len + strlen(ND_MKFS_MARKER) > ND_NAME_MAX)
+		return false;
+	memcpy(buf, name, len);
+	memcpy(buf + len, ND_MKFS_MARKER, strlen(ND_MKFS_MARKER) + 1);
+	return true;
+}
+
+bool nd_is_mkfs_marker(const char *alt_name, const char *name)
+{
+	size_t len = strlen(name);
+
+	return alt_name && strncmp(alt_name, name, len) == 0 && strcmp(alt_name + len, ND_MKFS_MARKER) == 0;
+}

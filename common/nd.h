@@ -32,6 +32,24 @@ const char *pfn_map_name(enum pfn_map map);
 uint64_t ns_usable_size_estimate(uint64_t size, uint64_t align, enum pfn_map map, uint64_t page_size);
 
 /*
+ * The name a labelled namespace carries while the agent's own mkfs on it is
+ * under way: the entry's name and ":mkfs", a character no entry name can
+ * have. The agent creates a namespace that gets a filesystem under it and
+ * gives it its own name once mkfs has finished: a namespace found under it,
+ * holding no finished filesystem, holds nothing but what that mkfs wrote,
+ * and a guest that keeps no state (pending.h) can make it again.
+ */
+#define ND_MKFS_MARKER ":mkfs"
+/* The longest name a label holds (the kernel's NSLABEL_NAME_LEN less its NUL). */
+#define ND_NAME_MAX 63
+
+/* The marked name for name, in buf of ND_NAME_MAX + 1; false when it does not fit (no marker then). */
+bool nd_mkfs_marker(const char *name, char buf[ND_NAME_MAX + 1]);
+
+/* Is alt_name the marked form of name? */
+bool nd_is_mkfs_marker(const char *alt_name, const char *name);
+
+/*
  * Parse "regionN", "nmemN" or a sysfs devpath ending in one of them
  * ("/devices/platform/ACPI0012:00/ndbus0/region0"). Returns 0 and sets
  * *ret_is_region and *ret_id, or -EINVAL.

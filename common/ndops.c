@@ -316,3 +316,27 @@ int nd_namespace_claim_uuid(struct ndctl_namespace *ndns, char **ret)
 	uuid_unparse(uu, *ret);
 	return 0;
 }
+
+int nd_namespace_rename(struct ndctl_namespace *ndns, const char *name)
+{
+	int r, k;
+
+	r = ndctl_namespace_disable_safe(ndns);
+	if (r < 0)
+		return r;
+	r = ndctl_namespace_set_alt_name(ndns, name);
+	/* enabled again also when the name could not be written: it is usable as it was */
+	k = ndctl_namespace_enable(ndns);
+	return r < 0 ? r : k < 0 ? k : 0;
+}
+
+bool nd_namespace_is_active(struct ndctl_namespace *ndns)
+{
+	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+	struct ndctl_btt *btt = ndctl_namespace_get_btt(ndns);
+	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+
+	/* a claimed namespace has no driver of its own: its personality has */
+	return ndctl_namespace_is_enabled(ndns) || (pfn && ndctl_pfn_is_enabled(pfn)) ||
+	       (btt && ndctl_btt_is_enabled(btt)) || (dax && ndctl_dax_is_enabled(dax));
+}

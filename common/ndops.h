@@ -57,4 +57,18 @@ int nd_namespace_reconfigure(struct ndctl_region *region, struct ndctl_namespace
  */
 int nd_namespace_claim_uuid(struct ndctl_namespace *ndns, char **ret);
 
+/*
+ * Give a labelled namespace with a filesystem personality (fsdax, sector) a
+ * new name. The kernel changes a label's name only on a namespace that is
+ * disabled and unclaimed: the personality is released (its info block stays
+ * on the media, untouched), the name written to the label, and the namespace
+ * enabled again, where the kernel finds the info block and claims it again,
+ * as at every boot. -EBUSY while the device is open or mounted; 0 or a
+ * negative errno. The caller records before that it disables the namespace.
+ */
+int nd_namespace_rename(struct ndctl_namespace *ndns, const char *name);
+
+/* Is the namespace enabled, itself or through the personality that claims it? */
+bool nd_namespace_is_active(struct ndctl_namespace *ndns);
+
 #endif

@@ -75,5 +75,9 @@ const struct ns_state *region_find_namespace(const struct region_state *region, 
 	for (size_t i = 0; i < region->n_namespaces; i++)
 		if (region->namespaces[i].name && strcmp(region->namespaces[i].name, name) == 0)
 			return &region->namespaces[i];
+	/* the agent's own, still under its name for an mkfs under way (nd.h) */
+	for (size_t i = 0; i < region->n_namespaces; i++)
+		if (nd_is_mkfs_marker(region->namespaces[i].name, name))
+			return &region->namespaces[i];
 	return NULL;
 }

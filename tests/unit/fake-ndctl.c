@@ -318,12 +318,24 @@ int ndctl_namespace_set_raw_mode(struct ndctl_namespace *ndns, int raw_mode)
 
 int ndctl_namespace_set_uuid(struct ndctl_namespace *ndns, uuid_t uu)
 {
+	memcpy(ndns->uuid, uu, sizeof(ndns->uuid));
 	return record("%s:uuid", ndns->devname);
+}
+
+void ndctl_namespace_get_uuid(struct ndctl_namespace *ndns, uuid_t uu)
+{
+	memcpy(uu, ndns->uuid, sizeof(ndns->uuid));
 }
 
 int ndctl_namespace_set_alt_name(struct ndctl_namespace *ndns, const char *alt_name)
 {
+	snprintf(ndns->alt_name, sizeof(ndns->alt_name), "%s", alt_name);
 	return record("%s:name=%s", ndns->devname, alt_name);
+}
+
+const char *ndctl_namespace_get_alt_name(struct ndctl_namespace *ndns)
+{
+	return ndns->alt_name;
 }
 
 int ndctl_namespace_set_size(struct ndctl_namespace *ndns, unsigned long long size)
@@ -403,6 +415,22 @@ int ndctl_dax_set_namespace(struct ndctl_dax *dax, struct ndctl_namespace *ndns)
 {
 	dax->ns = ndns;
 	return record("dax:namespace=%s", ndns ? ndns->devname : "none");
+}
+
+/* a personality is enabled when it claims an enabled namespace */
+int ndctl_pfn_is_enabled(struct ndctl_pfn *pfn)
+{
+	return pfn->ns && pfn->ns->claim == FAKE_CLAIM_PFN && pfn->ns->enabled;
+}
+
+int ndctl_dax_is_enabled(struct ndctl_dax *dax)
+{
+	return dax->ns && dax->ns->claim == FAKE_CLAIM_DAX && dax->ns->enabled;
+}
+
+int ndctl_btt_is_enabled(struct ndctl_btt *btt)
+{
+	return btt->ns && btt->ns->claim == FAKE_CLAIM_BTT && btt->ns->enabled;
 }
 
 int ndctl_dax_enable(struct ndctl_dax *dax)

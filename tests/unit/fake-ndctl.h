@@ -24,6 +24,8 @@ struct ndctl_namespace {
 	bool enabled;
 	enum fake_claim claim;
 	char device[160];      /* the block device, relative to /dev: "../var/tmp/.../pmem0" */
+	char alt_name[64];
+	unsigned char uuid[16];
 };
 
 struct ndctl_dimm {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "nd.h"
 #include "pending.h"
 #include "plan.h"
 #include "policy.h"
@@ -848,6 +849,43 @@ START_TEST(test_mkfs_cut_short)
 	plan = build(&p, &r, 1);
 	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_REFUSE);
 	plan_clear(&plan);
+	/* no record, but the namespace's marked name (nd.h): the agent's own mkfs, made again */
+	ns.name = "pmem0:mkfs";
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_MKFS);
+	ck_assert_ptr_eq(plan.regions[0].ns[0].existing, &ns);
+	ck_assert_ptr_nonnull(strstr(plan.regions[0].ns[0].mkfs_again, "(\"pmem0:mkfs\") says was under way"));
+	plan_clear(&plan);
+	/* a finished filesystem under the marked name is kept (and renamed at apply) */
+	ns.fstype = "xfs";
+	ns.signatures = "xfs";
+	ns.contents = "an xfs signature";
+	plan = build(&p, &r, 1);
+	ck_assert_int_eq(plan.regions[0].ns[0].fs, FS_ACTION_KEEP);
+	plan_clear(&plan);
+	ns.fstype = NULL;
+	ns.signatures = NULL;
+	ns.contents = "non-zero bytes in its first MiB (at offset 4096)";
+	/* another entry's mark is not this one's */
+	ns.name = "pmem01:mkfs";
+	ck_assert(!nd_is_mkfs_marker(ns.name, "pmem0"));
+	ck_assert(nd_is_mkfs_marker("pmem0:mkfs", "pmem0"));
+	ck_assert(!nd_is_mkfs_marker("pmem0", "pmem0"));
+	ck_assert(!nd_is_mkfs_marker(NULL, "pmem0"));
+	ns.name = "pmem0";
+	{
+		char marked[ND_NAME_MAX + 1];
+		char long_name[60];
+
+		ck_assert(nd_mkfs_marker("data", marked));
+		ck_assert_str_eq(marked, "data:mkfs");
+		memset(long_name, 'a', 59);
+		long_name[59] = '\0';
+		ck_assert(!nd_mkfs_marker(long_name, marked));
+		long_name[58] = '\0';
+		ck_assert(nd_mkfs_marker(long_name, marked));
+	}
+
 	/* a name that is no uuid never becomes a path */
 	ck_assert_int_eq(mkfs_pending_begin("../../etc/passwd", "xfs", device), -EINVAL);
 

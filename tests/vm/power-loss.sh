@@ -5,9 +5,10 @@
 # cut (QEMU stops at once, as at a pulled plug). The next boot, on the same
 # backings, applies again on each device:
 #   - first as on a guest whose root filesystem lost the agent's state (or
-#     never keeps it, as under Kata): it converges with exit 0, or it stops,
-#     says that the device may hold a half-made filesystem and what to run,
-#     and changes nothing;
+#     never keeps it, as under Kata): it converges with exit 0, or, on a
+#     label-less device only (a labelled namespace carries the proof in its
+#     name), it stops, says that the device may hold a half-made filesystem
+#     and what to run, and changes nothing;
 #   - then with its state back: it converges with exit 0.
 # Never may it format something that might be data, and never may it hang.
 # The cases run as a chain of boots, $VPMEM_POWER_BATCH (6) at a time: a
@@ -30,7 +31,8 @@ shim=/usr/lib/vpmem-test/faultshim.so
 converged() {
 	case $kind in
 	devdax) ls /dev/dax$r.* >/dev/null 2>&1 && [ "$(ndctl list -r "region$r" -N | json_field mode)" = devdax ] ;;
-	xfs|ext4) is_mounted_dax "/mnt/pmem$r" && [ "$(fstype_of "/dev/pmem$r")" = "$kind" ] ;;
+	xfs|ext4) is_mounted_dax "/mnt/pmem$r" && [ "$(fstype_of "/dev/pmem$r")" = "$kind" ] &&
+		! cat /sys/bus/nd/devices/namespace$r.*/alt_name 2>/dev/null | grep -q ':mkfs$' ;;
 	esac
 }
 # what the region holds, to compare before and after a refusal
@@ -88,6 +90,9 @@ for d in /tmp/case/recover/*; do
 	sed "s/^/$name without state: /" /tmp/first.out
 	if [ $rc -eq 0 ]; then
 		check "$name without the agent's state: converges" converged
+	elif [ "${name#l-}" != "$name" ]; then
+		# a labelled namespace carries the proof in its name (nd.h): never a person's job
+		check "$name without the agent's state: converges, by the namespace's name (exit $rc)" false
 	else
 		check "$name without the agent's state: exit 1 (not a hang, not a crash)" [ $rc -eq 1 ]
 		check "  it says what to run" grep -q -- "--overwrite" /tmp/first.out
@@ -256,6 +261,8 @@ l-mkfs-early label xfs mkfs.xfs/blkwrite#1:before:stop
 l-mkfs-middle label xfs mkfs.xfs/blkwrite#$((xl / 2)):before:stop
 l-mkfs-end label xfs mkfs.xfs/blkwrite#$xl:before:stop
 l-mkfs-done label xfs mkfs.xfs/blkwrite#$xl:after:stop
+l-rename-off label xfs $a/ndctl_namespace_disable_safe:after:stop
+l-rename-named label xfs $a/ndctl_namespace_set_alt_name#2:after:stop
 l-mount label xfs $a/mount:after:stop
 l-hint label xfs $a/ioctl@/mnt#1:before:stop
 l-ext4-early label ext4 mkfs.ext4/blkwrite#1:before:stop

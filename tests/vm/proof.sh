@@ -12,7 +12,12 @@
 #    refused, never formatted over;
 #  - the agent killed while a region is disabled for its labels: a rerun in
 #    the same boot enables it again and provisions it; a region disabled by
-#    hand stays disabled, also for that rerun.
+#    hand stays disabled, also for that rerun;
+#  - a first provisioning whose mkfs is killed, on a labelled NVDIMM and on a
+#    label-less one, in a guest that keeps no state (the test VM's root is an
+#    initramfs): at the next boot the labelled one, whose namespace's name
+#    says the agent's mkfs was under way, is made again and mounted; the
+#    label-less one, where nothing on the device can say so, is refused.
 . "$(dirname "$0")/lib.sh"
 vm_setup
 
@@ -22,6 +27,8 @@ fsdax=$(vm_dimm fsdax $((384 * MIB)))
 mkfs=$(vm_dimm mkfs $((512 * MIB + 2 * MIB)))
 killed=$(vm_dimm killed $((640 * MIB + 2 * MIB)))
 byhand=$(vm_dimm byhand $((768 * MIB + 2 * MIB)))
+labelled=$(vm_dimm labelled $((896 * MIB + 2 * MIB)))
+labelless=$(vm_dimm labelless $((448 * MIB)))
 # 4 MiB of data 128 MiB into the label-less NVDIMM, nothing before it
 dd if=/dev/urandom of="$deep" bs=1M seek=128 count=4 conv=notrunc status=none
 deep_before=$(vm_sum "$deep")
@@ -72,6 +79,7 @@ cat /tmp/mkfs.out
 check "mkfs.xfs failing: exit 1" [ "$rc" -eq 1 ]
 check "  it says mkfs failed" grep -q "mkfs.xfs on /dev/pmem$mkfs failed" /tmp/mkfs.out
 check "  and left no record of it" sh -c "[ -z \"\$(ls -A /var/lib/vpmem/mkfs 2>/dev/null)\" ]"
+check "  and no marked name: the namespace has its own" [ "$(cat /sys/bus/nd/devices/namespace$mkfs.0/alt_name)" = m ]
 # someone uses the raw device meanwhile
 dd if=/tmp/blob of="/dev/pmem$mkfs" bs=1M count=4 conv=fsync 2>/dev/null
 agent apply --config /tmp/mkfs.json "region$mkfs" > /tmp/mkfs2.out 2>&1
@@ -102,9 +110,55 @@ check "  and provisioned: /srv/k is DAX-mounted" is_mounted_dax /srv/k
 check "  the record is gone" [ ! -e "/run/vpmem/disabled/region$killed" ]
 check "  region$byhand is still disabled" [ ! -e "/sys/bus/nd/devices/region$byhand/driver" ]
 check "  and the run said it leaves it so" grep -q "region$byhand is disabled: left as it is" /tmp/rerun.out
+
+# -- mkfs killed in a first provisioning; this boot's state goes with it
+labelled=$(region_by_size $((896 * MIB)))
+labelless=$(region_by_size $((448 * MIB)))
+echo "{\"namespaces\": [{\"name\": \"s\", \"region\": $labelled, \"filesystem\": \"xfs\", \"mountpoint\": \"/srv/s\"},
+  {\"name\": \"n\", \"region\": $labelless, \"filesystem\": \"xfs\", \"mountpoint\": \"/srv/n\"}]}" > /tmp/stateless.json
+VPMEM_SHIM="mkfs.xfs/blkwrite#20:before:kill=9" LD_PRELOAD=$shim \
+	vpmem-agent apply --config /tmp/stateless.json "region$labelled" "region$labelless" > /tmp/stateless.out 2>&1
+rc=$?
+cat /tmp/stateless.out
+check "both mkfs killed: exit 1" [ "$rc" -eq 1 ]
+check "  twice" [ "$(grep -c 'failed: killed' /tmp/stateless.out)" -eq 2 ]
+check "  the labelled namespace carries the marked name" \
+	[ "$(cat /sys/bus/nd/devices/namespace$labelled.0/alt_name)" = "s:mkfs" ]
+sync
 finish
 GUEST
 
-vm_boot proof "$work/test.sh" "nolabel:$deep" "nolabel:$fsdax" "$mkfs" "$killed" "$byhand"
+cat > "$work/stateless.sh" <<'GUEST'
+MIB=1048576
+labelled=$(region_by_size $((896 * MIB)))
+labelless=$(region_by_size $((448 * MIB)))
+check "no state from the last boot" [ ! -e /var/lib/vpmem/mkfs ]
+echo "{\"namespaces\": [{\"name\": \"s\", \"region\": $labelled, \"filesystem\": \"xfs\", \"mountpoint\": \"/srv/s\"},
+  {\"name\": \"n\", \"region\": $labelless, \"filesystem\": \"xfs\", \"mountpoint\": \"/srv/n\"}]}" > /tmp/stateless.json
+agent apply --config /tmp/stateless.json --dry-run "region$labelled" "region$labelless"
+agent apply --config /tmp/stateless.json "region$labelled" "region$labelless" > /tmp/again.out 2>&1
+rc=$?
+cat /tmp/again.out
+check "the label-less one is refused: exit 1" [ "$rc" -eq 1 ]
+check "  as an mkfs that never finished, which nothing proves the agent's" \
+	sh -c "grep 'region$labelless' /tmp/again.out | grep -q 'whose mkfs never finished'"
+check "  nothing mounted there" sh -c "! grep -q ' /srv/n ' /proc/mounts"
+check "the labelled one is made again, by its name" \
+	sh -c "grep 'region$labelled' /tmp/again.out | grep -q 'which the namespace.s name says was under way, cut short: making it again'"
+check "  and mounted with DAX" is_mounted_dax /srv/s
+check "  under its own name now" [ "$(cat /sys/bus/nd/devices/namespace$labelled.0/alt_name)" = s ]
+check "  fsdax, as before" sh -c "ndctl list -N -r region$labelled | grep -q '\"mode\":\"fsdax\"'"
+check "  and nothing left to enable again" [ ! -e "/run/vpmem/disabled/namespace$labelled.0" ]
+agent apply --config /tmp/stateless.json "region$labelled" > /tmp/rerun.out 2>&1
+check "a rerun has nothing to do there: exit 0" [ $? -eq 0 ]
+check "  and says so" grep -q "nothing to do" /tmp/rerun.out
+finish
+GUEST
+
+devices="nolabel:$deep nolabel:$fsdax $mkfs $killed $byhand $labelled nolabel:$labelless"
+# shellcheck disable=SC2086 # a list of devices
+vm_boot proof "$work/test.sh" $devices
+# shellcheck disable=SC2086
+vm_boot stateless "$work/stateless.sh" $devices
 [ "$(vm_sum "$deep")" = "$deep_before" ] || fail "the label-less NVDIMM's backing changed although the agent refused"
 echo "PASS: the label-less NVDIMM's backing file is unchanged"
