@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,43 +103,6 @@ static struct ndctl_namespace *find_namespace_by_name(struct ndctl_ctx *ctx, con
 	return NULL;
 }
 
-/* Enable ndns again if it is the namespace the record describes and it is disabled. 1 enabled, 0 not, or -errno. */
-static int restore_namespace(struct ndctl_ctx *ctx, const char *name, const char *text)
-{
-	struct ndctl_namespace *ndns = find_namespace_by_name(ctx, name);
-	_cleanup_free_ char *now = NULL;
-	int r;
-
-	if (!ndns) {
-		log_info("%s: disabled by an earlier run of the agent, and gone since", name);
-		return forget_name(name);
-	}
-	now = namespace_record_text(ndns);
-	if (!now)
-		return -ENOMEM;
-	if (strcmp(now, text) != 0) {
-		log_warning("%s: is not the namespace an earlier run of the agent disabled (another uuid or size): "
-			    "left as it is",
-			    name);
-		return forget_name(name);
-	}
-	if (nd_namespace_is_active(ndns))
-		return forget_name(name);
-	/* the kernel finds its info block again and claims it, as at boot */
-	r = ndctl_namespace_enable(ndns);
-	if (r < 0) {
-		log_error("%s: disabled by an earlier run of the agent, which was stopped before it enabled it again, "
-			  "and it cannot be enabled: %s",
-			  name, strerror(-r));
-		return r;
-	}
-	log_notice("%s: enabled again: an earlier run of the agent disabled it to rename it and was stopped before "
-		   "it enabled it",
-		   name);
-	r = forget_name(name);
-	return r < 0 ? r : 1;
-}
-
 static struct ndctl_region *find_by_name(struct ndctl_ctx *ctx, const char *name)
 {
 	struct ndctl_region *region;
@@ -151,11 +115,54 @@ static struct ndctl_region *find_by_name(struct ndctl_ctx *ctx, const char *name
 	return NULL;
 }
 
-/* Enable region again if it is the one the record describes and it is disabled. 1 enabled, 0 not, or -errno. */
+/* What a record is about, found again: its record's text now, whether it is enabled, how to enable it. */
+struct found {
+	char *text;
+	bool active;
+	int (*enable)(void *object);
+	void *object;
+	const char *why; /* why the agent disabled it */
+};
+
+static int enable_region(void *region)
+{
+	return ndctl_region_enable(region);
+}
+
+/* the kernel finds the namespace's info block again and claims it, as at boot */
+static int enable_namespace(void *ndns)
+{
+	int r = ndctl_namespace_enable(ndns);
+
+	return r < 0 ? r : 0;
+}
+
+/* The region or namespace name, as it is now; 0 when it is gone, 1 when found, or -ENOMEM. */
+static int find(struct ndctl_ctx *ctx, const char *name, struct found *ret)
+{
+	if (strncmp(name, "namespace", 9) == 0) {
+		struct ndctl_namespace *ndns = find_namespace_by_name(ctx, name);
+
+		if (!ndns)
+			return 0;
+		*ret = (struct found){ namespace_record_text(ndns), nd_namespace_is_active(ndns), enable_namespace, ndns,
+				       "to rename it" };
+	} else {
+		struct ndctl_region *region = find_by_name(ctx, name);
+
+		if (!region)
+			return 0;
+		*ret = (struct found){ record_text(region), ndctl_region_is_enabled(region), enable_region, region,
+				       "to initialise its labels" };
+	}
+	return ret->text ? 1 : -ENOMEM;
+}
+
+/* Enable name again if it is what the record describes and it is disabled. 1 enabled, 0 not, or -errno. */
 static int restore_one(struct ndctl_ctx *ctx, const char *name)
 {
-	_cleanup_free_ char *path = strdup_printf("%s/%s", disabled_dir, name), *text = NULL, *now = NULL;
-	struct ndctl_region *region;
+	_cleanup_free_ char *path = strdup_printf("%s/%s", disabled_dir, name), *text = NULL;
+	struct found found = { 0 };
 	int r;
 
 	if (!path)
@@ -163,36 +170,31 @@ static int restore_one(struct ndctl_ctx *ctx, const char *name)
 	r = read_file(path, &text, NULL);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	if (strncmp(name, "namespace", 9) == 0)
-		return restore_namespace(ctx, name, text);
-	region = find_by_name(ctx, name);
-	if (!region) {
+	r = find(ctx, name, &found);
+	if (r < 0)
+		return r;
+	if (r == 0)
 		log_info("%s: disabled by an earlier run of the agent, and gone since", name);
-		return forget_name(name);
-	}
-	now = record_text(region);
-	if (!now)
-		return -ENOMEM;
-	if (strcmp(now, text) != 0) {
-		log_warning("%s: is not the region an earlier run of the agent disabled (another address or size): "
-			    "left as it is",
+	else if (strcmp(found.text, text) != 0)
+		log_warning("%s: is not what an earlier run of the agent disabled (another address, uuid or size): left "
+			    "as it is",
 			    name);
-		return forget_name(name);
-	}
-	if (!ndctl_region_is_enabled(region)) {
-		r = ndctl_region_enable(region);
+	else if (!found.active) {
+		r = found.enable(found.object);
+		free(found.text);
 		if (r < 0) {
 			log_error("%s: disabled by an earlier run of the agent, which was stopped before it enabled it "
 				  "again, and it cannot be enabled: %s",
 				  name, strerror(-r));
 			return r;
 		}
-		log_notice("%s: enabled again: an earlier run of the agent disabled it to initialise its labels and "
-			   "was stopped before it enabled it",
-			   name);
+		log_notice("%s: enabled again: an earlier run of the agent disabled it %s and was stopped before it "
+			   "enabled it",
+			   name, found.why);
 		r = forget_name(name);
 		return r < 0 ? r : 1;
 	}
+	free(found.text);
 	return forget_name(name);
 }
 
