@@ -2,10 +2,13 @@
 /* The record of an mkfs in progress: see pending.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +22,26 @@ static const char *pending_dir = LOCALSTATEDIR "/lib/vpmem/mkfs";
 void mkfs_pending_set_dir(const char *dir)
 {
 	pending_dir = dir;
+}
+
+bool mkfs_pending_kept(void)
+{
+	_cleanup_free_ char *dir = strdup(pending_dir);
+	struct statfs sfs;
+
+	if (!dir)
+		return false;
+	/* the directory may not exist yet: the filesystem it will be made on */
+	while (statfs(dir, &sfs) < 0) {
+		char *slash = strrchr(dir, '/');
+
+		if (errno != ENOENT || !slash || slash == dir)
+			return false;
+		*slash = '\0';
+	}
+	if (sfs.f_flags & ST_RDONLY)
+		return false;
+	return sfs.f_type != TMPFS_MAGIC && sfs.f_type != RAMFS_MAGIC && sfs.f_type != OVERLAYFS_SUPER_MAGIC;
 }
 
 /* The record's path; uuid comes from libuuid, but is checked: it becomes a file name. */

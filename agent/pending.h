@@ -2,6 +2,8 @@
 #ifndef VPMEM_AGENT_PENDING_H
 #define VPMEM_AGENT_PENDING_H
 
+#include <stdbool.h>
+
 /*
  * The record of an mkfs in progress, which lets a run after a crash tell the
  * agent's own half-made filesystem from data.
@@ -38,6 +40,16 @@
 
 /* Where the records live; tests point it elsewhere (the string must outlive its use). */
 void mkfs_pending_set_dir(const char *dir);
+
+/*
+ * Will a record outlive a power cut? False when the records' directory (or
+ * the nearest directory above it that exists) is on tmpfs, ramfs or an
+ * overlay (an initramfs, a live image, a Kata guest's root), or read-only:
+ * then a labelled namespace carries the proof in its name instead (nd.h),
+ * which costs a second enable of the namespace. Asked at first
+ * provisioning only.
+ */
+bool mkfs_pending_kept(void);
 
 /*
  * Record that mkfs of fstype starts on device (a block device, or a regular

@@ -521,9 +521,14 @@ static int provision_namespace(const struct plan *plan, const struct plan_region
 		*ret_ndns = ndns;
 		return 1;
 	}
-	/* under its marked name until its filesystem is made (nd.h): a guest without state can finish it */
+	/*
+	 * Under its marked name until its filesystem is made (nd.h), where no
+	 * record of the mkfs would outlive a power cut: a guest without state
+	 * can finish it. Elsewhere the record does, without the second enable
+	 * of the namespace that renaming it takes (its whole page map again).
+	 */
 	if (ns_mode_has_filesystem(p->mode) && p->filesystem != FS_NONE && pn->fs == FS_ACTION_MKFS &&
-	    nd_mkfs_marker(pn->name, marked))
+	    !mkfs_pending_kept() && nd_mkfs_marker(pn->name, marked))
 		spec.name = marked;
 	r = nd_namespace_create(region, &spec, &devname);
 	if (r < 0) {

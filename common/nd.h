@@ -34,8 +34,9 @@ uint64_t ns_usable_size_estimate(uint64_t size, uint64_t align, enum pfn_map map
 /*
  * The name a labelled namespace carries while the agent's own mkfs on it is
  * under way: the entry's name and ":mkfs", a character no entry name can
- * have. The agent creates a namespace that gets a filesystem under it and
- * gives it its own name once mkfs has finished: a namespace found under it,
+ * have. Where no record of an mkfs would outlive a power cut (pending.h),
+ * the agent creates a namespace that gets a filesystem under it and gives
+ * it its own name once mkfs has finished: a namespace found under it,
  * holding no finished filesystem, holds nothing but what that mkfs wrote,
  * and a guest that keeps no state (pending.h) can make it again.
  */

@@ -14,7 +14,7 @@ echo "vpmem benchmark: kernel $kver under QEMU TCG (2 vCPUs), host $(nproc) core
 	"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), $(date -u +%Y-%m-%dT%H:%MZ)"
 # one DIMM per role, each of its own size: the region is 2 MiB smaller, a
 # multiple of 16 MiB (ndctl's namespace alignment)
-vm_boot bench "$top_srcdir/tests/bench/guest-bench.sh" \
+vm_extra_args=$(vm_state_disk "$work/bench.state" state) vm_boot bench "$top_srcdir/tests/bench/guest-bench.sh" \
 	"$(vm_dimm warm 1026M)" "$(vm_dimm a1 4098M)" "$(vm_dimm h1 4114M)" "$(vm_dimm h2 4130M)" \
 	"$(vm_dimm a2 4146M)" "$(vm_dimm a3 4162M)" "$(vm_dimm h3 4178M)" > "$work/boot.out" || {
 	cat "$work/boot.out"; fail "the benchmark guest failed"; }

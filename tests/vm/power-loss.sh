@@ -5,10 +5,11 @@
 # cut (QEMU stops at once, as at a pulled plug). The next boot, on the same
 # backings, applies again on each device:
 #   - first as on a guest whose root filesystem lost the agent's state (or
-#     never keeps it, as under Kata): it converges with exit 0, or, on a
-#     label-less device only (a labelled namespace carries the proof in its
-#     name), it stops, says that the device may hold a half-made filesystem
-#     and what to run, and changes nothing;
+#     never keeps it, as under Kata): it converges with exit 0, or it stops,
+#     says that the device may hold a half-made filesystem and what to run,
+#     and changes nothing. The s- cases run the cut with the agent's state
+#     on the initramfs' tmpfs, as a stateless guest does: there a labelled
+#     namespace carries the proof in its name (nd.h), and they must converge;
 #   - then with its state back: it converges with exit 0.
 # Never may it format something that might be data, and never may it hang.
 # The cases run as a chain of boots, $VPMEM_POWER_BATCH (6) at a time: a
@@ -90,8 +91,8 @@ for d in /tmp/case/recover/*; do
 	sed "s/^/$name without state: /" /tmp/first.out
 	if [ $rc -eq 0 ]; then
 		check "$name without the agent's state: converges" converged
-	elif [ "${name#l-}" != "$name" ]; then
-		# a labelled namespace carries the proof in its name (nd.h): never a person's job
+	elif [ "${name#s-}" != "$name" ]; then
+		# cut where the state was never kept: the labelled namespace carries the proof in its name (nd.h)
 		check "$name without the agent's state: converges, by the namespace's name (exit $rc)" false
 	else
 		check "$name without the agent's state: exit 1 (not a hang, not a crash)" [ $rc -eq 1 ]
@@ -140,7 +141,8 @@ r=$(cat "$d/region") slot=$(cat "$d/slot")
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs "${policy%/*}"
 [ ! -e "$d/policy" ] || cp "$d/policy" "$policy"
-mount_state "$statedir" "cut$slot" || exit 1
+# a stateless case keeps the agent's state where the initramfs root has it: on tmpfs
+[ -e "$d/stateless" ] || mount_state "$statedir" "cut$slot" || exit 1
 exec env VPMEM_SHIM="$(cat "$d/rule")" VPMEM_SHIM_STOPPED="/tmp/stopped/$r" \
 	LD_PRELOAD=/usr/lib/vpmem-test/faultshim.so vpmem-agent apply "region$r"
 ONE
@@ -197,6 +199,7 @@ case_files() {
 	vm_file "/tmp/case/$1/kind" "$3"
 	vm_file "/tmp/case/$1/rule" "$4"
 	vm_file "/tmp/case/$1/slot" "$5"
+	case $2 in s-*) vm_file "/tmp/case/$1/stateless" yes ;; esac
 	case $3 in
 	ext4) vm_file "/tmp/case/$1/policy" '{"namespaces": [{"name": "pmem", "filesystem": "ext4"}]}' ;;
 	devdax) vm_file "/tmp/case/$1/policy" '{"namespaces": [{"name": "dax", "mode": "devdax"}]}' ;;
@@ -261,8 +264,6 @@ l-mkfs-early label xfs mkfs.xfs/blkwrite#1:before:stop
 l-mkfs-middle label xfs mkfs.xfs/blkwrite#$((xl / 2)):before:stop
 l-mkfs-end label xfs mkfs.xfs/blkwrite#$xl:before:stop
 l-mkfs-done label xfs mkfs.xfs/blkwrite#$xl:after:stop
-l-rename-off label xfs $a/ndctl_namespace_disable_safe:after:stop
-l-rename-named label xfs $a/ndctl_namespace_set_alt_name#2:after:stop
 l-mount label xfs $a/mount:after:stop
 l-hint label xfs $a/ioctl@/mnt#1:before:stop
 l-ext4-early label ext4 mkfs.ext4/blkwrite#1:before:stop
@@ -271,6 +272,10 @@ l-ext4-end label ext4 mkfs.ext4/blkwrite#$el:before:stop
 l-dax-nslabel label devdax $a/ndctl_namespace_set_size:after:stop
 l-dax-claim label devdax $a/ndctl_namespace_set_enforce_mode:after:stop
 l-dax-enable label devdax $a/ndctl_dax_enable:after:stop
+s-mkfs-middle label xfs mkfs.xfs/blkwrite#$((xl / 2)):before:stop
+s-ext4-early label ext4 mkfs.ext4/blkwrite#1:before:stop
+s-rename-off label xfs $a/ndctl_namespace_disable_safe:after:stop
+s-rename-named label xfs $a/ndctl_namespace_set_alt_name#2:after:stop
 n-reconfigure nolabel xfs $a/ndctl_namespace_disable_invalidate:after:stop
 n-pfn nolabel xfs $a/ndctl_pfn_enable:after:stop
 n-mkfs-early nolabel xfs mkfs.xfs/blkwrite#1:before:stop
