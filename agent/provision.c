@@ -431,7 +431,10 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 		} else {
 			_cleanup_free_ char *refused = NULL;
 
-			r = guard_may_destroy_blockdev(blockdev, overwrite, &refused);
+			/* a namespace this run made on capacity its label initialisation sampled whole: not twice */
+			r = pr->init_labels && !pn->existing && !overwrite
+				    ? guard_may_destroy_new_blockdev(blockdev, &refused)
+				    : guard_may_destroy_blockdev(blockdev, overwrite, &refused);
 			if (r < 0) {
 				failed(log, "%s: %s (\"%s\"): not formatted. If it holds nothing you need, run "
 					    "\"vpmem-agent apply --overwrite %s\" to replace it",

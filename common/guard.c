@@ -162,11 +162,10 @@ static int sampled_contents(int fd, const unsigned char *map, uint64_t size, cha
 	char *what = NULL;
 
 	*ret_what = NULL;
-	if (!map) {
-		buf = malloc(GUARD_PROBE_BYTES);
-		if (!buf)
-			return -ENOMEM;
-	}
+	/* aligned for O_DIRECT: the buffer, every offset and the last MiB's start */
+	last &= ~(uint64_t)(GUARD_SAMPLE_BYTES - 1);
+	if (!map && posix_memalign((void **)&buf, GUARD_SAMPLE_BYTES, GUARD_PROBE_BYTES + GUARD_SAMPLE_BYTES) != 0)
+		return -ENOMEM;
 	/* the samples, then the last MiB as one more "sample" */
 	for (uint64_t offset = GUARD_SAMPLE_STRIDE;; offset += GUARD_SAMPLE_STRIDE) {
 		bool tail = offset >= last;
@@ -207,13 +206,20 @@ out:
 	return what ? 0 : -ENOMEM;
 }
 
-/* The same for the device at path. */
+/*
+ * The same for the device at path, read with O_DIRECT: a buffered read of a
+ * block device fills its page cache first, which under TCG made 64 samples
+ * of a 4 GiB device take 0.6 s against 0.01 s direct. Files where O_DIRECT
+ * is not supported (tmpfs, for the unit tests) are read through the cache.
+ */
 static int sampled_path_contents(const char *path, char **ret_what)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_DIRECT);
 	uint64_t size;
 
 	*ret_what = NULL;
+	if (fd < 0 && errno == EINVAL)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		*ret_what = strdup_printf("a device that cannot be opened: %s", strerror(errno));
 		return *ret_what ? 0 : -ENOMEM;
@@ -223,6 +229,8 @@ static int sampled_path_contents(const char *path, char **ret_what)
 		*ret_what = strdup("a size that cannot be read");
 		return *ret_what ? 0 : -ENOMEM;
 	}
+	/* 4 KiB here and there: readahead would read far more than the samples (a second per 4 GiB under TCG) */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 	return sampled_contents(fd, NULL, size, ret_what);
 }
 
@@ -442,7 +450,7 @@ int guard_may_destroy_region(struct ndctl_region *region, bool overwrite, char *
 	return 0;
 }
 
-int guard_may_destroy_blockdev(const char *path, bool overwrite, char **ret_what)
+static int may_destroy_blockdev(const char *path, bool overwrite, bool whole, char **ret_what)
 {
 	_cleanup_free_ char *what = NULL;
 	int r;
@@ -451,7 +459,7 @@ int guard_may_destroy_blockdev(const char *path, bool overwrite, char **ret_what
 	if (overwrite)
 		return 0;
 	r = guard_probe_blockdev(path, NULL, NULL, &what);
-	if (r == 0 && !what)
+	if (r == 0 && !what && whole)
 		r = sampled_path_contents(path, &what);
 	if (r < 0)
 		return r;
@@ -459,6 +467,16 @@ int guard_may_destroy_blockdev(const char *path, bool overwrite, char **ret_what
 		return 0;
 	*ret_what = strdup_printf("%s holds %s", path, what);
 	return *ret_what ? -ENOTEMPTY : -ENOMEM;
+}
+
+int guard_may_destroy_blockdev(const char *path, bool overwrite, char **ret_what)
+{
+	return may_destroy_blockdev(path, overwrite, true, ret_what);
+}
+
+int guard_may_destroy_new_blockdev(const char *path, char **ret_what)
+{
+	return may_destroy_blockdev(path, false, false, ret_what);
 }
 
 int guard_may_destroy_daxdev(const char *path, uint64_t size, size_t align, bool overwrite, char **ret_what)

@@ -146,6 +146,19 @@ START_TEST(test_sampled_beyond_first_mib)
 		ck_assert_int_eq(guard_may_destroy_blockdev(path, true, &refused), 0);
 		write_at(cases[i].offset, &zero, 1);
 	}
+	/* a namespace made on capacity sampled a moment ago: its start and signatures only */
+	{
+		_cleanup_free_ char *refused = NULL;
+		char zero = 0;
+
+		write_at(64 << 20, "x", 1);
+		ck_assert_int_eq(guard_may_destroy_new_blockdev(path, &refused), 0);
+		write_at(64 << 20, &zero, 1);
+		write_at(4096, "x", 1);
+		ck_assert_int_eq(guard_may_destroy_new_blockdev(path, &refused), -ENOTEMPTY);
+		ck_assert_ptr_nonnull(strstr(refused, "non-zero bytes in its first MiB"));
+		write_at(4096, &zero, 1);
+	}
 	/* between the samples nothing is read: that is the sampling's price, stated in guard.h */
 	{
 		_cleanup_free_ char *refused = NULL;

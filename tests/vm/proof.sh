@@ -4,7 +4,8 @@
 # for. In one boot, each on an NVDIMM of its own:
 #  - a label-less NVDIMM whose first MiB is zero and which holds data 128 MiB
 #    in (written on the host): a policy asking for devdax is refused, and the
-#    backing file is unchanged, byte for byte;
+#    backing file is unchanged, byte for byte; the same on an NVDIMM with a
+#    label area and no labels yet: its labels are not initialised;
 #  - an fsdax namespace whose first MiB is zero and which holds data 64 MiB
 #    in: mkfs is refused, the data reads back;
 #  - mkfs.xfs that fails (its writes fail, it exits with an error): no
@@ -29,9 +30,12 @@ killed=$(vm_dimm killed $((640 * MIB + 2 * MIB)))
 byhand=$(vm_dimm byhand $((768 * MIB + 2 * MIB)))
 labelled=$(vm_dimm labelled $((896 * MIB + 2 * MIB)))
 labelless=$(vm_dimm labelless $((448 * MIB)))
+deeplabel=$(vm_dimm deeplabel $((1152 * MIB + 2 * MIB)))
 # 4 MiB of data 128 MiB into the label-less NVDIMM, nothing before it
 dd if=/dev/urandom of="$deep" bs=1M seek=128 count=4 conv=notrunc status=none
 deep_before=$(vm_sum "$deep")
+dd if=/dev/urandom of="$deeplabel" bs=1M seek=128 count=4 conv=notrunc status=none
+deeplabel_before=$(vm_sum "$deeplabel")
 
 cat > "$work/test.sh" <<'GUEST'
 shim=/usr/lib/vpmem-test/faultshim.so
@@ -53,6 +57,13 @@ cat /tmp/deep.out
 check "devdax over data 128 MiB in: refused (exit 1)" [ "$rc" -eq 1 ]
 check "  naming where the data is" grep -q "non-zero bytes 128 MiB into it" /tmp/deep.out
 check "  still one raw namespace" [ "$(cat /sys/bus/nd/devices/namespace$deep.0/mode)" = raw ]
+deeplabel=$(region_by_size $((1152 * MIB)))
+agent apply "region$deeplabel" > /tmp/deeplabel.out 2>&1
+rc=$?
+cat /tmp/deeplabel.out
+check "labels over data 128 MiB into a DIMM without labels yet: refused (exit 1)" [ "$rc" -eq 1 ]
+check "  naming where the data is" grep -q "non-zero bytes 128 MiB into it" /tmp/deeplabel.out
+check "  labels not initialised" [ ! -e "/sys/bus/nd/devices/namespace$deeplabel.0/alt_name" ]
 
 check "an fsdax namespace by hand, no labels" \
 	ndctl create-namespace -f -e "namespace$fsdax.0" -m fsdax --map=mem --no-autolabel
@@ -155,10 +166,12 @@ check "  and says so" grep -q "nothing to do" /tmp/rerun.out
 finish
 GUEST
 
-devices="nolabel:$deep nolabel:$fsdax $mkfs $killed $byhand $labelled nolabel:$labelless"
+devices="nolabel:$deep nolabel:$fsdax $mkfs $killed $byhand $labelled nolabel:$labelless $deeplabel"
 # shellcheck disable=SC2086 # a list of devices
 vm_boot proof "$work/test.sh" $devices
 # shellcheck disable=SC2086
 vm_boot stateless "$work/stateless.sh" $devices
 [ "$(vm_sum "$deep")" = "$deep_before" ] || fail "the label-less NVDIMM's backing changed although the agent refused"
 echo "PASS: the label-less NVDIMM's backing file is unchanged"
+[ "$(vm_sum "$deeplabel")" = "$deeplabel_before" ] || fail "the backing of the DIMM without labels changed although the agent refused"
+echo "PASS: the backing file of the DIMM without labels is unchanged"
