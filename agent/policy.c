@@ -817,25 +817,35 @@ static int filter_json(const struct dirent *d)
 	return d->d_name[0] != '.' && len > 5 && strcmp(d->d_name + len - 5, ".json") == 0;
 }
 
-/* DIR/vpmem.d/<*>.json in lexical order; missing directory: nothing */
+/*
+ * DIR/vpmem.d/<*>.json in lexical order; a missing directory holds nothing,
+ * one that cannot be read is an error (the policy would be missing a part).
+ */
 static int merge_dropins(struct policy *policy, const char *dir, struct errlist *errors)
 {
 	_cleanup_free_ char *dropin_dir = NULL;
 	struct dirent **list = NULL;
-	int n;
+	int n, r = 0;
 
 	if (asprintf(&dropin_dir, "%s/vpmem.d", dir) < 0)
 		return -ENOMEM;
 	n = scandir(dropin_dir, &list, filter_json, alphasort);
+	if (n < 0 && errno != ENOENT) {
+		/* reported with the other errors: the run stops before anything changes */
+		errlist_add(errors, dropin_dir, NULL, "cannot read the directory: %s", strerror(errno));
+		return 0;
+	}
 	for (int i = 0; i < n; i++) {
 		_cleanup_free_ char *path = NULL;
 
-		if (asprintf(&path, "%s/%s", dropin_dir, list[i]->d_name) >= 0)
+		if (r == 0 && asprintf(&path, "%s/%s", dropin_dir, list[i]->d_name) < 0)
+			r = -ENOMEM;
+		if (r == 0)
 			merge_file(policy, path, true, errors);
 		free(list[i]);
 	}
 	free(list);
-	return 0;
+	return r;
 }
 
 static int merge_main(struct policy *policy, const char *dir, struct errlist *errors)

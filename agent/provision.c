@@ -398,8 +398,11 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 	if (pn->existing && !pn->reconfigure && pn->existing->mode == NS_MODE_RAW && !region_maps_pages(pr->region))
 		raw = pn->existing;
 	r = nd_namespace_claim_uuid(ndns, &uuid);
-	if (r < 0)
+	if (r < 0) {
+		failed(log, "%s: cannot read the info block uuid of \"%s\" (%s): %s", region, pn->name, blockdev,
+		       strerror(-r));
 		return r;
+	}
 	marked = nd_is_mkfs_marker(ndctl_namespace_get_alt_name(ndns), pn->name);
 	if (pn->fs == FS_ACTION_MKFS) {
 		_cleanup_free_ char *found = NULL, *signatures = NULL, *what = NULL, *since = NULL;
@@ -407,8 +410,11 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 
 		/* a new namespace can land on capacity that held an old one: look again, right before */
 		r = guard_probe_blockdev(blockdev, &found, &signatures, &what);
-		if (r < 0)
+		if (r < 0) {
+			failed(log, "%s: cannot look at %s (\"%s\") before mkfs: %s", region, blockdev, pn->name,
+			       strerror(-r));
 			return r;
+		}
 		if (uuid && !found) {
 			pending = mkfs_pending_find(uuid, fstype, blockdev, &since);
 			if (pending == -ESTALE) {
@@ -613,8 +619,10 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 			result = changed;
 			continue;
 		}
-		if (namespace_device(ndns, &device) < 0)
+		if (namespace_device(ndns, &device) < 0) {
+			failed(log, "%s: \"%s\": %s", rname, pn->name, strerror(ENOMEM));
 			return -ENOMEM;
+		}
 		if (changed)
 			done(log, "%s: %s %s namespace \"%s\" (%s, %s)", rname, pn->reconfigure ? "made" : "created",
 			     ns_mode_name(pn->policy->mode), pn->name, ndctl_namespace_get_devname(ndns),

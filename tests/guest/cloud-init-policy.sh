@@ -68,9 +68,9 @@ vpmem-agent status
 dax=$(ls /dev/dax0.* 2>/dev/null | head -n 1)
 check "region0 is devdax" [ -c "$dax" ]
 check "with group disk and mode 0660" [ "$(stat -c '%G %a' "$dax")" = "disk 660" ]
-check "x is xfs at /srv/x: user-data overrides the metadata entry of the same name" \
-	sh -c "is_mounted_dax /srv/x 2>/dev/null || grep -q ' /srv/x xfs .*dax' /proc/mounts"
-check "e is ext4 at /srv/e" sh -c "grep -q ' /srv/e ext4 .*dax' /proc/mounts"
+check "x is xfs at /srv/x, with DAX: user-data overrides the metadata entry of the same name" \
+	is_mounted_dax /srv/x xfs
+check "e is ext4 at /srv/e, with DAX" is_mounted_dax /srv/e ext4
 check "nothing at the metadata's mountpoint" sh -c "! grep -q ' /srv/meta ' /proc/mounts"
 check "the built-in default never ran (no /mnt/pmem*)" sh -c "! grep -q ' /mnt/pmem' /proc/mounts && ! ls /sys/bus/nd/devices/namespace*/alt_name | xargs cat | grep -q pmem"
 journalctl -b -o cat | grep "vpmem-agent" | head -n 20

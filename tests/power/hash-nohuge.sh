@@ -33,7 +33,11 @@ agent status > /tmp/status.out
 cat /tmp/status.out
 check "status says there are none" grep -q "huge pages: none" /tmp/status.out
 check "status --json: huge_page_size 0" sh -c 'vpmem-agent status --json | grep -q "\"huge_page_size\": 0"'
-check "the kernel says DAX is in effect" sh -c "vpmem-agent status --json | grep -q '\"dax\": true'"
+# DAX in effect, as the kernel reports it on a file (statx), not as the agent's own status infers it
+xfs_io -f -c "pwrite 0 4k" /mnt/pmem0/dax-probe >/dev/null
+check "the kernel says DAX is in effect on a file there" dax_in_effect /mnt/pmem0/dax-probe
+check "status agrees" sh -c "vpmem-agent status --json | grep -q '\"dax\": true'"
+rm -f /mnt/pmem0/dax-probe
 # writes through a shared mapping of a file there reach it, with no PMD fault at all
 set -- $(pmd_faults /mnt/pmem0/probe 16)
 echo "PMD faults: $1 succeeded, $2 fell back"

@@ -32,7 +32,11 @@ cat /tmp/sb
 check "block size is the page size, 64 KiB" grep -qx "blocksize = 65536" /tmp/sb
 check "stripe unit is 2 MiB (32 blocks of 64 KiB)" grep -qx "unit = 32" /tmp/sb
 check "root has the 2 MiB extent size hint" sh -c "xfs_io -c 'extsize' /mnt/pmem0 | grep -q '\[2097152\]'"
-check "the kernel says DAX is in effect" sh -c "vpmem-agent status --json | grep -q '\"dax\": true'"
+# DAX in effect, as the kernel reports it on a file (statx), not as the agent's own status infers it
+xfs_io -f -c "pwrite 0 4k" /mnt/pmem0/dax-probe >/dev/null
+check "the kernel says DAX is in effect on a file there" dax_in_effect /mnt/pmem0/dax-probe
+check "status agrees" sh -c "vpmem-agent status --json | grep -q '\"dax\": true'"
+rm -f /mnt/pmem0/dax-probe
 # faults through the DAX mapping of a file there are PMD ones (fs_dax
 # tracepoint dax_pmd_fault_done, NOPAGE: 32 for 64 MiB, none fall back)
 check_pmd_faults /mnt/pmem0

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "exec.h"
 #include "policy.h"
 #include "size.h"
 #include "suites.h"
@@ -446,6 +447,31 @@ static void write_text(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
+/* a drop-in directory that cannot be read is an error, never a part of the policy skipped in silence */
+START_TEST(test_unreadable_dropins)
+{
+	char etc[300], run[300], notdir[320];
+	struct policy p = { 0 };
+	struct errlist errors = { 0 };
+	char *argv[] = { "rm", "-rf", tmpdir, NULL };
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(etc, sizeof(etc), "%s/etc", tmpdir);
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
+	ck_assert_int_eq(mkdir(etc, 0755), 0);
+	ck_assert_int_eq(mkdir(run, 0755), 0);
+	/* (the tests run as root, whom permissions do not stop: a file where the directory belongs) */
+	write_text(run, "vpmem.d", "not a directory");
+	snprintf(notdir, sizeof(notdir), "%s/vpmem.d", run);
+	ck_assert_int_eq(policy_load(&p, NULL, etc, run, &errors), -EINVAL);
+	ck_assert_uint_eq(errors.count, 1);
+	ck_assert_ptr_nonnull(strstr(errors.messages[0], notdir));
+	ck_assert_ptr_nonnull(strstr(errors.messages[0], "cannot read the directory: Not a directory"));
+	errlist_clear(&errors);
+	exec_wait(argv, NULL);
+}
+END_TEST
+
 START_TEST(test_load_order)
 {
 	char etc[300], run[300], dropins[320];
@@ -539,6 +565,7 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, test_overwrite_scoped);
 	tcase_add_test(tc, test_cross_entry_rules);
 	tcase_add_test(tc, test_load_order);
+	tcase_add_test(tc, test_unreadable_dropins);
 	suite_add_tcase(s, tc);
 	return s;
 }

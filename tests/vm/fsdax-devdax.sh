@@ -25,7 +25,8 @@ check "the policy is valid" [ $? -eq 0 ]
 mem_before=$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)
 agent apply
 check "apply succeeded" [ $? -eq 0 ]
-check "/mnt/data mounted with DAX and noatime" sh -c 'grep " /mnt/data " /proc/mounts | grep -q "noatime.*dax\|dax.*noatime"'
+check "/mnt/data mounted with DAX" is_mounted_dax /mnt/data
+check "  and noatime" sh -c 'awk "\$2 == \"/mnt/data\"" /proc/mounts | grep -q "[ ,]noatime[ ,]"'
 check "fsdax on /dev/pmem0" [ "$(mount_source /mnt/data)" = /dev/pmem0 ]
 check "three namespaces over two regions" [ "$(count_namespaces)" -eq 3 ]
 ls -l /dev/dax* 2>&1

@@ -41,7 +41,21 @@ agent() {
 	vpmem-agent "$@"
 }
 
-is_mounted_dax() { grep -q " $1 [a-z0-9]* .*dax" /proc/mounts; }
+# is_mounted_dax DIR [FSTYPE]: DIR is a mountpoint whose options ask for DAX on
+# every file ("dax" or "dax=always"; "dax=never" and "dax=inode" do not), of
+# FSTYPE when given. What the kernel made of it: dax_in_effect below.
+is_mounted_dax() {
+	awk -v m="$1" -v t="${2:-}" '$2 == m && (t == "" || $3 == t) {
+		n = split($4, o, ",")
+		for (i = 1; i <= n; i++) if (o[i] == "dax" || o[i] == "dax=always") found = 1
+	} END { exit !found }' /proc/mounts
+}
+# dax_in_effect FILE: the kernel reports DAX in effect on the regular file
+# FILE (statx STATX_ATTR_DAX, 0x00200000, through xfs_io; kernels from 5.8)
+dax_in_effect() {
+	attrs=$(xfs_io -r -c "statx -r" "$1" 2>/dev/null | sed -n 's/^stat\.attributes = //p')
+	[ -n "$attrs" ] && [ $((attrs & 0x200000)) -ne 0 ]
+}
 fstype_of() { blkid -o value -s TYPE "$1" 2>/dev/null || blkid "$1" | sed -n 's/.*TYPE="\([^"]*\)".*/\1/p'; }
 mount_source() { awk -v m="$1" '$2 == m { print $1 }' /proc/mounts; }
 count_namespaces() { ls -d /sys/bus/nd/devices/namespace*.* 2>/dev/null | while read -r d; do
