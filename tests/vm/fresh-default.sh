@@ -34,6 +34,10 @@ xfs_io -f -c "pwrite 0 4k" /mnt/pmem0/dax-probe >/dev/null
 check "the kernel says DAX is in effect on a file there" dax_in_effect /mnt/pmem0/dax-probe
 check "status agrees" sh -c "vpmem-agent status --json | grep -q '\"dax\": true'"
 rm -f /mnt/pmem0/dax-probe
+# the two helpers can fail: a file on tmpfs has no DAX in effect, and / is not mounted with DAX
+echo x > /tmp/not-dax
+check_not "(a file on tmpfs: no DAX in effect)" dax_in_effect /tmp/not-dax
+check_not "(the root filesystem is not mounted with DAX)" is_mounted_dax /
 agent status
 agent status --json > /tmp/status.json
 check "status reports fsdax xfs at /mnt/pmem0" sh -c 'grep -q "\"mountpoint\": \"/mnt/pmem0\"" /tmp/status.json && grep -q "\"filesystem\": \"xfs\"" /tmp/status.json'
