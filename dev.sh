@@ -195,7 +195,7 @@ cmd_check() {
 		exit 1
 	fi
 	echo "dev.sh: the unit tests with AddressSanitizer and UBSan"
-	make -C "$top/build-sanitize" check TESTS="tests/unit/test-units tests/unit/test-destructive" ||
+	make -C "$top/build-sanitize" check-unit ||
 		{ cat "$top"/build-sanitize/tests/unit/test-*.log; exit 1; }
 	phase sanitizers
 	# the libFuzzer harnesses go on from the corpus their earlier runs kept in
@@ -209,7 +209,7 @@ cmd_check() {
 	# tests run, the VM and guest tests ran above (a dist-hook checks that
 	# every file of the tree ships)
 	echo "dev.sh: make distcheck"
-	make -C "$top/build" -j"$(nproc)" distcheck TESTS="tests/unit/test-units tests/unit/test-destructive tests/unit/cloud-init-schema.py tests/man/man-pages.sh" \
+	make -C "$top/build" -j"$(nproc)" distcheck-unit \
 		>/dev/null 2>"$top/build/distcheck.err" || { tail -n 100 "$top/build/distcheck.err"; exit 1; }
 	phase distcheck
 	report

@@ -2,17 +2,9 @@
 # vpmem-host's commands each take their own options: one a command does not
 # take, an argument, or a missing value is refused by name with exit 2 and
 # changes nothing; each command's --help lists what it takes.
-set -eu
-: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-fail() { echo "FAIL: $*"; exit 1; }
-pass() { echo "PASS: $*"; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-cli.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cat > "$work/host.json" <<JSON
-{"layout": [{"label": "F", "backend": "file", "directory": "$work/files", "size": "16M", "count": 1}]}
-JSON
-H="$top_builddir/host/vpmem-host -c $work/host.json -s $work/state"
+. "$(dirname "$0")/lib.sh"
+host_setup cli
+host_layout "[{\"label\": \"F\", \"backend\": \"file\", \"directory\": \"$work/files\", \"size\": \"16M\", \"count\": 1}]"
 $H setup 2>/dev/null
 before=$($H list --json)
 

@@ -6,22 +6,15 @@
 # (SIGKILL) in the middle and a new release takes its work over. After each
 # step: no backing has two holders, none is free unless its erase finished
 # and was verified, and a backing handed out reads back zero.
-set -eu
-: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-bin="$top_builddir/host/vpmem-host"
-[ -x "$bin" ] || { echo "FAIL: build host/vpmem-host first"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 # On tmpfs, which has no FALLOC_FL_ZERO_RANGE, an erase writes and reads back
 # the whole GiB: slow enough to stop it in the middle. (Elsewhere the zeroed
 # range is left unwritten and the read-back skips it: too quick to catch.)
-[ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ] ||
-	{ echo "SKIP: the test needs a tmpfs at /dev/shm"; exit 77; }
-work=$(mktemp -d /dev/shm/vpmem-erase.XXXXXX)
-trap 'kill -CONT $stopped 2>/dev/null || true; rm -rf "$work"' EXIT
+[ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ] || skip "the test needs a tmpfs at /dev/shm"
+host_cleanup() { kill -CONT $stopped 2>/dev/null || true; }
 stopped=""
-cat > "$work/host.json" <<JSON
-{"layout": [{"label": "K", "backend": "file", "directory": "$work/files", "size": "1G", "count": 1}]}
-JSON
-H="$bin -c $work/host.json -s $work/state"
+host_setup erase /dev/shm
+host_layout "[{\"label\": \"K\", \"backend\": \"file\", \"directory\": \"$work/files\", \"size\": \"1G\", \"count\": 1}]"
 $H setup 2>/dev/null
 file="$work/files/K-0.img"
 uuid=$($H list --json | sed -n 's/.*"uuid": "\(.*\)",*/\1/p' | head -n 1)

@@ -3,18 +3,11 @@
 # mapped (a guest still running after "detach", a QEMU started by hand):
 # they name the process, exit 1 and change nothing; once it has gone, they
 # erase.
-set -eu
-: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-fail() { echo "FAIL: $*"; exit 1; }
-pass() { echo "PASS: $*"; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-inuse.XXXXXX")
+. "$(dirname "$0")/lib.sh"
 holder=""
-trap '[ -n "$holder" ] && kill "$holder" 2>/dev/null; rm -rf "$work"' EXIT
-cat > "$work/host.json" <<JSON
-{"layout": [{"label": "F", "backend": "file", "directory": "$work/files", "size": "16M", "count": 1}]}
-JSON
-H="$top_builddir/host/vpmem-host -c $work/host.json -s $work/state"
+host_cleanup() { [ -z "$holder" ] || kill "$holder" 2>/dev/null || true; }
+host_setup inuse
+host_layout "[{\"label\": \"F\", \"backend\": \"file\", \"directory\": \"$work/files\", \"size\": \"16M\", \"count\": 1}]"
 $H setup 2>/dev/null
 c=$(cat /proc/sys/kernel/random/uuid)
 f=$($H reserve --label F --consumer "$c" --json | sed -n 's/.*"path": "\(.*\)",*/\1/p')

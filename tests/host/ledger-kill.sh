@@ -4,22 +4,14 @@
 # load, and once the interrupted command is run again to completion, every
 # consumer holds exactly the backing it was told about and no backing is held
 # by two consumers. File backings on this machine; no root, no PMEM needed.
-set -eu
-: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-bin="$top_builddir/host/vpmem-host"
-[ -x "$bin" ] || { echo "FAIL: build host/vpmem-host first"; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-ledger.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cat > "$work/host.json" <<JSON
-{"layout": [{"label": "K", "backend": "file", "directory": "$work/files", "size": "16M", "count": 6}]}
-JSON
-H="$bin -c $work/host.json -s $work/state"
+. "$(dirname "$0")/lib.sh"
+host_setup ledger
+host_layout "[{\"label\": \"K\", \"backend\": \"file\", \"directory\": \"$work/files\", \"size\": \"16M\", \"count\": 6}]"
 $H setup 2>/dev/null
 
 held="$work/held"   # consumer uuid, one per line, with the backing it got
 : > "$held"
 kills=0 rounds=${VPMEM_LEDGER_ROUNDS:-150}
-uuidgen() { cat /proc/sys/kernel/random/uuid; }
 
 for round in $(seq 1 "$rounds"); do
 	# 0.5 to 30 ms: a reserve takes a few ms, a release (erasing 16 MiB) tens:

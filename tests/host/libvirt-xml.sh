@@ -3,18 +3,12 @@
 # (virt-xml-validate, Debian's libvirt-clients) in a minimal domain around it.
 # A file backing here; the devdax form (with <pmem/>) is validated by
 # tests/vm/host-devdax.sh from a real device-dax namespace.
-set -eu
-: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-command -v virt-xml-validate >/dev/null 2>&1 || { echo "SKIP: virt-xml-validate is not installed (Debian: libvirt-clients)"; exit 77; }
+. "$(dirname "$0")/lib.sh"
+command -v virt-xml-validate >/dev/null 2>&1 || skip "virt-xml-validate is not installed (Debian: libvirt-clients)"
 . "$top_srcdir/tests/host/wrap-domain.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-xml.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cat > "$work/host.json" <<JSON
-{"layout": [{"label": "F", "backend": "file", "directory": "$work/files", "size": "64M", "count": 2},
-            {"label": "P", "backend": "file", "directory": "$work/files", "size": "1G", "count": 1}]}
-JSON
-H="$top_builddir/host/vpmem-host -c $work/host.json -s $work/state"
+host_setup xml
+host_layout "[{\"label\": \"F\", \"backend\": \"file\", \"directory\": \"$work/files\", \"size\": \"64M\", \"count\": 2},
+  {\"label\": \"P\", \"backend\": \"file\", \"directory\": \"$work/files\", \"size\": \"1G\", \"count\": 1}]"
 c=$(cat /proc/sys/kernel/random/uuid)
 $H setup 2>/dev/null
 $H reserve --label F --consumer "$c" >/dev/null 2>&1

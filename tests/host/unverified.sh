@@ -3,17 +3,11 @@
 # counted as capacity, never touched, until "erase" makes them empty and
 # verifies it. Files setup creates itself are provably empty (allocated, never
 # written) and free at once.
-set -eu
-: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-fail() { echo "FAIL: $*"; exit 1; }
-pass() { echo "PASS: $*"; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-unverified.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cat > "$work/host.json" <<JSON
-{"layout": [{"label": "F", "backend": "file", "directory": "$work/files", "size": "16M", "count": 2}]}
-JSON
-H="$top_builddir/host/vpmem-host -c $work/host.json"
+. "$(dirname "$0")/lib.sh"
+host_setup unverified
+host_layout "[{\"label\": \"F\", \"backend\": \"file\", \"directory\": \"$work/files\", \"size\": \"16M\", \"count\": 2}]"
+# this test chooses the ledger's directory itself
+H="$bin -c $work/host.json"
 count() { $H -s "$1" list --json | grep -c "\"state\": \"$2\"" || true; }
 
 $H -s "$work/state" setup 2>/dev/null
