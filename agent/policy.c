@@ -193,6 +193,10 @@ static void parse_entry(struct json_object *obj, size_t index, const char *file,
 	p->filesystem = FS_XFS;
 	p->permissions = POLICY_PERMISSIONS_UNSET;
 	p->source = strdup(file);
+	if (!p->source) {
+		ENTRY_ERROR(NULL, "out of memory");
+		return;
+	}
 
 	if (!is_type(obj, json_type_object)) {
 		ENTRY_ERROR(NULL, "must be an object");
