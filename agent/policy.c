@@ -15,6 +15,7 @@
 
 #include "cleanup-libs.h"
 #include "fileio.h"
+#include "jsonparse.h"
 #include "log.h"
 #include "mountpoint.h"
 #include "nd.h"
@@ -495,43 +496,23 @@ char *policy_overwrite_describe(const struct policy *policy)
 int policy_merge_text(struct policy *policy, const char *file, const char *text, struct errlist *errors)
 {
 	static const char *const top_keys[] = { "overwrite", "replace", "namespaces" };
-	_cleanup_(json_tokener_freep) struct json_tokener *tok = json_tokener_new();
 	_cleanup_json_ struct json_object *root = NULL;
+	_cleanup_free_ char *error = NULL;
 	struct json_object *v, *entries = NULL;
-	size_t before = errors->count, n = 0, end;
+	size_t before = errors->count, n = 0;
 	bool overwrite = false, overwrite_given = false, replace = false;
 	_cleanup_free_ struct policy_target *targets = NULL;
 	size_t n_targets = 0;
 	struct ns_policy *parsed = NULL;
 	int r = 0;
 
-	if (!tok)
-		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, text, -1);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		enum json_tokener_error jerr = json_tokener_get_error(tok);
-
-		errlist_add(errors, file, NULL, "not valid JSON at offset %zu: %s", json_tokener_get_parse_end(tok),
-			    jerr == json_tokener_continue || jerr == json_tokener_success
-				    ? "unexpected end of input"
-				    : json_tokener_error_desc(jerr));
-		return -EINVAL;
+	r = json_parse_strict(text, strlen(text), &root, &error);
+	if (r == -EINVAL) {
+		errlist_add(errors, file, NULL, "%s", error);
+		return r;
 	}
-	/*
-	 * Trailing text after a complete document is an error too. json-c can
-	 * report an end past the terminating NUL (a // comment running to the
-	 * end, found by tests/fuzz): clamp it.
-	 */
-	end = json_tokener_get_parse_end(tok);
-	if (end > strlen(text))
-		end = strlen(text);
-	for (const char *c = text + end; *c; c++) {
-		if (*c != ' ' && *c != '\n' && *c != '\t' && *c != '\r') {
-			errlist_add(errors, file, NULL, "not valid JSON: unexpected text at offset %zu",
-				    (size_t)(c - text));
-			return -EINVAL;
-		}
-	}
+	if (r < 0)
+		return r;
 	if (!is_type(root, json_type_object)) {
 		errlist_add(errors, file, "$", "the policy must be a JSON object");
 		return -EINVAL;

@@ -13,6 +13,7 @@
 
 #include "cleanup-libs.h"
 #include "hostconf.h"
+#include "jsonparse.h"
 #include "fileio.h"
 #include "size.h"
 
@@ -352,20 +353,20 @@ static int parse_placement(struct json_object *o, const char *file, struct place
 int host_config_parse(const char *file, const char *text, struct host_config *config, struct errlist *errors)
 {
 	static const char *const keys[] = { "pmem_namespaces", "layout", "placement", "libvirt" };
-	_cleanup_(json_tokener_freep) struct json_tokener *tok = json_tokener_new();
 	_cleanup_json_ struct json_object *root = NULL;
+	_cleanup_free_ char *error = NULL;
 	struct host_config c = { 0 };
 	size_t before = errors->count;
 	struct json_object *v;
+	int r;
 
-	if (!tok)
-		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, text, -1);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(root, json_type_object)) {
-		errlist_add(errors, file, NULL, "not a JSON object (%s at offset %zu)",
-			    json_tokener_error_desc(json_tokener_get_error(tok)), json_tokener_get_parse_end(tok));
+	r = json_parse_strict(text, strlen(text), &root, &error);
+	if (r == -EINVAL || (r == 0 && !json_object_is_type(root, json_type_object))) {
+		errlist_add(errors, file, NULL, "not a JSON object (%s)", error ? error : "another JSON value");
 		return -EINVAL;
 	}
+	if (r < 0)
+		return r;
 	{
 		json_object_object_foreach(root, key, val) {
 			size_t k = 0;

@@ -15,7 +15,9 @@
 
 #include "cleanup-libs.h"
 #include "fileio.h"
+#include "jsonparse.h"
 #include "ledger.h"
+#include "strutil.h"
 
 static const char *const state_names[] = {
 	[BACKING_FREE] = "free",
@@ -236,7 +238,7 @@ static const char *get_string(struct json_object *o, const char *key)
 
 int ledger_load(const char *path, struct ledger *ret, char **ret_error)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *error = NULL;
 	_cleanup_json_ struct json_object *root = NULL;
 	struct ledger ledger = { 0 };
 	struct json_object *arr;
@@ -250,9 +252,11 @@ int ledger_load(const char *path, struct ledger *ret, char **ret_error)
 	}
 	if (r < 0)
 		return r;
-	root = json_tokener_parse(text);
-	if (!root || !json_object_object_get_ex(root, "backings", &arr) || !json_object_is_type(arr, json_type_array)) {
-		*ret_error = strdup("not a vpmem ledger (no \"backings\" array)");
+	r = json_parse_strict(text, strlen(text), &root, &error);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || !json_object_object_get_ex(root, "backings", &arr) || !json_object_is_type(arr, json_type_array)) {
+		*ret_error = strdup_printf("not a vpmem ledger (%s)", error ? error : "no \"backings\" array");
 		return -EINVAL;
 	}
 	/* a newer vpmem-host's ledger may say what this one cannot read: it is neither read nor rewritten */

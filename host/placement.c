@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "cleanup-libs.h"
+#include "jsonparse.h"
 #include "placement.h"
 
 #define PLACEMENT_MICROVERSION "placement 1.39"
@@ -164,37 +165,13 @@ void placement_close(struct placement *p)
 }
 
 /* Send the request over HTTP; the answer's status and body, or a negative errno and a message. */
-/*
- * An answer's JSON, strictly: one JSON value and nothing after it but
- * white space, no comments, no NUL inside. NULL when it is anything else.
- */
+/* An answer's JSON, strictly (jsonparse.h); NULL when it is anything else. */
 static struct json_object *parse_answer(const char *data, size_t len)
 {
-	struct json_tokener *tok;
-	struct json_object *o;
-	size_t end;
+	_cleanup_free_ char *error = NULL;
+	struct json_object *o = NULL;
 
-	if (memchr(data, '\0', len) || len > INT32_MAX)
-		return NULL;
-	tok = json_tokener_new();
-	if (!tok)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, data, (int)len);
-	end = json_tokener_get_parse_end(tok);
-	if (o && json_tokener_get_error(tok) == json_tokener_success) {
-		while (end < len && strchr(" \t\r\n", data[end]))
-			end++;
-		if (end != len) {
-			json_object_put(o);
-			o = NULL;
-		}
-	} else if (o) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return o;
+	return json_parse_strict(data, len, &o, &error) == 0 ? o : NULL;
 }
 
 static int http_request(struct placement *p, const char *method, const char *path, const char *text,

@@ -124,6 +124,10 @@ START_TEST(test_layout_errors)
 	ck_assert_uint_eq(parse_errors("{\"pmem_namespaces\": \"A:ns0\", \"layout\": [{\"label\": \"a\", \"count\": 1, \"size\": \"1G\", \"region\": 0}]}", "both become"), 1);
 	ck_assert_uint_eq(parse_errors("{\"layouts\": []}", "unknown key \"layouts\""), 1);
 	ck_assert_uint_eq(parse_errors("[", "not a JSON object"), 1);
+	ck_assert_uint_eq(parse_errors("[]", "not a JSON object (another JSON value)"), 1);
+	/* the one reader's strictness (jsonparse.h): no comments, nothing after the document */
+	ck_assert_uint_eq(parse_errors("{\"layout\": [] // the layout\n}", "not valid JSON at offset"), 1);
+	ck_assert_uint_eq(parse_errors("{} x", "not valid JSON"), 1);
 }
 END_TEST
 

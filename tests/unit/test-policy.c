@@ -240,10 +240,19 @@ END_TEST
 START_TEST(test_json_syntax)
 {
 	ck_assert_uint_eq(merge_errors("{\"namespaces\": [", "not valid JSON"), 1);
-	ck_assert_uint_eq(merge_errors("{} {}", "unexpected text"), 1);
+	/* a second document: strict json-c stops at it, where it starts */
+	ck_assert_uint_eq(merge_errors("{} {}", "not valid JSON at offset 3"), 1);
+	ck_assert_uint_eq(merge_errors("{}\n x", "not valid JSON"), 1);
 	ck_assert_uint_eq(merge_errors("", "not valid JSON"), 1);
 	/* json-c reports the end of a // comment past the text's end (tests/fuzz found it: read overflow) */
 	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"name\": \"a\", \"size\": \"1G\"//", "test.json"), 1);
+	/* comments, which json-c takes by default, single-quoted strings and trailing commas are no JSON */
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [] /* none */}", "not valid JSON at offset 18"), 1);
+	ck_assert_uint_eq(merge_errors("// the image's\n{\"namespaces\": []}", "not valid JSON at offset 0"), 1);
+	/* (strict json-c 0.16 still takes a single-quoted key, not a value) */
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": ['a']}", "not valid JSON"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [],}", "not valid JSON"), 1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": []}   \n\t", NULL), 0);
 }
 END_TEST
 
