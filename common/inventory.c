@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Reading the live system: regions and namespaces through libndctl, what is on
- * the block devices through libblkid, where they are mounted through libmount.
+ * the block devices through libblkid, where they are mounted from
+ * /proc/self/mountinfo (mountinfo.h).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -104,8 +104,9 @@ struct inventory {
 /*
  * Read every pmem region with its namespaces, filesystems and mounts. With
  * report, also what only reports show: whether DAX is in effect on each
- * mounted filesystem (a temporary file in its root) and the regions' bad
- * blocks. Planning needs neither.
+ * mounted filesystem, as its mount options and the block device's
+ * queue/dax imply (mount_dax_expected(): nothing is written, at every boot)
+ * and the regions' bad blocks. Planning needs neither.
  */
 int inventory_read(struct ndctl_ctx *ctx, bool report, struct inventory *ret);
 void inventory_clear(struct inventory *inv);
