@@ -8,6 +8,11 @@
 # was system RAM in.
 . "$(dirname "$0")/lib.sh"
 vm_setup
+# Memory a kernel onlines by itself as it appears goes where the kernel puts
+# it (Debian 13's 6.12: MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO, ZONE_NORMAL),
+# and cannot be offlined again; left offline, the agent onlines it movable,
+# and someone can take it back as devdax, as the first boot below does
+vm_append="memhp_default_state=offline"
 
 vm_file /etc/vpmem/vpmem.json '{
   "namespaces": [

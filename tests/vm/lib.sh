@@ -249,12 +249,12 @@ VM_E820_SIZE=536870912
 # memory with memmap= (legacy e820 pmem, which then survives a reboot as the
 # file does). Leaves the console in $work/NAME.log and returns the guest's
 # result. Words in $vm_extra_args are added to QEMU's command line
-# (vpmem-host's qemu-args).
+# (vpmem-host's qemu-args), and $vm_append to the kernel's.
 vm_boot() {
 	name=$1 script=$2
 	shift 2
 	vm_overlay "$script"
-	args="" append="" mem=${vm_mem:-512M}
+	args="" append="${vm_append:-}" mem=${vm_mem:-512M}
 	i=0 slots=1
 	for d in "$@"; do
 		label="label-size=128K" align=",align=2M" device=nvdimm
@@ -266,7 +266,7 @@ vm_boot() {
 			d=${d#e820:}
 			mem=$(($(stat -c %s "$d") / 1048576))M
 			args="$args -object memory-backend-file,id=ram,share=on,mem-path=$d,size=$mem -machine memory-backend=ram"
-			append="memmap=$VM_E820_SIZE!$VM_E820_OFFSET"
+			append="$append memmap=$VM_E820_SIZE!$VM_E820_OFFSET"
 			continue ;;
 		esac
 		size=$(stat -c %s "$d")
