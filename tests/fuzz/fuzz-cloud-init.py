@@ -24,6 +24,7 @@ import logging
 import math
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -34,11 +35,11 @@ import types
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
-# the two names cc_vpmem imports from cloud-init
+# the names cc_vpmem imports from cloud-init
 for name, attrs in (
     ("cloudinit", {}),
     ("cloudinit.distros", {"ALL_DISTROS": "all"}),
-    ("cloudinit.settings", {"PER_ALWAYS": "always"}),
+    ("cloudinit.settings", {"PER_ALWAYS": "always", "PER_INSTANCE": "once-per-instance"}),
 ):
     mod = types.ModuleType(name)
     mod.__dict__.update(attrs)
@@ -130,9 +131,19 @@ RAW = [None, b"", b"#cloud-config\nhostname: a\n", b"#cloud-config\nvpmem:\n  na
 
 
 class Cloud:
+    """A new instance per case: cloud-init's semaphores (Cloud.run) let a per-instance
+    function run once, also when it raised."""
+
     def __init__(self, meta, raw):
         self.datasource = types.SimpleNamespace(metadata={"meta": {"vpmem": meta}} if meta is not None else {},
                                                 userdata_raw=raw)
+        self.ran = set()
+
+    def run(self, name, functor, args, freq=None, clear_on_fail=False):
+        if (name, freq) in self.ran:
+            return False, None
+        self.ran.add((name, freq))
+        return True, functor(*args)
 
 
 def main():
@@ -145,8 +156,15 @@ def main():
     work = tempfile.mkdtemp(prefix="vpmem-fuzz-ci.")
     answers = {}
 
+    target = re.compile(r"^(region|nmem)[0-9]+$")
+
     def run(_log, *args):
         if args == ("apply",):
+            return 0
+        if args[:2] == ("apply", "--overwrite"):
+            # overwrite, once: on the regions or DIMMs named, never anything else
+            if len(args) < 3 or not all(isinstance(t, str) and target.match(t) for t in args[2:]):
+                raise AssertionError("apply --overwrite with targets %r" % (args[2:],))
             return 0
         rc = 0
         for path in (cc_vpmem.METADATA_FILE, cc_vpmem.USER_DATA_FILE):
