@@ -281,6 +281,20 @@ static int flush_blockdev(const char *blockdev)
 	return 0;
 }
 
+/*
+ * Did label initialisation sample the region's capacity? It samples every
+ * namespace with a size (guard_may_destroy_region()): the label-less
+ * namespace over the whole region. A region that showed none had nothing
+ * sampled, and its new namespaces are sampled before mkfs.
+ */
+static bool labels_sampled_capacity(const struct region_state *region)
+{
+	for (size_t i = 0; i < region->n_namespaces; i++)
+		if (region->namespaces[i].size)
+			return true;
+	return false;
+}
+
 /* The namespace's marked name (nd.h) becomes its own, now that its filesystem is made. 0 or -errno (logged). */
 static int rename_marked(const struct plan_region *pr, const struct plan_ns *pn, struct ndctl_namespace *ndns,
 			 struct apply_log *log)
@@ -438,7 +452,7 @@ static int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, 
 			_cleanup_free_ char *refused = NULL;
 
 			/* a namespace this run made on capacity its label initialisation sampled whole: not twice */
-			r = pr->init_labels && !pn->existing && !overwrite
+			r = pr->init_labels && !pn->existing && !overwrite && labels_sampled_capacity(pr->region)
 				    ? guard_may_destroy_new_blockdev(blockdev, &refused)
 				    : guard_may_destroy_blockdev(blockdev, overwrite, &refused);
 			if (r < 0) {
