@@ -44,15 +44,20 @@ static bool parse_line(const char *text, size_t len, struct line *ret)
  * The record without the lines about uuid (every line that is not of this
  * format is dropped too), to *ret_rest; the line about uuid, when there is a
  * valid one, to *ret_found: 1. 0 when there is none, or a negative errno.
- * *ret_changed says whether the rest differs from the record.
+ * *ret_changed says whether the rest differs from the record; ret_boot
+ * gets this boot's id, which both callers compare with.
  */
-static int split_record(const char *uuid, char **ret_rest, struct line *ret_found, bool *ret_changed)
+static int split_record(const char *uuid, char **ret_rest, struct line *ret_found, bool *ret_changed,
+			char ret_boot[37])
 {
 	_cleanup_free_ char *text = NULL, *rest = NULL;
 	size_t n_rest = 0;
 	int r, found = 0;
 
 	*ret_changed = false;
+	r = read_boot_id(ret_boot);
+	if (r < 0)
+		return r;
 	r = read_file(record_path, &text, NULL);
 	if (r == -ENOENT)
 		text = NULL;
@@ -107,10 +112,7 @@ int system_ram_was(const char *uuid, uint64_t size, uint64_t align, char **ret_w
 
 	if (ret_why)
 		*ret_why = NULL;
-	r = read_boot_id(boot);
-	if (r < 0)
-		return r;
-	r = split_record(uuid, &rest, &line, &changed);
+	r = split_record(uuid, &rest, &line, &changed, boot);
 	if (r < 0)
 		return r;
 	if (r == 0) {
@@ -142,10 +144,7 @@ int system_ram_remember(const char *uuid, uint64_t size, uint64_t align)
 	bool changed;
 	int r;
 
-	r = read_boot_id(boot);
-	if (r < 0)
-		return r;
-	r = split_record(uuid, &rest, &line, &changed);
+	r = split_record(uuid, &rest, &line, &changed, boot);
 	if (r < 0)
 		return r;
 	if (r > 0 && !strcmp(line.boot, boot) && line.size == size && line.align == align)
