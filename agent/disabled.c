@@ -182,12 +182,12 @@ static int restore_one(struct ndctl_ctx *ctx, const char *name)
 	else if (!found.active) {
 		r = found.enable(found.object);
 		free(found.text);
-		if (r < 0) {
-			log_error("%s: disabled by an earlier run of the agent, which was stopped before it enabled it "
-				  "again, and it cannot be enabled: %s",
-				  name, strerror(-r));
-			return r;
-		}
+		if (r < 0)
+			return log_error_errno(
+				r,
+				"%s: disabled by an earlier run of the agent, which was stopped before it enabled it "
+				"again, and it cannot be enabled: %m",
+				name);
 		log_notice("%s: enabled again: an earlier run of the agent disabled it %s and was stopped before it "
 			   "enabled it",
 			   name, found.why);

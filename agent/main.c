@@ -63,7 +63,7 @@ static int load_policy(const char *file, struct policy *ret)
 	if (r == -EINVAL)
 		print_errors(&errors);
 	else if (r < 0)
-		log_error("cannot read the policy: %s", strerror(-r));
+		log_error_errno(r, "cannot read the policy: %m");
 	errlist_clear(&errors);
 	return r;
 }
@@ -110,13 +110,11 @@ static int read_inventory(struct ndctl_ctx **ret_ctx, bool report, struct invent
 {
 	int r = ndctl_new(ret_ctx);
 
-	if (r < 0) {
-		log_error("cannot open libndctl: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return log_error_errno(r, "cannot open libndctl: %m");
 	r = inventory_read(*ret_ctx, report, inv);
 	if (r < 0)
-		log_error("cannot read the persistent memory configuration: %s", strerror(-r));
+		log_error_errno(r, "cannot read the persistent memory configuration: %m");
 	return r;
 }
 
@@ -164,7 +162,7 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	if (!o->dry_run) {
 		r = disabled_restore();
 		if (r < 0)
-			log_error("cannot enable again what an earlier run of the agent disabled: %s", strerror(-r));
+			log_error_errno(r, "cannot enable again what an earlier run of the agent disabled: %m");
 	}
 	/* read under the lock: a run queued behind another applies the policy as it is now */
 	if (load_policy(o->config, &policy) < 0) {
@@ -186,7 +184,7 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	}
 	r = plan_build(&policy, &inv, selected, &inv.mm, &plan);
 	if (r < 0) {
-		log_error("cannot plan: %s", strerror(-r));
+		log_error_errno(r, "cannot plan: %m");
 		goto out;
 	}
 
@@ -221,7 +219,7 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	r = status_write_file(status_path, &inv, &log);
 	if (r < 0) {
 		/* what reads the status (cloud-init, monitoring) would read an old one: a failure */
-		log_error("cannot write %s: %s", status_path, strerror(-r));
+		log_error_errno(r, "cannot write %s: %m", status_path);
 		ret = EXIT_FAILED;
 	}
 	if (o->json) {

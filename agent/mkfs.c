@@ -204,7 +204,7 @@ int mkfs_run(enum fs_type fs, const char *device, const struct mm_geometry *mm, 
 		 * refusal of what was there leaves it as it was, and the
 		 * retry refuses it too.
 		 */
-		if (!force && !xfs_before && guard_starts_with_xfs(device) > 0)
+		if (!force && guard_may_force_retry(device, xfs_before))
 			force = true;
 		smaller = xfs_smaller_layout(device, mm, force, &layout);
 		if (smaller < 0)

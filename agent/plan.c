@@ -3,7 +3,9 @@
  * Planning: from the policy and a snapshot of the system, decide everything
  * apply will do, region by region, before anything is changed. A region
  * whose plan does not fit is refused whole; an entry that conflicts with what
- * is on the system is refused alone. Nothing here touches the system.
+ * is on the system is refused alone. Nothing here changes the system: it
+ * reads the snapshot, and the agent's own records (pending.h) to tell its
+ * own mkfs cut short from data. What may be destroyed, the guard decides.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -136,6 +138,12 @@ int plan_decide_fs(struct plan_ns *pn, const struct region_state *region, const 
 {
 	const struct ns_policy *p = pn->policy;
 	const char *want = fs_type_name(p->filesystem);
+	struct guard_fs_facts facts = {
+		.want = want,
+		.overwrite = overwrite,
+	};
+	_cleanup_free_ char *since = NULL;
+	bool force;
 	int r;
 
 	pn->fs = FS_ACTION_MKFS;
@@ -145,26 +153,33 @@ int plan_decide_fs(struct plan_ns *pn, const struct region_state *region, const 
 	}
 	if (!ns)
 		return 0;
-	/* what the policy asks for is kept, also with overwrite, also beside a stale second signature */
-	if (ns->fstype && (strcmp(ns->fstype, want) == 0 || guard_signatures_have(ns->signatures, want))) {
-		pn->fs = FS_ACTION_KEEP;
-		return 0;
-	}
-	/* no finished filesystem there: perhaps the agent's own mkfs, cut short (pending.h) */
-	if (ns->contents && !ns->fstype && !ns->mountpoint && ns->claim_uuid) {
-		r = mkfs_pending_find(ns->claim_uuid, want, ns->blockdev, &pn->mkfs_again);
+	facts.fstype = ns->fstype;
+	facts.signatures = ns->signatures;
+	facts.contents = ns->contents;
+	facts.mounted = ns->mountpoint != NULL;
+	/* the agent's own mkfs cut short: by its record (pending.h; read here, changed only by apply) */
+	if (ns->contents && !ns->fstype && ns->claim_uuid) {
+		r = mkfs_pending_find(ns->claim_uuid, want, ns->blockdev, &since);
 		if (r == -ENOMEM)
 			return r;
-		if (r > 0)
-			return 0;
+		facts.own_mkfs = r > 0;
 	}
-	/* or, where no record survived, one the namespace's own name says is under way (nd.h) */
-	if (ns->contents && !ns->fstype && !ns->mountpoint && nd_is_mkfs_marker(ns->name, pn->name)) {
-		pn->mkfs_again = strdup_printf("mkfs.%s on %s, which the namespace's name (\"%s\") says was under way",
-					       want, ns->blockdev ? ns->blockdev : ns->devname, ns->name);
-		return pn->mkfs_again ? 0 : -ENOMEM;
+	/* or, where no record survived, by the namespace's own name (nd.h) */
+	if (!facts.own_mkfs && nd_is_mkfs_marker(ns->name, pn->name)) {
+		since = strdup_printf("mkfs.%s on %s, which the namespace's name (\"%s\") says was under way", want,
+				      ns->blockdev ? ns->blockdev : ns->devname, ns->name);
+		if (!since)
+			return -ENOMEM;
+		facts.own_mkfs = true;
 	}
-	if (ns->contents && !overwrite) {
+	switch (guard_decide_fs(&facts, &force)) {
+	case GUARD_FS_KEEP:
+		pn->fs = FS_ACTION_KEEP;
+		return 0;
+	case GUARD_FS_MAKE_AGAIN:
+		pn->mkfs_again = TAKE_PTR(since);
+		return 0;
+	case GUARD_FS_REFUSE:
 		pn->fs = FS_ACTION_REFUSE;
 		pn->problem = strdup_printf("%s holds %s; the policy asks for %s: left as it is. If it holds nothing "
 					    "you need (a first provisioning cut short by a crash can leave this), run "
@@ -172,6 +187,8 @@ int plan_decide_fs(struct plan_ns *pn, const struct region_state *region, const 
 					    ns->blockdev ? ns->blockdev : ns->devname, ns->contents, want,
 					    region->devname, want);
 		return pn->problem ? 0 : -ENOMEM;
+	case GUARD_FS_MAKE:
+		break;
 	}
 	return 0;
 }

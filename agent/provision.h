@@ -4,17 +4,8 @@
 
 #include <stddef.h>
 
+#include "apply-log.h"
 #include "plan.h"
-
-/* What an apply run did and what failed, in order, one line each. */
-struct apply_log {
-	char **done;
-	size_t n_done;
-	char **failed;
-	size_t n_failed;
-};
-
-void apply_log_clear(struct apply_log *log);
 
 /*
  * Carry out a plan: initialise labels, create namespaces with libndctl's seed

@@ -49,6 +49,28 @@ bool guard_signatures_have(const char *signatures, const char *type)
 	return false;
 }
 
+enum guard_fs_verdict guard_decide_fs(const struct guard_fs_facts *f, bool *ret_force)
+{
+	*ret_force = false;
+	/* also beside a stale second signature, also with overwrite */
+	if (f->fstype && (strcmp(f->fstype, f->want) == 0 || guard_signatures_have(f->signatures, f->want)))
+		return GUARD_FS_KEEP;
+	/* no finished filesystem, nobody using it, and the agent's own mkfs was under way on it */
+	if (f->contents && !f->fstype && !f->mounted && f->own_mkfs) {
+		*ret_force = true;
+		return GUARD_FS_MAKE_AGAIN;
+	}
+	if (f->contents && !f->overwrite)
+		return GUARD_FS_REFUSE;
+	*ret_force = f->contents != NULL;
+	return GUARD_FS_MAKE;
+}
+
+bool guard_may_force_retry(const char *path, bool had_xfs_before)
+{
+	return !had_xfs_before && guard_starts_with_xfs(path) > 0;
+}
+
 /* Look for filesystems, RAID and swap superblocks, and partition tables. */
 static void probe_everything(blkid_probe pr)
 {

@@ -98,4 +98,41 @@ int guard_may_destroy_daxdev(const char *path, uint64_t size, size_t align, bool
 /* True when the comma-separated signature list has type. */
 bool guard_signatures_have(const char *signatures, const char *type);
 
+/*
+ * What becomes of the filesystem a policy asks for on a device, from what
+ * the device holds: the one decision, made by the planner on its snapshot
+ * and made again right before mkfs, under the lock, on what is there then.
+ */
+enum guard_fs_verdict {
+	GUARD_FS_KEEP,       /* what the policy asks for is there: kept, also with overwrite */
+	GUARD_FS_MAKE,       /* nothing there (first MiB), or overwrite: mkfs, after guard_may_destroy_*() */
+	GUARD_FS_MAKE_AGAIN, /* the agent's own mkfs of it, cut short: made again, forced */
+	GUARD_FS_REFUSE,     /* anything else is data: left as it is */
+};
+
+struct guard_fs_facts {
+	const char *want;       /* the filesystem type the policy asks for */
+	const char *fstype;     /* libblkid's TYPE on the device, NULL when none */
+	const char *signatures; /* every signature found (comma separated), or NULL */
+	const char *contents;   /* what the guard's probe found there, NULL when provably empty */
+	bool mounted;           /* the device is mounted somewhere */
+	/* the agent's record (pending.h), or the namespace's marked name (nd.h): its mkfs of want was under way */
+	bool own_mkfs;
+	bool overwrite;         /* the user asked to destroy what stands in the way, on this device */
+};
+
+/*
+ * The verdict for those facts; *ret_force says whether mkfs may be told to
+ * write over a signature it finds (-f, -F): only over what overwrite
+ * licenses, or over the agent's own mkfs cut short.
+ */
+enum guard_fs_verdict guard_decide_fs(const struct guard_fs_facts *f, bool *ret_force);
+
+/*
+ * mkfs.xfs's first attempt failed after writing (its flush at the end, say):
+ * may the retry force? Only over the superblock that attempt wrote: the
+ * device did not start with xfs before it (had_xfs_before) and does now.
+ */
+bool guard_may_force_retry(const char *path, bool had_xfs_before);
+
 #endif

@@ -437,7 +437,7 @@ int inventory_read(struct ndctl_ctx *ctx, bool report, struct inventory *ret)
 	if (r < 0 && !inv.mm.page_size)
 		return r;
 	if (r < 0)
-		log_warning("cannot read %s: %s; laying out for no huge pages", MM_PMD_SIZE_PATH, strerror(-r));
+		log_warning_errno(r, "cannot read %s: %m; laying out for no huge pages", MM_PMD_SIZE_PATH);
 	/* without the mount table, mounted devices are probed as unmounted ones: the guard sees what is on them */
 	have_mounts = mountinfo_read("/proc/self/mountinfo", &mounts) >= 0;
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,16 +68,22 @@ static void log_v(int priority, bool to_syslog, const char *fmt, va_list ap) __a
 static void log_v(int priority, bool to_syslog, const char *fmt, va_list ap)
 {
 	va_list again;
+	int saved = errno;
 
 	if (log_silent || (priority == LOG_DEBUG && !log_verbose))
 		return;
 	va_copy(again, ap);
 	fprintf(stderr, "%s: %s", log_ident, priority_prefix(priority));
+	/* "%m" says what errno was at the call, in both places */
+	errno = saved;
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
-	if (to_syslog && log_to_syslog)
+	if (to_syslog && log_to_syslog) {
+		errno = saved;
 		vsyslog(priority, fmt, again);
+	}
 	va_end(again);
+	errno = saved;
 }
 
 void log_message(int priority, const char *fmt, ...)
@@ -88,6 +95,11 @@ void log_message(int priority, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_messagev(int priority, const char *fmt, va_list ap)
+{
+	log_v(priority, true, fmt, ap);
+}
+
 void log_stderr(const char *fmt, ...)
 {
 	va_list ap;
@@ -95,4 +107,20 @@ void log_stderr(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_v(LOG_INFO, false, fmt, ap);
 	va_end(ap);
+}
+
+int log_message_errno(int priority, int error, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	if (error < 0)
+		error = -error;
+	va_start(ap, fmt);
+	/* "%m" in fmt is glibc's strerror(errno), for stderr and vsyslog alike */
+	errno = error;
+	log_v(priority, true, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return -error;
 }

@@ -2,6 +2,7 @@
 #ifndef VPMEM_LOG_H
 #define VPMEM_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <syslog.h>
 
@@ -16,6 +17,7 @@ void log_set_verbose(bool verbose);
 void log_set_silent(bool silent);
 bool log_is_verbose(void);
 void log_message(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_messagev(int priority, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /*
  * To stderr only: a report for whoever ran the command (a run that found
@@ -28,5 +30,18 @@ void log_stderr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define log_notice(...) log_message(LOG_NOTICE, __VA_ARGS__)
 #define log_info(...) log_message(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_message(LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * A message about a failure with a negative (or positive) errno: "%m" in fmt
+ * says which error it was. Returns -abs(error), so that
+ * "return log_error_errno(r, "cannot read %s: %m", path);" passes the error on.
+ */
+int log_message_errno(int priority, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_error_errno(error, ...) log_message_errno(LOG_ERR, error, __VA_ARGS__)
+#define log_warning_errno(error, ...) log_message_errno(LOG_WARNING, error, __VA_ARGS__)
+#define log_notice_errno(error, ...) log_message_errno(LOG_NOTICE, error, __VA_ARGS__)
+#define log_info_errno(error, ...) log_message_errno(LOG_INFO, error, __VA_ARGS__)
+#define log_debug_errno(error, ...) log_message_errno(LOG_DEBUG, error, __VA_ARGS__)
 
 #endif

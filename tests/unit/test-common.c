@@ -13,6 +13,7 @@
 #include "errlist.h"
 #include "exec.h"
 #include "fileio.h"
+#include "log.h"
 #include "mm.h"
 #include "mountinfo.h"
 #include "suites.h"
@@ -168,6 +169,33 @@ START_TEST(test_errlist)
 END_TEST
 
 /* /proc/self/mountinfo as proc(5) gives it: optional fields, escapes, devices without a major */
+/* log_error_errno: says which error "%m" is, returns it negative, and leaves errno as it was */
+START_TEST(test_log_errno)
+{
+	char path[] = "/tmp/vpmem-test-log-XXXXXX";
+	_cleanup_free_ char *text = NULL;
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO), r;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(saved, 0);
+	log_set_silent(false);
+	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+	errno = ENOENT;
+	r = log_error_errno(-EIO, "cannot read %s: %m", "thing");
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(log_warning_errno(ENOSPC, "full: %m"), -ENOSPC);
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
+	close(fd);
+	ck_assert_int_eq(r, -EIO);
+	ck_assert_int_eq(read_file(path, &text, NULL), 0);
+	unlink(path);
+	ck_assert_ptr_nonnull(strstr(text, "error: cannot read thing: Input/output error\n"));
+	ck_assert_ptr_nonnull(strstr(text, "warning: full: No space left on device\n"));
+}
+END_TEST
+
 START_TEST(test_mountinfo)
 {
 	static const char table[] =
@@ -262,6 +290,7 @@ Suite *common_suite(void)
 	tcase_add_test(tc, test_lock);
 	tcase_add_test(tc, test_errlist);
 	tcase_add_test(tc, test_mountinfo);
+	tcase_add_test(tc, test_log_errno);
 	suite_add_tcase(s, tc);
 	return s;
 }

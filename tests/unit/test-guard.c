@@ -231,6 +231,41 @@ START_TEST(test_short_device)
 }
 END_TEST
 
+/* The one decision about a filesystem (plan.c on the snapshot, filesystem.c right before mkfs) */
+START_TEST(test_decide_fs)
+{
+	static const struct {
+		struct guard_fs_facts f;
+		enum guard_fs_verdict verdict;
+		bool force;
+	} cases[] = {
+		/* empty: made, nothing to force */
+		{ { .want = "xfs" }, GUARD_FS_MAKE, false },
+		{ { .want = "xfs", .overwrite = true }, GUARD_FS_MAKE, false },
+		/* what is asked for is kept, also with overwrite, also beside a stale second signature */
+		{ { .want = "xfs", .fstype = "xfs", .contents = "an xfs filesystem" }, GUARD_FS_KEEP, false },
+		{ { .want = "xfs", .fstype = "xfs", .contents = "x", .overwrite = true }, GUARD_FS_KEEP, false },
+		{ { .want = "ext4", .fstype = "ambiguous", .signatures = "xfs,ext4", .contents = "x" }, GUARD_FS_KEEP, false },
+		/* anything else is data, unless overwrite; then mkfs may force */
+		{ { .want = "xfs", .fstype = "ext4", .contents = "an ext4 filesystem" }, GUARD_FS_REFUSE, false },
+		{ { .want = "xfs", .contents = "non-zero bytes in its first MiB" }, GUARD_FS_REFUSE, false },
+		{ { .want = "xfs", .fstype = "ext4", .contents = "x", .overwrite = true }, GUARD_FS_MAKE, true },
+		/* the agent's own mkfs cut short: made again, forced; never over a finished or mounted one */
+		{ { .want = "xfs", .contents = "an unfinished xfs", .own_mkfs = true }, GUARD_FS_MAKE_AGAIN, true },
+		{ { .want = "xfs", .fstype = "ext4", .contents = "x", .own_mkfs = true }, GUARD_FS_REFUSE, false },
+		{ { .want = "xfs", .contents = "x", .own_mkfs = true, .mounted = true }, GUARD_FS_REFUSE, false },
+		{ { .want = "xfs", .own_mkfs = true }, GUARD_FS_MAKE, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool force = !cases[i].force;
+
+		ck_assert_msg(guard_decide_fs(&cases[i].f, &force) == cases[i].verdict, "case %zu", i);
+		ck_assert_msg(force == cases[i].force, "case %zu: force", i);
+	}
+}
+END_TEST
+
 START_TEST(test_signature_list)
 {
 	ck_assert(guard_signatures_have("xfs,ext4", "ext4"));
@@ -255,6 +290,7 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_cannot_read_is_data);
 	tcase_add_test(tc, test_short_device);
 	tcase_add_test(tc, test_signature_list);
+	tcase_add_test(tc, test_decide_fs);
 	suite_add_tcase(s, tc);
 	return s;
 }
