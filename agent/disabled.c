@@ -16,6 +16,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "ndops.h"
+#include "record.h"
 #include "strutil.h"
 
 static const char *disabled_dir = RUNDIR "/disabled";
@@ -43,15 +44,7 @@ static char *namespace_record_text(struct ndctl_namespace *ndns)
 
 static int remember(const char *name, char *text)
 {
-	_cleanup_free_ char *path = strdup_printf("%s/%s", disabled_dir, name);
-	int r;
-
-	if (!path || !text)
-		return -ENOMEM;
-	r = mkdir_p_nofollow(disabled_dir, 0755);
-	if (r < 0)
-		return r;
-	return write_file_atomic(path, text, strlen(text), 0644);
+	return text ? record_write(disabled_dir, name, text) : -ENOMEM;
 }
 
 int disabled_remember(struct ndctl_region *region)
@@ -68,25 +61,14 @@ int disabled_remember_namespace(struct ndctl_namespace *ndns)
 	return remember(ndctl_namespace_get_devname(ndns), text);
 }
 
-static int forget_name(const char *name)
-{
-	_cleanup_free_ char *path = strdup_printf("%s/%s", disabled_dir, name);
-
-	if (!path)
-		return -ENOMEM;
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
 int disabled_forget(struct ndctl_region *region)
 {
-	return forget_name(ndctl_region_get_devname(region));
+	return record_remove(disabled_dir, ndctl_region_get_devname(region));
 }
 
 int disabled_forget_namespace(struct ndctl_namespace *ndns)
 {
-	return forget_name(ndctl_namespace_get_devname(ndns));
+	return record_remove(disabled_dir, ndctl_namespace_get_devname(ndns));
 }
 
 static struct ndctl_namespace *find_namespace_by_name(struct ndctl_ctx *ctx, const char *name)
@@ -161,13 +143,11 @@ static int find(struct ndctl_ctx *ctx, const char *name, struct found *ret)
 /* Enable name again if it is what the record describes and it is disabled. 1 enabled, 0 not, or -errno. */
 static int restore_one(struct ndctl_ctx *ctx, const char *name)
 {
-	_cleanup_free_ char *path = strdup_printf("%s/%s", disabled_dir, name), *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	struct found found = { 0 };
 	int r;
 
-	if (!path)
-		return -ENOMEM;
-	r = read_file(path, &text, NULL);
+	r = record_read(disabled_dir, name, &text);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
 	r = find(ctx, name, &found);
@@ -191,11 +171,11 @@ static int restore_one(struct ndctl_ctx *ctx, const char *name)
 		log_notice("%s: enabled again: an earlier run of the agent disabled it %s and was stopped before it "
 			   "enabled it",
 			   name, found.why);
-		r = forget_name(name);
+		r = record_remove(disabled_dir, name);
 		return r < 0 ? r : 1;
 	}
 	free(found.text);
-	return forget_name(name);
+	return record_remove(disabled_dir, name);
 }
 
 int disabled_restore(void)

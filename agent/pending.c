@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The record of an mkfs in progress: see pending.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/magic.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,11 +9,11 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
 #include "pending.h"
+#include "record.h"
 #include "strutil.h"
 
 static const char *pending_dir = LOCALSTATEDIR "/lib/vpmem/mkfs";
@@ -44,27 +43,15 @@ bool mkfs_pending_kept(void)
 	return sfs.f_type != TMPFS_MAGIC && sfs.f_type != RAMFS_MAGIC && sfs.f_type != OVERLAYFS_SUPER_MAGIC;
 }
 
-/* The record's path; uuid comes from libuuid, but is checked: it becomes a file name. */
-static int record_path(const char *uuid, char **ret)
-{
-	if (!uuid || !*uuid || strlen(uuid) > 36 || strspn(uuid, "0123456789abcdef-") != strlen(uuid))
-		return -EINVAL;
-	*ret = strdup_printf("%s/%s", pending_dir, uuid);
-	return *ret ? 0 : -ENOMEM;
-}
-
 int mkfs_pending_begin(const char *uuid, const char *fstype, const char *device)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	char when[64] = "";
 	time_t now = time(NULL);
 	uint64_t size;
 	struct tm tm;
 	int r;
 
-	r = record_path(uuid, &path);
-	if (r < 0)
-		return r;
 	r = device_size_of(device, &size);
 	if (r < 0)
 		return r;
@@ -73,61 +60,25 @@ int mkfs_pending_begin(const char *uuid, const char *fstype, const char *device)
 	text = strdup_printf("fstype=%s\ndevice=%s\nsize=%" PRIu64 "\nstarted=%s\n", fstype, device, size, when);
 	if (!text)
 		return -ENOMEM;
-	r = mkdir_p_nofollow(pending_dir, 0755);
-	if (r < 0)
-		return r;
-	/* written to a temporary name, fsynced, renamed, and the directory fsynced */
-	return write_file_atomic(path, text, strlen(text), 0644);
+	return record_write(pending_dir, uuid, text);
 }
 
 int mkfs_pending_end(const char *uuid)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int dfd = -EBADF;
-	int r;
-
-	r = record_path(uuid, &path);
-	if (r < 0)
-		return r;
-	if (unlink(path) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	dfd = open(pending_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
-		return -errno;
-	return 0;
-}
-
-/* The value of "key=" in a record's text, or NULL. */
-static char *record_value(const char *text, const char *key)
-{
-	size_t len = strlen(key);
-
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t n = end ? (size_t)(end - line) : strlen(line);
-
-		if (n > len && strncmp(line, key, len) == 0 && line[len] == '=')
-			return strndup(line + len + 1, n - len - 1);
-		line = end ? end + 1 : NULL;
-	}
-	return NULL;
+	return record_remove(pending_dir, uuid);
 }
 
 int mkfs_pending_find(const char *uuid, const char *fstype, const char *device, char **ret_since)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL, *type = NULL, *recorded = NULL, *started = NULL, *size = NULL;
-	char now[32];
-	uint64_t bytes;
+	_cleanup_free_ char *text = NULL, *type = NULL, *recorded = NULL, *started = NULL;
+	uint64_t bytes, size;
 	int r;
 
 	if (ret_since)
 		*ret_since = NULL;
 	if (!uuid)
 		return 0;
-	r = record_path(uuid, &path);
-	if (r < 0)
-		return r;
-	r = read_file(path, &text, NULL);
+	r = record_read(pending_dir, uuid, &text);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -135,11 +86,9 @@ int mkfs_pending_find(const char *uuid, const char *fstype, const char *device, 
 	r = device_size_of(device, &bytes);
 	if (r < 0)
 		return r;
-	snprintf(now, sizeof(now), "%" PRIu64, bytes);
 	type = record_value(text, "fstype");
-	size = record_value(text, "size");
 	/* another type, another size, or a record without one (vpmem 0.1): it no longer holds */
-	if (!type || strcmp(type, fstype) != 0 || !size || strcmp(size, now) != 0)
+	if (!type || strcmp(type, fstype) != 0 || record_value_u64(text, "size", &size) < 0 || size != bytes)
 		return -ESTALE;
 	if (ret_since) {
 		recorded = record_value(text, "device");

@@ -55,7 +55,9 @@ agent apply
 check "a rerun restores the permissions" [ "$(stat -c '%a' "$dax")" = 660 ]
 check "and leaves the system RAM as it is" [ "$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)" = "$mem_after" ]
 # the agent's record of what it gave away, carried to the next boot by the harness
-sed 's/^/VPMEM-RAM-RECORD /' "$(find / -xdev -path '*/lib/vpmem/system-ram' 2>/dev/null | head -n 1)"
+records=$(find / -xdev -type d -path '*/lib/vpmem/system-ram' 2>/dev/null | head -n 1)
+check "the record is root's alone (0700)" [ "$(stat -c '%a' "$records")" = 700 ]
+for f in "$records"/*; do echo "VPMEM-RAM-RECORD $(basename "$f") $(tr '\n' ' ' < "$f")"; done
 # someone takes the memory back as devdax in this boot and stores data on it:
 # the record, made in this boot, no longer proves anything
 dax1=$(ls /dev/dax1.* | head -n 1)
@@ -93,9 +95,10 @@ finish
 GUEST
 
 vm_boot fsdax-devdax "$work/test.sh" "$(vm_dimm nv0 2G)" "$(vm_dimm nv1 1G)"
-record=$(tr -d '\r' < "$work/fsdax-devdax.log" | sed -n 's/^VPMEM-RAM-RECORD //p')
+record=$(tr -d '\r' < "$work/fsdax-devdax.log" | sed -n 's/^VPMEM-RAM-RECORD //p' | head -n 1)
 [ -n "$record" ] || fail "the agent recorded no devdax namespace as system RAM"
-vm_file /var/lib/vpmem/system-ram "$record"
+# "<uuid> size=... align=... boot=...": one record, a file named by its uuid
+vm_file "/var/lib/vpmem/system-ram/${record%% *}" "$(echo "${record#* }" | tr ' ' '\n' | sed '/^$/d')"
 vm_boot reboot "$work/reboot.sh" "$(vm_dimm nv0 2G)" "$(vm_dimm nv1 1G)"
 rm -rf "$work/files/${localstatedir:-/var}"
 vm_boot forgotten "$work/forgotten.sh" "$(vm_dimm nv0 2G)" "$(vm_dimm nv1 1G)"
