@@ -43,12 +43,6 @@ static const char *run_dir(void)
 	return RUNDIR;
 }
 
-static void print_errors(const struct errlist *errors)
-{
-	for (size_t i = 0; i < errors->count; i++)
-		log_error("%s", errors->messages[i]);
-}
-
 static void print_json(struct json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -61,7 +55,7 @@ static int load_policy(const char *file, struct policy *ret)
 
 	r = policy_load(ret, file, etc_dir(), run_dir(), &errors);
 	if (r == -EINVAL)
-		print_errors(&errors);
+		errlist_log(&errors, NULL);
 	else if (r < 0)
 		log_error_errno(r, "cannot read the policy: %m");
 	errlist_clear(&errors);

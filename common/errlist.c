@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "errlist.h"
+#include "log.h"
 
 void errlist_add(struct errlist *list, const char *file, const char *path, const char *fmt, ...)
 {
@@ -11,11 +12,13 @@ void errlist_add(struct errlist *list, const char *file, const char *path, const
 	va_list ap;
 	int r;
 
+	/* counted first: an error that cannot be described is still an error */
+	list->count++;
 	va_start(ap, fmt);
 	r = vasprintf(&detail, fmt, ap);
 	va_end(ap);
 	if (r < 0)
-		abort();
+		return;
 
 	if (file && path)
 		r = asprintf(&msg, "%s: %s: %s", file, path, detail);
@@ -25,20 +28,32 @@ void errlist_add(struct errlist *list, const char *file, const char *path, const
 		r = asprintf(&msg, "%s", detail);
 	free(detail);
 	if (r < 0)
-		abort();
+		return;
 
-	grown = realloc(list->messages, (list->count + 1) * sizeof(*grown));
-	if (!grown)
-		abort();
+	grown = realloc(list->messages, (list->n_messages + 1) * sizeof(*grown));
+	if (!grown) {
+		free(msg);
+		return;
+	}
 	list->messages = grown;
-	list->messages[list->count++] = msg;
+	list->messages[list->n_messages++] = msg;
+}
+
+void errlist_log(const struct errlist *list, const char *prefix)
+{
+	for (size_t i = 0; i < list->n_messages; i++)
+		log_error("%s%s%s", prefix ? prefix : "", prefix ? ": " : "", list->messages[i]);
+	if (list->count > list->n_messages)
+		log_error("%s%s%zu more errors, which there was no memory to describe", prefix ? prefix : "",
+			  prefix ? ": " : "", list->count - list->n_messages);
 }
 
 void errlist_clear(struct errlist *list)
 {
-	for (size_t i = 0; i < list->count; i++)
+	for (size_t i = 0; i < list->n_messages; i++)
 		free(list->messages[i]);
 	free(list->messages);
 	list->messages = NULL;
+	list->n_messages = 0;
 	list->count = 0;
 }

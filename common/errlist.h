@@ -10,12 +10,17 @@
  * error instead of stopping at the first, so a user fixes them in one go.
  */
 struct errlist {
-	char **messages;
-	size_t count;
+	size_t count;      /* errors found: what a check compares, before and after */
+	char **messages;   /* what each was, in order: n_messages of them */
+	size_t n_messages; /* fewer than count only when there was no memory to describe some */
 };
 
 void errlist_add(struct errlist *list, const char *file, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Log every error (log_error), each after "prefix: " when prefix is not NULL. */
+void errlist_log(const struct errlist *list, const char *prefix);
+
 void errlist_clear(struct errlist *list);
 
 #endif

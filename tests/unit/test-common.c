@@ -160,11 +160,13 @@ START_TEST(test_errlist)
 	errlist_add(&e, NULL, NULL, "plain");
 	errlist_add(&e, "f.json", NULL, "no path");
 	ck_assert_uint_eq(e.count, 3);
+	ck_assert_uint_eq(e.n_messages, 3);
 	ck_assert_str_eq(e.messages[0], "f.json: $.a: bad 1");
 	ck_assert_str_eq(e.messages[1], "plain");
 	ck_assert_str_eq(e.messages[2], "f.json: no path");
 	errlist_clear(&e);
 	ck_assert_uint_eq(e.count, 0);
+	ck_assert_uint_eq(e.n_messages, 0);
 }
 END_TEST
 
