@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "errlist.h"
@@ -92,8 +93,11 @@ bool policy_overwrites(const struct policy *policy, unsigned id, char *const *di
 /* "overwrite is ON", "overwrite on region0, nmem1", or NULL (off): for check-config. Free it. */
 char *policy_overwrite_describe(const struct policy *policy);
 
-/* Checks that span entries: duplicate names and mountpoints, two size-less entries on a region. */
-void policy_validate(const struct policy *policy, struct errlist *errors);
+/*
+ * Checks that span entries: duplicate names and mountpoints, two size-less
+ * entries on a region. Returns 0 (with any problem added to errors) or -ENOMEM.
+ */
+int policy_validate(const struct policy *policy, struct errlist *errors);
 
 /* Fill in the built-in default: one fsdax xfs namespace "pmem<N>" over each whole region. */
 int policy_set_builtin(struct policy *policy);
@@ -105,5 +109,12 @@ char *ns_policy_name_for(const struct ns_policy *p, unsigned region_id);
 char *ns_policy_mountpoint_for(const struct ns_policy *p, unsigned region_id);
 
 const char *fs_type_name(enum fs_type fs);
+
+/*
+ * Write the keys the parser knows, from its tables, one a line:
+ * "top|entry NAME TYPE[,TYPE...][ required]", with JSON Schema's type names
+ * (tests/unit/policy-keys prints them for the checks of the schema and man page).
+ */
+void policy_keys_write(FILE *f);
 
 #endif

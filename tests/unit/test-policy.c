@@ -38,6 +38,16 @@ static size_t merge_errors(const char *text, const char *want)
 	return n;
 }
 
+/* Merge one document that must be accepted into *p. */
+static void merge_ok(struct policy *p, const char *text)
+{
+	struct errlist errors = { 0 };
+	int r = policy_merge_text(p, "t.json", text, &errors);
+
+	ck_assert_msg(r == 0, "%s: %d, %s", text, r, errors.count ? errors.messages[0] : "no error");
+	errlist_clear(&errors);
+}
+
 START_TEST(test_example_policy)
 {
 	const char *text = "{\"overwrite\": false, \"namespaces\": ["
@@ -174,6 +184,52 @@ START_TEST(test_errors_named_by_path)
 }
 END_TEST
 
+/* what one key means for another holds whatever order the keys come in, and a key that does not apply says only that */
+START_TEST(test_rules_across_keys)
+{
+	static const char long_name[] = "n23456789012345678901234567890123456789012345678901234567890"; /* 60 */
+
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"align\": \"3M\", \"mode\": \"sector\", \"name\": \"a\"}]}",
+				       "$.namespaces[0].align: does not apply to sector namespaces"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"mountpoint\": 5, \"filesystem\": \"none\", \"name\": \"a\"}]}",
+				       "$.namespaces[0].mountpoint: only applies to fsdax and sector namespaces with a filesystem"),
+			  1);
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"owner\": \"root\", \"system_ram\": true, \"mode\": \"devdax\", "
+				       "\"name\": \"a\"}]}",
+				       "$.namespaces[0].system_ram: a device given to the kernel as system RAM"),
+			  1);
+	/* a mode that is no mode: the keys are taken as for the default, fsdax */
+	ck_assert_uint_eq(merge_errors("{\"namespaces\": [{\"owner\": \"root\", \"mode\": \"dax\", \"name\": \"a\"}]}",
+				       "$.namespaces[0].owner: only applies to devdax namespaces"),
+			  2);
+	/* a region-less name keeps room for the region's number, wherever region is */
+	{
+		char text[256];
+
+		snprintf(text, sizeof(text), "{\"namespaces\": [{\"name\": \"%s\"}]}", long_name);
+		ck_assert_uint_eq(merge_errors(text, "1 to 58 characters"), 1);
+		snprintf(text, sizeof(text), "{\"namespaces\": [{\"name\": \"%s\", \"region\": 1}]}", long_name);
+		ck_assert_uint_eq(merge_errors(text, NULL), 0);
+		snprintf(text, sizeof(text), "{\"namespaces\": [{\"region\": 1, \"name\": \"%s!\"}]}", long_name);
+		ck_assert_uint_eq(merge_errors(text, "1 to 63 characters"), 1);
+	}
+	/* a sector namespace's sector size, given or not; no filesystem on devdax */
+	{
+		struct policy p = { .builtin = true };
+
+		merge_ok(&p, "{\"namespaces\": [{\"name\": \"a\", \"mode\": \"sector\"},"
+			     " {\"sector_size\": 512, \"name\": \"b\", \"mode\": \"sector\"},"
+			     " {\"name\": \"c\", \"mode\": \"devdax\", \"size\": \"1G\"}]}");
+		ck_assert_uint_eq(p.namespaces[0].sector_size, 4096);
+		ck_assert_uint_eq(p.namespaces[1].sector_size, 512);
+		ck_assert_int_eq(p.namespaces[2].filesystem, FS_NONE);
+		ck_assert_uint_eq(p.namespaces[2].sector_size, 0);
+		policy_clear(&p);
+	}
+}
+END_TEST
+
 START_TEST(test_mountpoints)
 {
 	static const char *const bad[] = { "mnt/x", "/", "/mnt/../etc", "/mnt/./x", "/mnt//x", "/mnt/x/", "/mnt/a,b" };
@@ -210,7 +266,7 @@ START_TEST(test_system_mountpoints)
 
 		ck_assert_int_eq(policy_merge_text(&p, "t.json", refused[i], &errors), 0);
 		ck_assert_uint_eq(errors.count, 0);
-		policy_validate(&p, &errors);
+		ck_assert_int_eq(policy_validate(&p, &errors), 0);
 		ck_assert_msg(errors.count == 1 && strstr(errors.messages[0], "one of the system's own directories"),
 			      "%s: %zu errors", refused[i], errors.count);
 		errlist_clear(&errors);
@@ -221,7 +277,7 @@ START_TEST(test_system_mountpoints)
 		struct errlist errors = { 0 };
 
 		ck_assert_int_eq(policy_merge_text(&p, "t.json", allowed[i], &errors), 0);
-		policy_validate(&p, &errors);
+		ck_assert_int_eq(policy_validate(&p, &errors), 0);
 		ck_assert_msg(errors.count == 0, "%s: %s", allowed[i], errors.count ? errors.messages[0] : "");
 		errlist_clear(&errors);
 		policy_clear(&p);
@@ -346,13 +402,10 @@ START_TEST(test_cross_entry_rules)
 	struct policy p = { .builtin = true };
 	struct errlist errors = { 0 };
 
-	ck_assert_int_eq(policy_merge_text(&p, "t.json",
-					   "{\"namespaces\": [{\"name\": \"data\"}, {\"name\": \"data0\", \"region\": 0, \"size\": \"1G\"},"
-					   " {\"name\": \"x\", \"region\": 1, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"},"
-					   " {\"name\": \"y\", \"region\": 1, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"}]}",
-					   &errors),
-			 0);
-	policy_validate(&p, &errors);
+	merge_ok(&p, "{\"namespaces\": [{\"name\": \"data\"}, {\"name\": \"data0\", \"region\": 0, \"size\": \"1G\"},"
+		     " {\"name\": \"x\", \"region\": 1, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"},"
+		     " {\"name\": \"y\", \"region\": 1, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"}]}");
+	ck_assert_int_eq(policy_validate(&p, &errors), 0);
 	ck_assert_uint_eq(errors.count, 3);
 	ck_assert(errors_have(&errors, "\"data\" and \"data0\" both become \"data0\" on region0"));
 	ck_assert(errors_have(&errors, "\"data\" and \"data0\" can both mount at /mnt/data0 (\"data\" on region0, "
@@ -363,17 +416,14 @@ START_TEST(test_cross_entry_rules)
 
 	/* one mountpoint over every region: entries for other regions, or "data" on all and "data1" on one */
 	p.builtin = true;
-	ck_assert_int_eq(policy_merge_text(&p, "t.json",
-					   "{\"namespaces\": [{\"name\": \"data\"}, {\"name\": \"data1\", \"region\": 0, \"size\": \"1G\"},"
-					   " {\"name\": \"x\", \"region\": 2, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"},"
-					   " {\"name\": \"y\", \"region\": 3, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"},"
-					   " {\"name\": \"d\", \"mode\": \"fsdax\", \"size\": \"1G\"},"
-					   " {\"name\": \"d1\", \"size\": \"1G\"},"
-					   " {\"name\": \"z\", \"region\": 4, \"size\": \"1G\", \"mountpoint\": \"/srv/p0\"},"
-					   " {\"name\": \"dev\", \"region\": 5, \"size\": \"1G\", \"mode\": \"devdax\"}]}",
-					   &errors),
-			 0);
-	policy_validate(&p, &errors);
+	merge_ok(&p, "{\"namespaces\": [{\"name\": \"data\"}, {\"name\": \"data1\", \"region\": 0, \"size\": \"1G\"},"
+		     " {\"name\": \"x\", \"region\": 2, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"},"
+		     " {\"name\": \"y\", \"region\": 3, \"size\": \"1G\", \"mountpoint\": \"/srv/p\"},"
+		     " {\"name\": \"d\", \"mode\": \"fsdax\", \"size\": \"1G\"},"
+		     " {\"name\": \"d1\", \"size\": \"1G\"},"
+		     " {\"name\": \"z\", \"region\": 4, \"size\": \"1G\", \"mountpoint\": \"/srv/p0\"},"
+		     " {\"name\": \"dev\", \"region\": 5, \"size\": \"1G\", \"mode\": \"devdax\"}]}");
+	ck_assert_int_eq(policy_validate(&p, &errors), 0);
 	ck_assert(errors_have(&errors, "\"data\" and \"data1\" can both mount at /mnt/data1 (\"data\" on region1, "
 				       "\"data1\" on region0): one would hide the other"));
 	ck_assert(errors_have(&errors, "\"x\" and \"y\" can both mount at /srv/p (\"x\" on region2, \"y\" on region3)"));
@@ -384,11 +434,8 @@ START_TEST(test_cross_entry_rules)
 	policy_clear(&p);
 
 	p.builtin = true;
-	ck_assert_int_eq(policy_merge_text(&p, "t.json",
-					   "{\"namespaces\": [{\"name\": \"a\", \"region\": 0}, {\"name\": \"b\", \"region\": 0}]}",
-					   &errors),
-			 0);
-	policy_validate(&p, &errors);
+	merge_ok(&p, "{\"namespaces\": [{\"name\": \"a\", \"region\": 0}, {\"name\": \"b\", \"region\": 0}]}");
+	ck_assert_int_eq(policy_validate(&p, &errors), 0);
 	ck_assert_uint_eq(errors.count, 1);
 	ck_assert(strstr(errors.messages[0], "both take the rest of region0"));
 	errlist_clear(&errors);
@@ -419,7 +466,7 @@ START_TEST(test_too_many_entries)
 	_cleanup_free_ char *half1 = entries_text(200, 0), *half2 = entries_text(200, 1000);
 
 	ck_assert_int_eq(policy_merge_text(&p, "t.json", full, &errors), 0);
-	policy_validate(&p, &errors);
+	ck_assert_int_eq(policy_validate(&p, &errors), 0);
 	ck_assert_uint_eq(errors.count, 0);
 	policy_clear(&p);
 
@@ -434,7 +481,7 @@ START_TEST(test_too_many_entries)
 	p = (struct policy){ .builtin = true };
 	ck_assert_int_eq(policy_merge_text(&p, "a.json", half1, &errors), 0);
 	ck_assert_int_eq(policy_merge_text(&p, "b.json", half2, &errors), 0);
-	policy_validate(&p, &errors);
+	ck_assert_int_eq(policy_validate(&p, &errors), 0);
 	ck_assert_uint_eq(errors.count, 1);
 	ck_assert(strstr(errors.messages[0], "together have 400 namespace entries"));
 	errlist_clear(&errors);
@@ -566,6 +613,7 @@ Suite *policy_suite(void)
 	tcase_add_test(tc, test_example_policy);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_errors_named_by_path);
+	tcase_add_test(tc, test_rules_across_keys);
 	tcase_add_test(tc, test_mountpoints);
 	tcase_add_test(tc, test_system_mountpoints);
 	tcase_add_test(tc, test_json_syntax);
