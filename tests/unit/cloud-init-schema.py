@@ -3,7 +3,11 @@
 """The vpmem key's cloud-init schema and merge-cloud-init-schema, no cloud-init
 needed (tests/guest/cloud-init-schema.sh runs them against the real one):
 
-- the schema names exactly the keys the agent's policy parser knows;
+- the schema names exactly the keys of the agent's policy parser, from its
+  own tables (tests/unit/policy-keys prints them), and requires the ones it
+  requires; it gives no types, on purpose (below), so vpmem.json(5) is held
+  to the types: its KEYS section lists exactly those keys, each with its
+  JSON types;
 - the merge adds vpmem to both shapes of cloud-init's schema (22.4: no
   top-level "properties"; 24.1 and later: every key listed) and changes
   nothing else; it refuses a schema that has vpmem already or is not one, and
@@ -19,6 +23,7 @@ import copy
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -29,9 +34,11 @@ import jsonschema
 import yaml
 
 TOP = os.environ.get("top_srcdir") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+BUILD = os.environ.get("top_builddir") or TOP
 SCHEMA = os.path.join(TOP, "cloud-init", "cloud-init-schema.json")
 MERGE = os.path.join(TOP, "cloud-init", "merge-cloud-init-schema")
-POLICY_C = os.path.join(TOP, "agent", "policy.c")
+MAN_PAGE = os.path.join(TOP, "man", "vpmem.json.5.in")
+POLICY_KEYS = os.path.join(BUILD, "tests", "unit", "policy-keys")
 EXAMPLES = os.path.join(TOP, "cloud-init", "examples")
 
 # cloud-init's schema file, in its two shapes, cut down
@@ -45,14 +52,40 @@ BASE_24 = {
 BASE_22 = {k: v for k, v in BASE_24.items() if k not in ("properties", "additionalProperties")}
 
 
-def c_strings(array):
-    """The string literals of `static const char *const ARRAY[] = { ... };` in policy.c."""
-    with open(POLICY_C, encoding="utf-8") as f:
-        text = f.read()
-    m = re.search(r"\b%s\[\]\s*=\s*\{(.*?)\};" % re.escape(array), text, re.S)
-    if not m:
-        raise AssertionError("no array %s in %s" % (array, POLICY_C))
-    return set(re.findall(r'"([^"]*)"', m.group(1)))
+def table_keys():
+    """The parser's keys, from its tables: {"top"|"entry": {name: (set of JSON types, required)}}."""
+    out = subprocess.run([POLICY_KEYS], capture_output=True, text=True, check=True).stdout
+    keys = {"top": {}, "entry": {}}
+    for line in out.splitlines():
+        scope, name, types, *flags = line.split()
+        keys[scope][name] = (set(types.split(",")), flags == ["required"])
+    if not keys["top"] or not keys["entry"]:
+        raise AssertionError("%s printed no keys" % POLICY_KEYS)
+    return keys
+
+
+def man_keys():
+    """The keys of vpmem.json(5)'s KEYS section, as the table_keys(): ".TP", then
+    ".BR name " (type or type)"", top-level keys before "Namespace entries"."""
+    with open(MAN_PAGE, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    keys = {"top": {}, "entry": {}}
+    scope = None
+    for i, line in enumerate(lines):
+        if line.startswith(".SH"):
+            scope = "top" if line == ".SH KEYS" else None
+        elif line == ".SS Namespace entries" and scope:
+            scope = "entry"
+        elif scope and i and lines[i - 1] == ".TP":
+            words = shlex.split(line)[1:]
+            m = re.fullmatch(r"\s*\((.*)\)", words[-1])
+            if not m:
+                raise AssertionError("no (type) after the key in %s: %s" % (MAN_PAGE, line))
+            required = lines[i + 1].startswith("Required")
+            for name in words[:-1]:
+                if re.fullmatch(r"[a-z_]+", name):
+                    keys[scope][name] = (set(re.split(r" or |, ", m.group(1))), required)
+    return keys
 
 
 def run_merge(base, out_text=None):
@@ -85,12 +118,28 @@ def errors(schema, document):
 
 
 class Keys(unittest.TestCase):
-    def test_keys_are_the_agents(self):
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.table = table_keys()
+
+    def test_schema_keys_are_the_agents(self):
         with open(SCHEMA, encoding="utf-8") as f:
             schema = json.load(f)
         vpmem = schema["$defs"]["cc_vpmem"]["properties"]["vpmem"]
-        self.assertEqual(set(vpmem["properties"]), c_strings("top_keys"))
-        self.assertEqual(set(schema["$defs"]["vpmem_namespace"]["properties"]), c_strings("entry_keys"))
+        entry = schema["$defs"]["vpmem_namespace"]
+        for scope, found in (("top", vpmem), ("entry", entry)):
+            with self.subTest(scope):
+                table = self.table[scope]
+                self.assertEqual(sorted(found["properties"]), sorted(table))
+                self.assertEqual(sorted(found.get("required", [])), sorted(k for k, v in table.items() if v[1]))
+
+    def test_man_page_keys_are_the_agents(self):
+        man = man_keys()
+        for scope, table in self.table.items():
+            with self.subTest(scope):
+                self.assertEqual(man[scope], table)
 
 
 class Merge(unittest.TestCase):
