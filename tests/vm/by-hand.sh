@@ -28,7 +28,7 @@ for run in first second; do
 	check_sh "  its filesystem is as it was" \
 		'[ "$(mount_source /srv/by-hand)" = /dev/pmem$h ] && [ "$(cat /srv/by-hand/file)" = precious ]'
 done
-check "apply --dry-run says so too" sh -c "vpmem-agent apply --dry-run | grep -q 'region$h: its capacity is held'"
+check "apply --dry-run says so too" sh -c "out=\$(vpmem-agent apply --dry-run) && echo \"\$out\" | grep -q 'region$h: its capacity is held'"
 finish
 GUEST
 

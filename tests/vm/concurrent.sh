@@ -18,7 +18,11 @@ check "labels initialised once per region" [ "$(cat /tmp/*.out | grep -c 'initia
 check "one namespace per region" [ "$(count_namespaces)" -eq 2 ]
 check "each filesystem made once" [ "$(cat /tmp/*.out | grep -c 'made xfs')" -eq 2 ]
 check "each mounted once" [ "$(grep -c ' /mnt/pmem[01] ' /proc/mounts)" -eq 2 ]
-check "both with DAX" sh -c "grep ' /mnt/pmem0 ' /proc/mounts | grep -q dax && grep ' /mnt/pmem1 ' /proc/mounts | grep -q dax"
+check_sh "both mounted with DAX" 'is_mounted_dax /mnt/pmem0 xfs && is_mounted_dax /mnt/pmem1 xfs'
+for m in /mnt/pmem0 /mnt/pmem1; do
+	xfs_io -f -c "pwrite 0 4k" $m/probe >/dev/null
+	check "the kernel says DAX is in effect on a file in $m" dax_in_effect $m/probe
+done
 finish
 GUEST
 

@@ -77,8 +77,12 @@ cat > "$work/reboot.sh" <<'GUEST'
 dax=$(ls /dev/dax1.* | head -n 1)
 check "after the reboot, region1's namespace is devdax again" [ -c "$dax" ]
 daxtool write "$dax" leftovers
+m0=$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)
 agent apply
 check "it is handed back to the kernel without overwrite: it was RAM" [ $? -eq 0 ]
+check "  the kernel's kmem driver holds it" \
+	[ "$(basename "$(readlink "/sys/bus/dax/devices/${dax#/dev/}/driver")")" = kmem ]
+check "  MemTotal grew by over 512 MiB" [ $(($(awk '/^MemTotal/ { print $2 }' /proc/meminfo) - m0)) -gt 524288 ]
 check "status reports it as system RAM" sh -c 'vpmem-agent status --json | grep -q "\"system_ram\": true"'
 finish
 GUEST

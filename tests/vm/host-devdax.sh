@@ -69,7 +69,7 @@ daxtool write /dev/dax0.0 someone-s-data
 $H list
 check "ledger lost: all four unverified" [ "$($H list --json | grep -c '"state": "unverified"')" -eq 4 ]
 $H reserve --label small --consumer "$(cat /proc/sys/kernel/random/uuid)"; check "  none is handed out" [ $? -eq 1 ]
-check "  none counts as capacity" sh -c "! $H inventory --json | grep -q CUSTOM_PMEM_NAMESPACE_SMALL"
+check "  none counts as capacity" sh -c "out=\$($H inventory --json) && ! printf '%s' \"\$out\" | grep -q CUSTOM_PMEM_NAMESPACE_SMALL"
 check "  and nothing was touched" [ "$(daxtool read /dev/dax0.0)" = someone-s-data ]
 $H erase --unverified; check "erase --unverified" [ $? -eq 0 ]
 check "  frees them" [ "$($H list --json | grep -c '"state": "free"')" -eq 4 ]

@@ -32,14 +32,16 @@ check "the guest sees ALIGN_DOWN(1 GiB - 128 KiB, 2 MiB) = 1022 MiB" [ "$(cat /s
 agent apply
 check "the agent provisioned it" is_mounted_dax /mnt/pmem0
 dd if=/dev/urandom of=/mnt/pmem0/data bs=1M count=4 2>/dev/null
-sha256sum /mnt/pmem0/data | cut -d' ' -f1 > /mnt/pmem0/data.sha256
 sync
+keep data.sha256 "$(sha256sum < /mnt/pmem0/data | cut -d' ' -f1)"
+keep fs.uuid "$(blkid -o value -s UUID /dev/pmem0)"
 finish
 GUEST
 cat > "$work/second.sh" <<'GUEST'
 agent apply
 check "mounted again" is_mounted_dax /mnt/pmem0
-check "the data is there" [ "$(sha256sum /mnt/pmem0/data | cut -d' ' -f1)" = "$(cat /mnt/pmem0/data.sha256)" ]
+check "the same filesystem (UUID)" [ "$(blkid -o value -s UUID /dev/pmem0)" = "$(kept fs.uuid)" ]
+check "the data is there" [ "$(sha256sum < /mnt/pmem0/data | cut -d' ' -f1)" = "$(kept data.sha256)" ]
 finish
 GUEST
 

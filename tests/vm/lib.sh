@@ -293,6 +293,9 @@ vm_boot() {
 		echo "note: $name: the kernel panicked before running /init; booting it again"
 	done
 	tr -d '\r' < "$log" | grep -v '^\s*$' | sed "s/^/[$name] /"
+	# what the guest kept for later boots (guest.sh's keep), carried on the host, off the devices under test
+	tr -d '\r' < "$log" | sed -n 's/^VPMEM-KEEP \([A-Za-z0-9._-]*\) \(.*\)$/\1 \2/p' |
+		while read -r k v; do vm_file "/kept/$k" "$v"; done
 	rc=$(tr -d '\r' < "$log" | sed -n 's/^VPMEM-TEST-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
 	[ -n "$rc" ] || { [ -n "${vm_cutting:-}" ] || echo "FAIL: $name: the VM did not finish (no exit marker)"; return 1; }
 	return "$rc"

@@ -161,7 +161,7 @@ before=$($H list --json)
 $H release --consumer "$dom" > /tmp/rel1 2>&1; rc=$?
 cat /tmp/rel1
 check "release while the domain runs: refused (exit 1)" [ $rc -eq 1 ]
-check "  naming QEMU (pid $qemu)" grep -q "$qemu" /tmp/rel1
+check "  naming QEMU (pid $qemu)" grep -q "in use by process $qemu (qemu-system-x86" /tmp/rel1
 check "  and nothing changed" [ "$($H list --json)" = "$before" ]
 $V destroy vm >/dev/null
 $H release --consumer "$dom" --connect qemu:///system > /tmp/rel2 2>&1; rc=$?

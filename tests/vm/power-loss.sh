@@ -186,6 +186,8 @@ done
 [ -z "$first" ] ||
 	check "the power goes within 20 s of the first step reached (xfs's periodic work comes at 30 s)" \
 		[ $(($(date +%s) - first)) -le 20 ]
+# the cut ends the boot before finish: the host reads this boot's checks from here
+echo "VPMEM-CUT-CHECKS $failures"
 env VPMEM_SHIM_CUT=now LD_PRELOAD=$shim vpmem-agent --version
 echo "FAIL: the power was not cut"
 failures=$((failures + 1))
@@ -358,6 +360,11 @@ run_boot() {
 		fi
 		rm -f "${dev#nolabel:}" "$work/$name.state"
 	done < "$work/prev.group"
+	# the guest's own checks before the cut (the cut ends the boot before finish)
+	if [ -s "$work/next.group" ] && ! echo "$log" | grep -q "^VPMEM-CUT-CHECKS 0$"; then
+		echo "FAIL: $boot: checks failed before the cut"
+		failed=$((failed + 1)) failed_cases="$failed_cases $boot-cut"
+	fi
 	# each cut's step was reached before the power went
 	while read -r name shape kind rule slot dev; do
 		if ! echo "$log" | grep -q "^VPMEM-STOPPED-CASE $name$"; then

@@ -10,10 +10,9 @@ agent apply
 check "first apply succeeded" [ $? -eq 0 ]
 dd if=/dev/urandom of=/mnt/pmem0/data bs=1M count=8 2>/dev/null
 sync
-sha256sum /mnt/pmem0/data | cut -d' ' -f1 > /mnt/pmem0/data.sha256
-blkid -o value -s UUID /dev/pmem0 > /mnt/pmem0/fs.uuid
-cat /sys/bus/nd/devices/namespace0.0/uuid > /mnt/pmem0/ns.uuid
-echo "data sha256 $(cat /mnt/pmem0/data.sha256)"
+keep data.sha256 "$(sha256sum < /mnt/pmem0/data | cut -d' ' -f1)"
+keep fs.uuid "$(blkid -o value -s UUID /dev/pmem0)"
+keep ns.uuid "$(cat /sys/bus/nd/devices/namespace0.0/uuid)"
 before=$(date +%s)
 agent apply > /tmp/rerun.out 2>&1
 check "a rerun succeeds" [ $? -eq 0 ]
@@ -45,9 +44,9 @@ check "apply after reboot succeeds" [ $? -eq 0 ]
 cat /tmp/apply.out
 check "it only mounted" sh -c 'grep -q "mounted" /tmp/apply.out && ! grep -q "made\|created\|initialised" /tmp/apply.out'
 check "mounted with DAX" is_mounted_dax /mnt/pmem0
-check "same namespace (uuid)" [ "$(cat /sys/bus/nd/devices/namespace0.0/uuid)" = "$(cat /mnt/pmem0/ns.uuid)" ]
-check "same filesystem (uuid)" [ "$(blkid -o value -s UUID /dev/pmem0)" = "$(cat /mnt/pmem0/fs.uuid)" ]
-check "the data reads back identical" [ "$(sha256sum /mnt/pmem0/data | cut -d' ' -f1)" = "$(cat /mnt/pmem0/data.sha256)" ]
+check "same namespace (uuid)" [ "$(cat /sys/bus/nd/devices/namespace0.0/uuid)" = "$(kept ns.uuid)" ]
+check "same filesystem (uuid)" [ "$(blkid -o value -s UUID /dev/pmem0)" = "$(kept fs.uuid)" ]
+check "the data reads back identical" [ "$(sha256sum < /mnt/pmem0/data | cut -d' ' -f1)" = "$(kept data.sha256)" ]
 finish
 GUEST
 

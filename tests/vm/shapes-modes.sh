@@ -46,7 +46,8 @@ check "status: sector mode is not a DAX failure" grep -q '"mode": "sector"' /tmp
 check "status: no mount reported without DAX but sector ones" sh -c '! grep -B12 "\"dax\": false" /tmp/status.json | grep -q "\"mode\": \"fsdax\""'
 for m in /srv/journal /srv/data /srv/log /srv/files; do
 	dd if=/dev/urandom of=$m/data bs=1M count=4 2>/dev/null
-	sha256sum $m/data | cut -d' ' -f1 > $m/data.sha256
+	keep "${m#/srv/}.sha256" "$(sha256sum < $m/data | cut -d' ' -f1)"
+	keep "${m#/srv/}.uuid" "$(blkid -o value -s UUID "$(mount_source $m)")"
 done
 sync
 agent --config /tmp/policy.json apply > /tmp/rerun.out 2>&1
@@ -61,7 +62,8 @@ check "apply after the reboot succeeds" [ $? -eq 0 ]
 cat /tmp/apply.out
 check "nothing was made again" sh -c '! grep -q "made\|created\|initialised" /tmp/apply.out'
 for m in /srv/journal /srv/data /srv/log /srv/files; do
-	check "$m: the data reads back" [ "$(sha256sum $m/data | cut -d' ' -f1)" = "$(cat $m/data.sha256)" ]
+	check "$m: the same filesystem" [ "$(blkid -o value -s UUID "$(mount_source $m)")" = "$(kept "${m#/srv/}.uuid")" ]
+	check "$m: the data reads back" [ "$(sha256sum < $m/data | cut -d' ' -f1)" = "$(kept "${m#/srv/}.sha256")" ]
 done
 check "label-less devdax kept, data and all" [ "$(daxtool read /dev/dax$nl.0)" = fast-data ]
 check "  and its access re-applied" [ "$(stat -c '%U:%G %a' /dev/dax$nl.0)" = "root:kvm 660" ]

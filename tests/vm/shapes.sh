@@ -21,8 +21,8 @@ for shape in nvdimm nvdimm-nolabel virtio e820; do
 	check "$shape: xfs" [ "$(fstype_of "$(mount_source $m)")" = xfs ]
 	check_pmd_faults $m
 	dd if=/dev/urandom of=$m/data bs=1M count=8 2>/dev/null
-	sha256sum $m/data | cut -d' ' -f1 > $m/data.sha256
-	blkid -o value -s UUID "$(mount_source $m)" > $m/fs.uuid
+	keep $shape.sha256 "$(sha256sum < $m/data | cut -d' ' -f1)"
+	keep $shape.uuid "$(blkid -o value -s UUID "$(mount_source $m)")"
 done
 sync
 agent status --json > /tmp/status.json
@@ -47,8 +47,8 @@ check "it only mounted" sh -c 'grep -q "mounted" /tmp/apply.out && ! grep -q "ma
 for shape in nvdimm nvdimm-nolabel virtio e820; do
 	n=$(region_of $shape) m=/mnt/pmem$n
 	check "$shape: mounted with DAX again" is_mounted_dax $m
-	check "$shape: the same filesystem" [ "$(blkid -o value -s UUID "$(mount_source $m)")" = "$(cat $m/fs.uuid)" ]
-	check "$shape: the data reads back" [ "$(sha256sum $m/data | cut -d' ' -f1)" = "$(cat $m/data.sha256)" ]
+	check "$shape: the same filesystem" [ "$(blkid -o value -s UUID "$(mount_source $m)")" = "$(kept $shape.uuid)" ]
+	check "$shape: the data reads back" [ "$(sha256sum < $m/data | cut -d' ' -f1)" = "$(kept $shape.sha256)" ]
 done
 finish
 GUEST

@@ -7,7 +7,7 @@ vm_setup
 cat > "$work/test.sh" <<'GUEST'
 ls /sys/bus/nd/devices/
 cat /sys/bus/nd/devices/region1/resource
-check "two regions" [ -e /sys/bus/nd/devices/region0 ] && [ -e /sys/bus/nd/devices/region1 ]
+check_sh "two regions" '[ -e /sys/bus/nd/devices/region0 ] && [ -e /sys/bus/nd/devices/region1 ]'
 r1=$(readlink -f /sys/bus/nd/devices/region1)
 agent apply "${r1#/sys}"
 check_sh "a sysfs devpath target provisions only its region" 'is_mounted_dax /mnt/pmem1 && ! grep -q " /mnt/pmem0 " /proc/mounts'
@@ -18,7 +18,7 @@ agent apply "$dimm0"
 check "an nmem target provisions the region it belongs to" is_mounted_dax /mnt/pmem0
 check "two namespaces in all" [ "$(count_namespaces)" -eq 2 ]
 check "region0 got labels" [ "$(cat /sys/bus/nd/devices/namespace0.0/alt_name)" = pmem0 ]
-check_not "an unknown target is a usage error" agent apply namespace0.0
+agent apply namespace0.0; check "an unknown target is a usage error (exit 2)" [ $? -eq 2 ]
 agent apply region7; check "a missing region is a usage error (exit 2)" [ $? -eq 2 ]
 agent apply
 check "a full rerun has nothing to do" [ $? -eq 0 ]
