@@ -29,9 +29,9 @@ guest_packages="$guest_packages,libblkid1,libmount1,libuuid1,xfsprogs,e2fsprogs,
 guest_require() {
 	[ "$(id -u)" -eq 0 ] || skip "building the guest image needs root (file ownership in the image)"
 	for tool in mmdebstrap qemu-system-x86_64 qemu-img genisoimage mkfs.ext4 python3 make systemctl \
-		dpkg-buildpackage dh unshare; do
+		unshare ip; do
 		command -v "$tool" >/dev/null 2>&1 ||
-			skip "$tool is not installed (Debian: mmdebstrap qemu-utils genisoimage dpkg-dev debhelper)"
+			skip "$tool is not installed (Debian: mmdebstrap qemu-utils genisoimage iproute2)"
 	done
 }
 
@@ -77,13 +77,13 @@ guest_once() {
 	cache_unlock
 }
 
-# guest_debs: vpmem's Debian packages, built from the current sources as a
-# package builder would (dpkg-buildpackage, in a copy: the source tree may be
-# read-only, as under make distcheck); sets $debs. Built once per test run
-# and release, for every guest test, in $top_builddir/tests/guest (keyed by
-# the sources' contents). The unit tests ran already.
-# For another release than this machine's, the build runs in a chroot of that
-# release (tests/compat's, with the build dependencies).
+# guest_debs: vpmem's Debian packages, built from the current sources as
+# Debian builds a package (tests/pkg/lib.sh: dpkg-buildpackage in a clean
+# chroot of the release with only the Build-Depends, the unit tests on);
+# sets $debs. Built once per test run and release, for every guest test and
+# tests/pkg's test of that release, in $top_builddir/tests/guest (keyed by
+# the sources' contents), with the .changes, .buildinfo and the build's log
+# (build.log) beside the packages.
 guest_debs() {
 	debs_dir="$top_builddir/tests/guest/debs-$guest_release-$(source_key)"
 	guest_once "$debs_dir" guest_build_debs
@@ -91,34 +91,12 @@ guest_debs() {
 	[ -n "$debs" ] || fail "dpkg-buildpackage made no vpmem-agent package"
 }
 
-# guest_build_debs DIR: dpkg-buildpackage's packages into DIR. On this
-# machine's release (bookworm) it is the build tests/pkg/debian.sh checks:
-# with the unit tests in dh_auto_test, as any package build runs them, and
-# with its .changes, .buildinfo and log (build.log) beside the packages.
+# guest_build_debs DIR: dpkg-buildpackage's packages into DIR
 guest_build_debs() {
-	out=$1
-	bwork=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-debs.XXXXXX")
-	if [ "$guest_release" = bookworm ]; then
-		copy_sources "$bwork/vpmem"
-		# (a build of its own, not part of this make: no TESTS= nor -j from it)
-		(cd "$bwork/vpmem" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-			dpkg-buildpackage -us -uc -b > "$bwork/build.log" 2>&1) || {
-			tail -n 60 "$bwork/build.log"; rm -rf "$bwork"; return 1; }
-		mv "$bwork"/*.deb "$bwork"/*.changes "$bwork"/*.buildinfo "$bwork/build.log" "$out/"
-	else
-		compat_work="$bwork/compat"
-		# shellcheck source=tests/compat/lib.sh
-		. "$top_srcdir/tests/compat/lib.sh"
-		build_root="$compat_work/build"
-		mkdir -p "$build_root"
-		tar -xf "$(compat_rootfs "$guest_release")" -C "$build_root"
-		copy_sources "$build_root/pkg/vpmem"
-		printf 'cd /pkg/vpmem && DEB_BUILD_OPTIONS=nocheck DEB_BUILD_PROFILES=nocheck dpkg-buildpackage -us -uc -b\n' > "$build_root/build.sh"
-		compat_run "$build_root" /build.sh > "$bwork/build.log" 2>&1 || {
-			tail -n 40 "$bwork/build.log"; rm -rf "$bwork"; return 1; }
-		mv "$build_root"/pkg/*.deb "$out/"
-	fi
-	rm -rf "$bwork"
+	# shellcheck source=tests/pkg/lib.sh
+	. "$top_srcdir/tests/pkg/lib.sh"
+	pkg_require
+	pkg_build "$guest_release" "$1" || { tail -n 60 "$1/build.log"; return 1; }
 }
 
 # guest_chroot ROOT COMMAND...: COMMAND in the chroot ROOT, with /proc (apt

@@ -1,26 +1,29 @@
 #!/bin/sh
-# The Debian packages: dpkg-buildpackage -us -uc -b builds vpmem-agent and
-# vpmem-host from a copy of the sources, lintian reports no error and no
-# warning, and each package holds what it must (and the agent's nothing of
-# the host's). Installing them is tests/guest's part: the guest image gets the
-# agent with apt.
+# The Debian 12 packages, built as Debian builds them: dpkg-buildpackage -us
+# -uc -b in a clean Debian 12 chroot with only the Build-Depends, the unit
+# tests on, in a plain chroot whose / is no mountpoint (tests/pkg/lib.sh);
+# lintian reports no error and no warning, and each package holds what it
+# must (and the agent's nothing of the host's). Installing them is
+# tests/guest's part: the guest image gets the agent with apt.
 set -eu
 : "${top_srcdir:?}"
-for t in dpkg-buildpackage dh lintian dpkg-checkbuilddeps; do
-	command -v $t >/dev/null || { echo "SKIP: $t is not installed (Debian: dpkg-dev debhelper lintian)"; exit 77; }
-done
-(cd "$top_srcdir" && dpkg-checkbuilddeps) 2>&1 || { echo "SKIP: the build dependencies above are missing"; exit 77; }
+command -v lintian >/dev/null || { echo "SKIP: lintian is not installed"; exit 77; }
 fail=0
 failed() { echo "FAIL: $*"; fail=1; }
 # the packages of this run, built once for this test and the Debian 12 guest
-# tests (tests/guest/lib.sh, guest_debs: from a copy of the sources)
+# tests (tests/guest/lib.sh, guest_debs)
 # shellcheck source=tests/guest/lib.sh
 . "$top_srcdir/tests/guest/lib.sh"
 guest_release=bookworm
 guest_debs
 pkgs=$debs_dir
 work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-pkg.XXXXXX"); trap 'rm -rf "$work"' EXIT
-grep -q "^PASS: tests/unit/test-units" "$pkgs/build.log" || failed "dh_auto_test did not run the unit tests"
+# the unit tests ran in the build, and passed (or there would be no packages)
+if grep -q "^PASS: tests/unit/test-units" "$pkgs/build.log" && grep -q "^PASS: tests/unit/test-destructive" "$pkgs/build.log"; then
+	echo "ok: dh_auto_test ran the unit tests in the clean chroot: $(grep "^test-.*Checks:" "$pkgs/build.log" | tr '\n' ' ')"
+else
+	failed "dh_auto_test did not run the unit tests"
+fi
 echo "ok: dpkg-buildpackage -us -uc -b: $(cd "$pkgs" && ls ./*.deb | tr '\n' ' ')"
 
 changes=$(ls "$pkgs"/vpmem_*.changes)
