@@ -12,23 +12,19 @@ done
 
 # One chroot per release serves every compat test, made by mmdebstrap once:
 # what building vpmem and running its unit tests needs (they make
-# filesystems), what tests/compat/kernels.sh puts into the release's guest
-# (busybox, ndctl, ...), and for Debian 13, whose packages tests/guest installs
-# into its Debian 13 guest, what building them needs (debian/control's
-# Build-Depends; Debian 11 has no systemd-dev, and no guest of it is built).
-# The build of the agent alone gets a copy without the host's libraries
-# (compat_unpack's PURGE).
+# filesystems), and what tests/compat/kernels.sh puts into the release's
+# guest (busybox, ndctl, ...). The build of the agent alone gets a copy
+# without the host's libraries (compat_unpack's PURGE). (The Debian 13
+# packages tests/guest installs are built elsewhere, as Debian builds them:
+# tests/pkg/lib.sh's clean chroot with only the Build-Depends.)
 compat_agent_pkgs="build-essential,autoconf,automake,pkg-config,libndctl-dev,libdaxctl-dev,libblkid-dev"
 compat_agent_pkgs="$compat_agent_pkgs,libmount-dev,libjson-c-dev,uuid-dev,check,xfsprogs,e2fsprogs"
 compat_host_devs="libcurl4-openssl-dev libvirt-dev libxml2-dev"
 compat_guest_pkgs="busybox-static,kmod,cpio,gzip,ndctl,daxctl,apt"
-compat_deb_pkgs="debhelper,dpkg-dev,systemd-dev,man-db,groff-base"
 
 # compat_pkgs RELEASE: the packages of RELEASE's chroot
 compat_pkgs() {
-	p="$compat_agent_pkgs,$(echo $compat_host_devs | tr ' ' ','),$compat_guest_pkgs"
-	[ "$1" = bullseye ] || p="$p,$compat_deb_pkgs"
-	echo "$p"
+	echo "$compat_agent_pkgs,$(echo $compat_host_devs | tr ' ' ','),$compat_guest_pkgs"
 }
 
 # a caller with a work directory of its own (and its own EXIT trap) sets
