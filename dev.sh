@@ -107,7 +107,7 @@ GUEST
 # slower, the untouched ones too); the budget is this run's time at that
 # ratio plus 8 %, so that a slow machine alone does not fail it. A scenario
 # that needs more brings the cuts that pay for it, or moves the budget with
-# a measurement (README, "Tests").
+# a measurement (docs/testing.md, "What the suite costs, and its budget").
 warm_budget=${VPMEM_WARM_BUDGET:-2600}
 
 # phase NAME: the time since the previous phase ended, for the report
@@ -141,7 +141,7 @@ report() {
 		if [ "$total" -gt "$warm_budget" ]; then
 			echo "dev.sh: FAIL: the suite took $total s with a warm cache, over its budget of $warm_budget s:"
 			echo "dev.sh: a new test costs what the table above says; make it cheaper, or raise"
-			echo "dev.sh: warm_budget in dev.sh with the measurement that justifies it (README, \"Tests\")"
+			echo "dev.sh: warm_budget in dev.sh with the measurement that justifies it (docs/testing.md)"
 			return 1
 		fi
 	fi
@@ -216,7 +216,7 @@ cmd_check() {
 	echo "dev.sh: all tests passed"
 }
 
-# The benchmark (README, "Performance"): not a test, it prints ratios
+# The benchmark (docs/performance.md): not a test, it prints ratios
 cmd_bench() {
 	ensure_packages
 	build build

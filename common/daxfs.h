@@ -7,8 +7,11 @@
 /*
  * Is DAX in effect on the filesystem mounted at mountpoint? statx()'s
  * STATX_ATTR_DAX (5.8+) on an O_TMPFILE file in its root, since directories
- * never carry the flag; otherwise (older kernel, read-only mount) the mount
- * options (fs_options as in mountinfo, may be NULL). 1 yes, 0 no, -1 unknown.
+ * never carry the flag; where the kernel cannot say (before 5.8, a read-only
+ * mount), what fs_options (as in mountinfo) ask for, or -1 when fs_options
+ * is NULL: after its own mount the agent passes NULL, and says the kernel
+ * cannot confirm DAX rather than take the options' word. 1 yes, 0 no, -1
+ * unknown.
  */
 int mount_dax_in_effect(const char *mountpoint, const char *fs_options);
 

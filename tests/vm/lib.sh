@@ -220,7 +220,7 @@ vm_dimm() {
 # The test VM's virtual CPUs: one, unless a scenario that runs things at
 # once sets vm_smp=2 (concurrent.sh, host-devdax.sh) or $VPMEM_VM_SMP says
 # otherwise. Under TCG a second vCPU is a second thread of QEMU's whose
-# bring-up and idling cost about 1.5 s of CPU a boot (README, "Tests"), and
+# bring-up and idling cost about 1.5 s of CPU a boot (docs/testing.md), and
 # make check already runs a VM on each core.
 : "${vm_smp:=${VPMEM_VM_SMP:-1}}"
 # The firmware: qboot (QEMU's own minimal BIOS, in qemu-system-data), which
