@@ -125,12 +125,15 @@ bool ledger_owner_alive(const struct ledger_owner *owner)
 	return start == owner->start && state != 'Z' && state != 'X';
 }
 
-void ledger_set_state(struct ledger_entry *e, enum backing_state state, const char *consumer, const char *note)
+int ledger_set_state(struct ledger_entry *e, enum backing_state state, const char *consumer, const char *note)
 {
 	char *c = consumer ? strdup(consumer) : NULL, *n = note ? strdup(note) : NULL;
 
-	if ((consumer && !c) || (note && !n))
-		abort();
+	if ((consumer && !c) || (note && !n)) {
+		free(c);
+		free(n);
+		return -ENOMEM;
+	}
 	free(e->consumer);
 	free(e->note);
 	e->consumer = c;
@@ -139,6 +142,7 @@ void ledger_set_state(struct ledger_entry *e, enum backing_state state, const ch
 	e->since = (int64_t)time(NULL);
 	e->has_owner = false;
 	memset(&e->owner, 0, sizeof(e->owner));
+	return 0;
 }
 
 bool ledger_reserved_for(const struct ledger_entry *e, const char *consumer)
@@ -158,24 +162,21 @@ int ledger_proven_empty(struct ledger_entry *e)
 {
 	if (e->state != BACKING_UNVERIFIED)
 		return -EINVAL;
-	ledger_set_state(e, BACKING_FREE, NULL, NULL);
-	return 0;
+	return ledger_set_state(e, BACKING_FREE, NULL, NULL);
 }
 
 int ledger_reserve(struct ledger_entry *e, const char *consumer)
 {
 	if (e->state != BACKING_FREE)
 		return -EINVAL;
-	ledger_set_state(e, BACKING_RESERVED, consumer, NULL);
-	return 0;
+	return ledger_set_state(e, BACKING_RESERVED, consumer, NULL);
 }
 
 int ledger_unreserve(struct ledger_entry *e, const char *consumer)
 {
 	if (!ledger_reserved_for(e, consumer))
 		return -EPERM;
-	ledger_set_state(e, BACKING_FREE, NULL, NULL);
-	return 0;
+	return ledger_set_state(e, BACKING_FREE, NULL, NULL);
 }
 
 static bool owner_equal(const struct ledger_owner *a, const struct ledger_owner *b)
@@ -185,6 +186,8 @@ static bool owner_equal(const struct ledger_owner *a, const struct ledger_owner 
 
 int ledger_begin_erase(struct ledger_entry *e, const struct ledger_owner *owner, const char *consumer)
 {
+	int r;
+
 	/* already this owner's */
 	if (e->state == BACKING_ERASING && e->has_owner && owner_equal(&e->owner, owner))
 		return 0;
@@ -210,7 +213,9 @@ int ledger_begin_erase(struct ledger_entry *e, const struct ledger_owner *owner,
 	default:
 		return -EINVAL;
 	}
-	ledger_set_state(e, BACKING_ERASING, e->consumer, NULL);
+	r = ledger_set_state(e, BACKING_ERASING, e->consumer, NULL);
+	if (r < 0)
+		return r;
 	e->has_owner = true;
 	e->owner = *owner;
 	return 0;
@@ -221,10 +226,8 @@ int ledger_finish_erase(struct ledger_entry *e, const struct ledger_owner *owner
 	if (e->state != BACKING_ERASING || !e->has_owner || !owner_equal(&e->owner, owner))
 		return -ESTALE;
 	if (erased)
-		ledger_set_state(e, BACKING_FREE, NULL, NULL);
-	else
-		ledger_set_state(e, BACKING_QUARANTINED, NULL, reason);
-	return 0;
+		return ledger_set_state(e, BACKING_FREE, NULL, NULL);
+	return ledger_set_state(e, BACKING_QUARANTINED, NULL, reason);
 }
 
 static const char *get_string(struct json_object *o, const char *key)
@@ -257,7 +260,7 @@ int ledger_load(const char *path, struct ledger *ret, char **ret_error)
 		return r;
 	if (r < 0 || !json_object_object_get_ex(root, "backings", &arr) || !json_object_is_type(arr, json_type_array)) {
 		*ret_error = strdup_printf("not a vpmem ledger (%s)", error ? error : "no \"backings\" array");
-		return -EINVAL;
+		return -EBADMSG;
 	}
 	/* a newer vpmem-host's ledger may say what this one cannot read: it is neither read nor rewritten */
 	{
@@ -288,7 +291,7 @@ int ledger_load(const char *path, struct ledger *ret, char **ret_error)
 			if (asprintf(ret_error, "entry %zu is malformed or repeated", i) < 0)
 				*ret_error = NULL;
 			ledger_clear(&ledger);
-			return -EINVAL;
+			return -EBADMSG;
 		}
 		e = ledger_add(&ledger, uuid, label, strcmp(kind, "file") == 0 ? BACKEND_FILE : BACKEND_DEVDAX, name,
 			       json_object_object_get_ex(o, "size", &v) ? (uint64_t)json_object_get_int64(v) : 0);
@@ -296,7 +299,11 @@ int ledger_load(const char *path, struct ledger *ret, char **ret_error)
 			ledger_clear(&ledger);
 			return -ENOMEM;
 		}
-		ledger_set_state(e, (enum backing_state)s, get_string(o, "consumer"), get_string(o, "note"));
+		r = ledger_set_state(e, (enum backing_state)s, get_string(o, "consumer"), get_string(o, "note"));
+		if (r < 0) {
+			ledger_clear(&ledger);
+			return r;
+		}
 		if (json_object_object_get_ex(o, "since", &v))
 			e->since = json_object_get_int64(v);
 		/* an erasing entry without a readable owner counts as one whose eraser died */

@@ -60,7 +60,11 @@ struct ledger {
 	size_t n;
 };
 
-/* Load path; a missing file is an empty ledger. 0, -EINVAL (corrupt: message in *ret_error) or -errno. */
+/*
+ * Load path; a missing file is an empty ledger. 0, -EBADMSG (corrupt) or
+ * -EPROTO (a format this vpmem-host does not know), with a message in
+ * *ret_error, or another negative errno.
+ */
 int ledger_load(const char *path, struct ledger *ret, char **ret_error);
 
 /* Write crash-safely: temp file, fsync, rename, fsync of the directory. */
@@ -72,7 +76,8 @@ struct ledger_entry *ledger_find(struct ledger *ledger, const char *uuid);
 /* A backing new to the ledger: unverified (nothing proves it empty yet). */
 struct ledger_entry *ledger_add(struct ledger *ledger, const char *uuid, const char *label, enum backend_kind kind,
 				const char *name, uint64_t size);
-void ledger_set_state(struct ledger_entry *e, enum backing_state state, const char *consumer, const char *note);
+/* Set the state, with copies of consumer and note (either may be NULL). 0 or -ENOMEM (e unchanged). */
+int ledger_set_state(struct ledger_entry *e, enum backing_state state, const char *consumer, const char *note);
 
 /* Is e reserved for consumer? */
 bool ledger_reserved_for(const struct ledger_entry *e, const char *consumer);
@@ -94,7 +99,8 @@ struct ledger_entry *ledger_find_reserved(struct ledger *ledger, const char *con
  *
  * -EBUSY: another live process is erasing it; -EPERM: it is reserved by
  * another consumer, or reserved at all for erase --uuid; -ESTALE: the entry
- * is no longer this owner's to finish; -EINVAL: not in a state that allows it.
+ * is no longer this owner's to finish; -EINVAL: not in a state that allows it;
+ * -ENOMEM.
  */
 int ledger_proven_empty(struct ledger_entry *e);
 int ledger_reserve(struct ledger_entry *e, const char *consumer);
