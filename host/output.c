@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libxml/xmlwriter.h>
 
 #include "cleanup.h"
 #include "output.h"
@@ -9,21 +12,6 @@
 static unsigned long long kib(uint64_t bytes)
 {
 	return (unsigned long long)(bytes >> 10);
-}
-
-/* paths come from the system, but are escaped all the same */
-static void xml_escaped(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '\'': fputs("&apos;", out); break;
-		case '"': fputs("&quot;", out); break;
-		default: fputc(*s, out);
-		}
-	}
 }
 
 /* pseries: QEMU refuses a module without a uuid; checked for all before anything is written */
@@ -36,12 +24,94 @@ static bool modules_complete(const struct vnvdimm *dimms, size_t n)
 	return true;
 }
 
-int libvirt_xml_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n)
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlTextWriterPtr, xmlFreeTextWriter)
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlBufferPtr, xmlBufferFree)
+
+/* <name unit='KiB'>bytes in KiB</name>; libxml2's result, negative on error */
+static int write_size(xmlTextWriterPtr w, const char *name, uint64_t bytes)
 {
-	uint64_t total = 0;
+	if (xmlTextWriterStartElement(w, BAD_CAST name) < 0 ||
+	    xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB") < 0 ||
+	    xmlTextWriterWriteFormatString(w, "%llu", kib(bytes)) < 0)
+		return -1;
+	return xmlTextWriterEndElement(w);
+}
+
+/* <name/>; libxml2's result, negative on error */
+static int write_empty(xmlTextWriterPtr w, const char *name)
+{
+	if (xmlTextWriterStartElement(w, BAD_CAST name) < 0)
+		return -1;
+	return xmlTextWriterEndElement(w);
+}
+
+/* One module's <memory> element, the shape Nova writes. 0, or -ENOMEM: the writer writes to memory. */
+static int write_module(xmlTextWriterPtr w, const struct vnvdimm *d)
+{
+	/* pseries: the module has a uuid, and the label is mandatory (always written here) */
+	bool with_uuid = d->machine == GUEST_MACHINE_PSERIES;
+
+	if (xmlTextWriterStartElement(w, BAD_CAST "memory") < 0 ||
+	    xmlTextWriterWriteAttribute(w, BAD_CAST "model", BAD_CAST "nvdimm") < 0 ||
+	    xmlTextWriterWriteAttribute(w, BAD_CAST "access", BAD_CAST "shared") < 0 ||
+	    (with_uuid && xmlTextWriterWriteElement(w, BAD_CAST "uuid", BAD_CAST d->uuid) < 0) ||
+	    /* <source> */
+	    xmlTextWriterStartElement(w, BAD_CAST "source") < 0 ||
+	    xmlTextWriterWriteElement(w, BAD_CAST "path", BAD_CAST d->path) < 0 ||
+	    write_size(w, "alignsize", d->sizes.align) < 0 || (d->real_pmem && write_empty(w, "pmem") < 0) ||
+	    xmlTextWriterEndElement(w) < 0 ||
+	    /* <target> */
+	    xmlTextWriterStartElement(w, BAD_CAST "target") < 0 || write_size(w, "size", d->sizes.target) < 0 ||
+	    xmlTextWriterWriteFormatElement(w, BAD_CAST "node", "%u", d->guest_node) < 0 ||
+	    xmlTextWriterStartElement(w, BAD_CAST "label") < 0 || write_size(w, "size", d->sizes.label) < 0 ||
+	    xmlTextWriterEndElement(w) < 0 || xmlTextWriterEndElement(w) < 0 ||
+	    /* </memory> */
+	    xmlTextWriterEndElement(w) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int libvirt_xml_format(const struct vnvdimm *dimms, size_t n, char **ret)
+{
+	_cleanup_(xmlBufferFreep) xmlBufferPtr buf = NULL;
+	_cleanup_(xmlFreeTextWriterp) xmlTextWriterPtr w = NULL;
+	char *text;
 
 	if (!modules_complete(dimms, n))
 		return -EINVAL;
+	buf = xmlBufferCreate();
+	w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+	if (!w)
+		return -ENOMEM;
+	/*
+	 * Indented by two, attributes in single quotes, as libvirt writes them
+	 * (the writer does not escape ' in a value: ours are all constants).
+	 * No XML declaration: the elements go inside a domain's <devices>.
+	 */
+	if (xmlTextWriterSetIndent(w, 1) < 0 || xmlTextWriterSetIndentString(w, BAD_CAST "  ") < 0 ||
+	    xmlTextWriterSetQuoteChar(w, '\'') < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (write_module(w, &dimms[i]) < 0)
+			return -ENOMEM;
+	if (xmlTextWriterFlush(w) < 0)
+		return -ENOMEM;
+	text = strdup((const char *)xmlBufferContent(buf));
+	if (!text)
+		return -ENOMEM;
+	*ret = text;
+	return 0;
+}
+
+int libvirt_xml_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n)
+{
+	_cleanup_free_ char *xml = NULL;
+	uint64_t total = 0;
+	int r;
+
+	r = libvirt_xml_format(dimms, n, &xml);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n; i++)
 		total += dimms[i].sizes.target;
 	if (notes)
@@ -52,23 +122,7 @@ int libvirt_xml_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_
 			n, kib(total), n, kib(total),
 			n && dimms[0].machine == GUEST_MACHINE_PSERIES ? "; a pseries machine (<type machine='pseries'>)"
 								      : "");
-	for (size_t i = 0; i < n; i++) {
-		const struct vnvdimm *d = &dimms[i];
-
-		/* pseries: the label is mandatory (always written here) and the module has a uuid */
-		fprintf(out, "<memory model='nvdimm' access='shared'>\n");
-		if (d->machine == GUEST_MACHINE_PSERIES)
-			fprintf(out, "  <uuid>%s</uuid>\n", d->uuid);
-		fprintf(out, "  <source>\n    <path>");
-		xml_escaped(out, d->path);
-		fprintf(out, "</path>\n    <alignsize unit='KiB'>%llu</alignsize>\n", kib(d->sizes.align));
-		if (d->real_pmem)
-			fprintf(out, "    <pmem/>\n");
-		fprintf(out,
-			"  </source>\n  <target>\n    <size unit='KiB'>%llu</size>\n    <node>%u</node>\n"
-			"    <label>\n      <size unit='KiB'>%llu</size>\n    </label>\n  </target>\n</memory>\n",
-			kib(d->sizes.target), d->guest_node, kib(d->sizes.label));
-	}
+	fputs(xml, out);
 	return ferror(out) ? -EIO : 0;
 }
 

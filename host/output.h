@@ -19,9 +19,16 @@ struct vnvdimm {
 };
 
 /*
- * libvirt's <memory model='nvdimm'> elements, the shape Nova writes, on out;
- * on notes (may be NULL) what the domain must also have (<maxMemory
- * slots=...>, a NUMA cell for node). Returns 0 or -errno from the stream.
+ * libvirt's <memory model='nvdimm'> elements of the modules, the shape Nova
+ * writes, written with libxml2: in *ret (malloc'd). 0, -EINVAL when a
+ * pseries module has no uuid (nothing is written then), or -ENOMEM.
+ */
+int libvirt_xml_format(const struct vnvdimm *dimms, size_t n, char **ret);
+
+/*
+ * The same on out; on notes (may be NULL) what the domain must also have
+ * (<maxMemory slots=...>, a NUMA cell for node). 0, or a negative errno
+ * (-EIO: out could not be written).
  */
 int libvirt_xml_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n);
 

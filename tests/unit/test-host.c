@@ -5,6 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
 #include "cleanup.h"
 #include "hostconf.h"
 #include "ledger.h"
@@ -366,6 +369,62 @@ START_TEST(test_output_pseries)
 }
 END_TEST
 
+/* the first element child of node named name, or NULL */
+static xmlNodePtr child_named(xmlNodePtr node, const char *name)
+{
+	for (xmlNodePtr c = node ? node->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST name))
+			return c;
+	return NULL;
+}
+
+/*
+ * What libvirt reads: a parser, not a string compare. A path with every
+ * character XML escapes comes back whole, and two modules are two <memory>
+ * elements with their own nodes.
+ */
+START_TEST(test_output_xml_parsed)
+{
+	static const char path[] = "/srv/a&b<c>'d\"e.img";
+	struct vnvdimm d[2] = {
+		{ .id = "vpmem0", .path = path, .guest_node = 0 },
+		{ .id = "vpmem1", .path = "/dev/vpmem/by-uuid/x", .guest_node = 1, .real_pmem = true },
+	};
+	_cleanup_free_ char *xml = NULL, *devices = NULL;
+	xmlNodePtr root, m, p;
+	xmlChar *text;
+	xmlDocPtr doc;
+	unsigned n = 0;
+
+	ck_assert_int_eq(guest_size_compute(GUEST_MACHINE_X86, 64 << 20, 128 << 10, SZ_2M, &d[0].sizes), 0);
+	d[1].sizes = d[0].sizes;
+	ck_assert_int_eq(libvirt_xml_format(d, 2, &xml), 0);
+	/* the elements go into a domain's <devices> */
+	ck_assert_int_ge(asprintf(&devices, "<devices>%s</devices>", xml), 0);
+	doc = xmlReadMemory(devices, (int)strlen(devices), "devices.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	ck_assert_ptr_nonnull(doc);
+	root = xmlDocGetRootElement(doc);
+	for (m = root->children; m; m = m->next) {
+		if (m->type != XML_ELEMENT_NODE)
+			continue;
+		ck_assert(xmlStrEqual(m->name, BAD_CAST "memory"));
+		p = child_named(child_named(m, "source"), "path");
+		ck_assert_ptr_nonnull(p);
+		text = xmlNodeGetContent(p);
+		ck_assert_str_eq((const char *)text, d[n].path);
+		xmlFree(text);
+		ck_assert_int_eq(child_named(child_named(m, "source"), "pmem") != NULL, d[n].real_pmem);
+		text = xmlNodeGetContent(child_named(child_named(m, "target"), "node"));
+		ck_assert_uint_eq(strtoul((const char *)text, NULL, 10), d[n].guest_node);
+		xmlFree(text);
+		n++;
+	}
+	ck_assert_uint_eq(n, 2);
+	xmlFreeDoc(doc);
+}
+END_TEST
+
 START_TEST(test_ledger_roundtrip)
 {
 	char dir[] = "/tmp/vpmem-ledger-XXXXXX", path[64];
@@ -551,6 +610,7 @@ Suite *host_suite(void)
 	tcase_add_test(tc, test_guest_size_pseries);
 	tcase_add_test(tc, test_output_pseries);
 	tcase_add_test(tc, test_output);
+	tcase_add_test(tc, test_output_xml_parsed);
 	tcase_add_test(tc, test_ledger_roundtrip);
 	tcase_add_test(tc, test_ledger_transitions);
 	tcase_add_test(tc, test_ledger_owner_roundtrip);
