@@ -63,19 +63,22 @@ static bool ours(const char *rc)
 	return strncmp(rc, OUR_PREFIX, strlen(OUR_PREFIX)) == 0;
 }
 
-/* request, logging what went wrong; returns the status or a negative errno */
-static long call(struct placement *p, const char *method, const char *path, struct json_object *body,
-		 struct json_object **ret_json)
+/*
+ * A request: 0 with the HTTP status in *ret_status and the answer in
+ * *ret_json, whatever the status (the caller judges it), or a negative errno
+ * when no answer came, logged.
+ */
+static int call(struct placement *p, const char *method, const char *path, struct json_object *body,
+		long *ret_status, struct json_object **ret_json)
 {
 	_cleanup_free_ char *error = NULL;
-	long status = 0;
-	int r = placement_request(p, method, path, body, &status, ret_json, &error);
+	int r = placement_request(p, method, path, body, ret_status, ret_json, &error);
 
-	if (r < 0) {
-		log_error("Placement: %s", error ? error : strerror(-r));
-		return r;
-	}
-	return status;
+	if (r < 0 && error)
+		return log_error_errno(r, "Placement: %s", error);
+	if (r < 0)
+		return log_error_errno(r, "Placement: %m");
+	return 0;
 }
 
 static struct json_object *get(struct json_object *o, const char *key)
@@ -133,13 +136,14 @@ static int resolve_provider(struct placement *p, const struct sync_target *t, bo
 	struct json_object *list, *rp;
 	uuid_t uu;
 	long st;
+	int r;
 
 	if (uuid_parse(t->provider, uu) == 0) {
 		if (path_with(&path, "/resource_providers/", t->provider, "") < 0)
 			return -ENOMEM;
-		st = call(p, "GET", path, NULL, &answer);
-		if (st < 0)
-			return (int)st;
+		r = call(p, "GET", path, NULL, &st, &answer);
+		if (r < 0)
+			return r;
 		if (st != 200) {
 			log_error("Placement: no resource provider %s (HTTP %ld)", t->provider, st);
 			return -ENOENT;
@@ -149,9 +153,9 @@ static int resolve_provider(struct placement *p, const struct sync_target *t, bo
 	}
 	if (path_with(&path, "/resource_providers?name=", t->provider, "") < 0)
 		return -ENOMEM;
-	st = call(p, "GET", path, NULL, &answer);
-	if (st < 0)
-		return (int)st;
+	r = call(p, "GET", path, NULL, &st, &answer);
+	if (r < 0)
+		return r;
 	list = get(answer, "resource_providers");
 	if (st != 200 || !list || !json_object_is_type(list, json_type_array))
 		return bad_answer("listing resource providers", st, answer);
@@ -180,9 +184,9 @@ static int resolve_provider(struct placement *p, const struct sync_target *t, bo
 		json_object_object_add(body, "name", json_object_new_string(t->provider));
 		if (t->parent)
 			json_object_object_add(body, "parent_provider_uuid", json_object_new_string(t->parent));
-		st = call(p, "POST", "/resource_providers", body, &created);
-		if (st < 0)
-			return (int)st;
+		r = call(p, "POST", "/resource_providers", body, &st, &created);
+		if (r < 0)
+			return r;
 		if (st != 200 || !get_uuid(created))
 			return bad_answer("creating the resource provider", st, created);
 		snprintf(ret_uuid, 37, "%s", get_uuid(created));
@@ -197,12 +201,13 @@ static int ensure_named(struct placement *p, const char *kind, const char *name,
 	_cleanup_json_ struct json_object *answer = NULL;
 	_cleanup_free_ char *path = NULL;
 	long st;
+	int r;
 
 	if (path_with(&path, strcmp(kind, "traits") ? "/resource_classes/" : "/traits/", name, "") < 0)
 		return -ENOMEM;
-	st = call(p, "PUT", path, NULL, &answer);
-	if (st < 0)
-		return (int)st;
+	r = call(p, "PUT", path, NULL, &st, &answer);
+	if (r < 0)
+		return r;
 	if (st == 201)
 		fprintf(out, "placement: created %s %s\n", strcmp(kind, "traits") ? "resource class" : "trait", name);
 	else if (st != 204)
@@ -234,15 +239,16 @@ static int sync_inventories(struct placement *p, const char *rp, const struct sy
 		struct json_object *current, *used, *next;
 		bool changed = false;
 		long st;
+		int r;
 
-		st = call(p, "GET", inv_path, NULL, &cur);
-		if (st < 0)
-			return (int)st;
+		r = call(p, "GET", inv_path, NULL, &st, &cur);
+		if (r < 0)
+			return r;
 		if (st != 200 || !(current = get_object(cur, "inventories")))
 			return bad_answer("reading inventories", st, cur);
-		st = call(p, "GET", use_path, NULL, &usages);
-		if (st < 0)
-			return (int)st;
+		r = call(p, "GET", use_path, NULL, &st, &usages);
+		if (r < 0)
+			return r;
 		if (st != 200 || !(used = get_object(usages, "usages")))
 			return bad_answer("reading usages", st, usages);
 
@@ -296,9 +302,9 @@ static int sync_inventories(struct placement *p, const char *rp, const struct sy
 		json_object_object_add(body, "resource_provider_generation",
 				       json_object_get(get(cur, "resource_provider_generation")));
 		json_object_object_add(body, "inventories", next);
-		st = call(p, "PUT", inv_path, body, &answer);
-		if (st < 0)
-			return (int)st;
+		r = call(p, "PUT", inv_path, body, &st, &answer);
+		if (r < 0)
+			return r;
 		if (st == 200)
 			return 0;
 		if (st == 409 && strcmp(placement_error_code(answer), CONFLICT) == 0) {
@@ -332,10 +338,11 @@ static int sync_traits(struct placement *p, const char *rp, const struct sync_ta
 		_cleanup_json_ struct json_object *cur = NULL, *body = NULL, *answer = NULL;
 		struct json_object *have, *next;
 		bool changed = false;
-		long st = call(p, "GET", path, NULL, &cur);
+		long st;
 
-		if (st < 0)
-			return (int)st;
+		r = call(p, "GET", path, NULL, &st, &cur);
+		if (r < 0)
+			return r;
 		if (st != 200 || !(have = get_typed(cur, "traits", json_type_array)))
 			return bad_answer("reading traits", st, cur);
 		next = json_object_get(have);
@@ -368,9 +375,9 @@ static int sync_traits(struct placement *p, const char *rp, const struct sync_ta
 		json_object_object_add(body, "traits", next);
 		json_object_object_add(body, "resource_provider_generation",
 				       json_object_get(get(cur, "resource_provider_generation")));
-		st = call(p, "PUT", path, body, &answer);
-		if (st < 0)
-			return (int)st;
+		r = call(p, "PUT", path, body, &st, &answer);
+		if (r < 0)
+			return r;
 		if (st == 200)
 			return 0;
 		if (st == 409 && strcmp(placement_error_code(answer), CONFLICT) == 0)
@@ -390,10 +397,12 @@ int placement_set_allocation(struct placement *p, const char *provider_uuid, con
 	for (int attempt = 0; attempt < RETRIES; attempt++) {
 		_cleanup_json_ struct json_object *cur = NULL, *body = NULL, *answer = NULL;
 		struct json_object *allocs, *mine, *res, *gen;
-		long st = call(p, "GET", path, NULL, &cur);
+		long st;
+		int r;
 
-		if (st < 0)
-			return (int)st;
+		r = call(p, "GET", path, NULL, &st, &cur);
+		if (r < 0)
+			return r;
 		if (st != 200 || !(allocs = get_object(cur, "allocations")))
 			return bad_answer("reading allocations", st, cur);
 		body = json_object_new_object();
@@ -445,9 +454,9 @@ int placement_set_allocation(struct placement *p, const char *provider_uuid, con
 											: "INSTANCE"));
 		if (json_object_object_length(allocs) == 0 && !gen)
 			return 0; /* nothing there, nothing wanted */
-		st = call(p, "PUT", path, body, &answer);
-		if (st < 0)
-			return (int)st;
+		r = call(p, "PUT", path, body, &st, &answer);
+		if (r < 0)
+			return r;
 		if (st == 204)
 			return 0;
 		if (st == 409 && strcmp(placement_error_code(answer), CONFLICT) == 0)
@@ -490,12 +499,13 @@ static int reconcile(struct placement *p, const char *rp, const struct sync_targ
 	struct json_object *allocs;
 	int failed = 0;
 	long st;
+	int r;
 
 	if (path_with(&path, "/resource_providers/", rp, "/allocations") < 0)
 		return -ENOMEM;
-	st = call(p, "GET", path, NULL, &cur);
-	if (st < 0)
-		return (int)st;
+	r = call(p, "GET", path, NULL, &st, &cur);
+	if (r < 0)
+		return r;
 	if (st != 200 || !(allocs = get_object(cur, "allocations")))
 		return bad_answer("reading the provider's allocations", st, cur);
 	/* Placement has, the ledger does not: remove ours */
@@ -535,12 +545,13 @@ static int parent_has_ours(struct placement *p, const struct sync_target *t)
 	struct json_object *inv;
 	int clash = 0;
 	long st;
+	int r;
 
 	if (path_with(&path, "/resource_providers/", t->parent, "/inventories") < 0)
 		return -ENOMEM;
-	st = call(p, "GET", path, NULL, &answer);
-	if (st < 0)
-		return (int)st;
+	r = call(p, "GET", path, NULL, &st, &answer);
+	if (r < 0)
+		return r;
 	if (st == 404) {
 		log_error("Placement: no resource provider %s (--parent)", t->parent);
 		return -ENOENT;
@@ -613,12 +624,13 @@ static int provider_generation(struct placement *p, const char *uuid, long long 
 	_cleanup_free_ char *path = NULL;
 	struct json_object *g;
 	long st;
+	int r;
 
 	if (path_with(&path, "/resource_providers/", uuid, "") < 0)
 		return -ENOMEM;
-	st = call(p, "GET", path, NULL, &answer);
-	if (st < 0)
-		return (int)st;
+	r = call(p, "GET", path, NULL, &st, &answer);
+	if (r < 0)
+		return r;
 	if (st != 200)
 		return bad_answer(path, st, answer);
 	g = get(answer, "generation");

@@ -8,6 +8,17 @@
 
 #include "placement.h"
 
+/*
+ * Every function here returns 0 or a negative errno, with the reason logged:
+ * the HTTP statuses of Placement's answers are judged here and go no
+ * further. A request that got no answer gives placement_request's errno
+ * (-EHOSTUNREACH, -ETIMEDOUT, -EPROTO, -EBADMSG); an answer other than the
+ * one expected gives -EIO (a 5xx status) or -EPROTO, one without what it
+ * must hold -EBADMSG; besides, -ENOENT (no such provider), -EEXIST (the
+ * parent publishes our classes), -ENOSPC (Placement refused an allocation),
+ * -EAGAIN (still conflicting after the retries), -ENOMEM.
+ */
+
 struct json_object;
 
 /* What this host should look like in Placement. */
@@ -56,7 +67,11 @@ struct sync_memory {
 #define SYNC_MEMORY_INIT { .generation = -1 }
 void sync_memory_clear(struct sync_memory *m);
 
-/* placement_sync (inventory and reconcile) for a round of a daemon, remembering in mem. */
+/*
+ * placement_sync (inventory and reconcile) for a round of a daemon,
+ * remembering in mem. 0, or a negative errno (mem then forgets the provider's
+ * generation: the next round is a full one).
+ */
 int placement_sync_round(struct placement *p, const struct sync_target *target, struct sync_memory *mem, FILE *out,
 			 char *ret_provider_uuid);
 
