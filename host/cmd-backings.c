@@ -24,15 +24,16 @@
 #include "sizes.h"
 #include "sync.h"
 
-int host_reserve(struct host *h, const char *label, const char *consumer, int numa_node, struct ledger_entry **ret)
+int host_reserve(struct host *h, const struct placement_args *placement_args, const char *label, const char *consumer,
+		 int numa_node, struct ledger_entry **ret)
 {
 	struct ledger_entry *pick;
 	bool reserved_now = false, placement;
-	int ret_code;
+	int r;
 
-	ret_code = host_placement_settings(h, &placement);
-	if (ret_code)
-		return ret_code;
+	r = host_placement_settings(h, placement_args, &placement);
+	if (r < 0)
+		return r;
 
 	/* the same consumer asking again gets what it has */
 	pick = ledger_find_reserved(&h->ledger, consumer, label);
@@ -60,28 +61,34 @@ int host_reserve(struct host *h, const char *label, const char *consumer, int nu
 
 			for (size_t i = 0; i < h->set.n; i++)
 				known = known || strcmp(h->set.items[i].label, label) == 0;
-			log_error(known ? "no free backing of label %s: all are reserved, being erased, quarantined, "
-					  "unverified or unusable"
-					: "no backing has the label %s in %s",
-				  label, h->o->config);
-			return EXIT_FAILED;
+			if (known)
+				log_error("no free backing of label %s: all are reserved, being erased, quarantined, "
+					  "unverified or unusable",
+					  label);
+			else
+				log_error("no backing has the label %s in %s", label, h->global->config);
+			return known ? -ENOSPC : -ENOENT;
 		}
-		if (ledger_reserve(pick, consumer) < 0 || host_save(h) < 0)
-			return EXIT_FAILED;
+		r = ledger_reserve(pick, consumer);
+		if (r < 0)
+			return host_failure(log_error_errno(r, "cannot reserve %s: %m", pick->uuid));
+		r = host_save(h);
+		if (r < 0)
+			return r;
 		reserved_now = true;
 		log_notice("reserved %s (%s, label %s) for %s", pick->name, pick->uuid, pick->label, consumer);
 	}
 	if (placement) {
 		char rp[37] = "";
-		int r = host_placement_run(h, false, true, false, rp);
 
+		r = host_placement_run(h, false, true, false, rp);
 		if (r == 0)
 			r = host_placement_update_consumer(h, rp, consumer);
 		if (r < 0 && !reserved_now) {
 			/* a reservation the consumer already had, and may be using: never undone here */
 			log_error("%s already holds %s; %s: the next sync records it", consumer, pick->name,
 				  r == -ENOSPC ? "Placement refused the allocation" : "Placement could not record it");
-			return EXIT_FAILED;
+			return host_failure(r);
 		}
 		if (r < 0) {
 			/* Placement said no, or could not be asked: the reservation this run made goes too */
@@ -89,7 +96,7 @@ int host_reserve(struct host *h, const char *label, const char *consumer, int nu
 				log_error("cannot roll back the reservation of %s: the next sync repairs it", pick->uuid);
 			log_error("reservation of %s for %s rolled back: %s", pick->name, consumer,
 				  r == -ENOSPC ? "Placement refused the allocation" : "Placement could not record it");
-			return EXIT_FAILED;
+			return host_failure(r);
 		}
 		log_notice("recorded in Placement: %s holds %s on provider %s", consumer, pick->label, rp);
 	}
@@ -97,37 +104,62 @@ int host_reserve(struct host *h, const char *label, const char *consumer, int nu
 	return 0;
 }
 
-static int cmd_reserve_run(struct host *h)
+struct reserve_args {
+	bool json;
+	const char *label;
+	const char *consumer;
+	long numa_node;
+	long guest_node;
+	struct placement_args placement;
+	enum guest_machine machine;
+};
+
+static const struct host_option reserve_options[] = {
+	{ "json", NULL, option_flag, offsetof(struct reserve_args, json), 0, 0 },
+	{ "label", "LABEL", option_string, offsetof(struct reserve_args, label), 0, 0 },
+	{ "consumer", "UUID", option_string, offsetof(struct reserve_args, consumer), 0, 0 },
+	{ "numa-node", "N", option_number, offsetof(struct reserve_args, numa_node), 0, 65535 },
+	{ "guest-node", "N", option_number, offsetof(struct reserve_args, guest_node), 0, 255 },
+	PLACEMENT_OPTIONS(struct reserve_args, placement),
+	{ "machine", "TYPE", option_machine, offsetof(struct reserve_args, machine), 0, 0 },
+	{},
+};
+
+static int cmd_reserve_run(struct host *h, int argc, char **argv)
 {
+	struct reserve_args args = { .numa_node = -1, .machine = guest_machine_native() };
 	_cleanup_json_ struct json_object *o = NULL;
 	struct ledger_entry *pick = NULL;
 	struct backing *b;
-	struct vnvdimm d = { .id = "vpmem0", .guest_node = (unsigned)h->o->guest_node, .machine = h->o->machine };
-	int ret;
+	struct vnvdimm d = { .id = "vpmem0" };
+	int r;
 
-	if (!h->o->label || !is_uuid(h->o->consumer)) {
+	r = host_parse_options(h, &cmd_reserve, argc, argv, &args);
+	if (r <= 0)
+		return r;
+	if (!args.label || !is_uuid(args.consumer)) {
 		log_error("reserve needs --label LABEL and --consumer UUID (a UUID, as Nova's instance ids)");
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
-	ret = host_open(h, true);
-	if (ret)
-		return ret;
-	ret = host_reserve(h, h->o->label, h->o->consumer, h->o->numa_node, &pick);
-	if (ret)
-		return ret;
+	r = host_open(h, true);
+	if (r < 0)
+		return r;
+	r = host_reserve(h, &args.placement, args.label, args.consumer, (int)args.numa_node, &pick);
+	if (r < 0)
+		return r;
 
-	o = reservation_json(h, pick);
+	o = reservation_json(h, pick, args.machine);
 	b = backings_find_uuid(&h->set, pick->uuid);
 	/* what the hypervisor needs, right away */
-	if (b && b->path && backing_guest_sizes(b, h->o->machine, &d.sizes) == 0) {
+	if (b && b->path && backing_guest_sizes(b, args.machine, &d.sizes) == 0) {
 		_cleanup_strv_free_ char **words = NULL;
-		char *xml = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&xml, &len);
+		_cleanup_free_ char *xml = NULL;
 
 		d.path = b->path;
 		d.uuid = b->uuid;
+		d.machine = args.machine;
 		d.real_pmem = b->kind == BACKEND_DEVDAX;
+		d.guest_node = (unsigned)args.guest_node;
 		words = qemu_args_for(&d);
 		if (words) {
 			struct json_object *a = json_object_new_array();
@@ -136,14 +168,10 @@ static int cmd_reserve_run(struct host *h)
 				json_object_array_add(a, json_object_new_string(*w));
 			json_object_object_add(o, "qemu_args", a);
 		}
-		if (f) {
-			libvirt_xml_write(f, NULL, &d, 1);
-			fclose(f);
+		if (libvirt_xml_format(&d, 1, &xml) == 0)
 			json_object_object_add(o, "libvirt_xml", json_object_new_string(xml));
-			free(xml);
-		}
 	}
-	if (h->o->json) {
+	if (args.json) {
 		print_json(o);
 	} else {
 		struct json_object *v;
@@ -161,95 +189,97 @@ static int cmd_reserve_run(struct host *h)
  * Erase one entry this process marked "erasing" (lock not held), then record
  * the outcome under the lock, if the entry is still this process's: one that
  * was taken over meanwhile (this process was stopped so long that it was
- * thought dead) is left to the one that took it.
+ * thought dead) is left to the one that took it. 0, or a negative errno
+ * (logged) when it was not erased or the outcome not recorded.
  */
 static int erase_and_record(struct host *h, const char *uuid, const struct ledger_owner *self)
 {
-	_cleanup_free_ char *reason = NULL, *path = NULL;
+	_cleanup_free_ char *reason = NULL, *path = NULL, *ledger_error = NULL;
+	_cleanup_close_ int fd = -EBADF;
 	struct ledger_entry *e = ledger_find(&h->ledger, uuid);
 	struct backing *b = backings_find_uuid(&h->set, uuid);
 	enum backend_kind kind = e->kind;
 	uint64_t size = b ? b->size : 0;
 	struct erase_stats stats = { 0 };
-	int r;
+	struct ledger fresh = { 0 };
+	const char *why;
+	int r, erased;
 
 	if (b && b->path)
 		path = strdup(b->path);
 	if (!path) {
-		r = -ENODEV;
+		erased = -ENODEV;
 		reason = strdup("the backing is not on the system");
 	} else {
-		r = backing_erase(kind, path, size, &stats, &reason);
+		erased = backing_erase(kind, path, size, &stats, &reason);
 	}
+	why = reason ? reason : strerror(-erased);
 
 	/* the ledger may have changed while erasing: reload it under the lock */
-	{
-		_cleanup_free_ char *err = NULL;
-		struct ledger fresh = { 0 };
-		int fd, saved;
-
-		fd = lock_file(h->lock_path);
-		if (fd < 0)
-			return fd;
-		if (ledger_load(h->ledger_path, &fresh, &err) < 0 || !(e = ledger_find(&fresh, uuid))) {
-			close(fd);
-			ledger_clear(&fresh);
-			return -EIO;
-		}
-		if (ledger_finish_erase(e, self, r == 0, reason ? reason : strerror(-r)) < 0) {
-			log_error("%s (%s) was taken over by another eraser meanwhile: this outcome is not recorded",
-				  e->name, uuid);
-			close(fd);
-			ledger_clear(&fresh);
-			return -ESTALE;
-		}
-		if (r == 0) {
-			char b1[SIZE_BUF], b2[SIZE_BUF];
-
-			log_notice("erased %s (%s), verified: free again (%s in %.3f s, %s of it written)", e->name,
-				   uuid, size_format_human(stats.bytes, b1, sizeof(b1)), stats.seconds,
-				   size_format_human(stats.zeroed, b2, sizeof(b2)));
-		}
-		else
-			log_error("erasing %s (%s) failed: %s; quarantined until \"vpmem-host erase --uuid %s\" succeeds",
-				  e->name, uuid, reason ? reason : strerror(-r), uuid);
-		ledger_clear(&h->ledger);
-		h->ledger = fresh;
-		saved = ledger_save(h->ledger_path, &h->ledger);
-		close(fd);
-		return r < 0 ? -EIO : saved;
+	fd = lock_file(h->lock_path);
+	if (fd < 0)
+		return log_error_errno(fd, "cannot lock %s to record the erase of %s: %m", h->lock_path, uuid);
+	r = ledger_load(h->ledger_path, &fresh, &ledger_error);
+	if (r < 0 && ledger_error)
+		return log_error_errno(r, "%s: %s; the erase of %s is not recorded", h->ledger_path, ledger_error, uuid);
+	if (r < 0)
+		return log_error_errno(r, "%s: %m; the erase of %s is not recorded", h->ledger_path, uuid);
+	e = ledger_find(&fresh, uuid);
+	if (!e) {
+		log_error("%s is no longer in %s: the erase is not recorded", uuid, h->ledger_path);
+		ledger_clear(&fresh);
+		return -ESTALE;
 	}
+	r = ledger_finish_erase(e, self, erased == 0, why);
+	if (r == -ESTALE)
+		log_error("%s (%s) was taken over by another eraser meanwhile: this outcome is not recorded", e->name,
+			  uuid);
+	else if (r < 0)
+		log_error_errno(r, "cannot record the erase of %s: %m", uuid);
+	if (r < 0) {
+		ledger_clear(&fresh);
+		return r;
+	}
+	if (erased == 0) {
+		char b1[SIZE_BUF], b2[SIZE_BUF];
+
+		log_notice("erased %s (%s), verified: free again (%s in %.3f s, %s of it written)", e->name, uuid,
+			   size_format_human(stats.bytes, b1, sizeof(b1)), stats.seconds,
+			   size_format_human(stats.zeroed, b2, sizeof(b2)));
+	} else {
+		log_error("erasing %s (%s) failed: %s; quarantined until \"vpmem-host erase --uuid %s\" succeeds", e->name,
+			  uuid, why, uuid);
+	}
+	ledger_clear(&h->ledger);
+	h->ledger = fresh;
+	r = host_save(h);
+	return erased < 0 ? -EIO : r;
 }
 
-/*
- * Under the lock, mark the chosen entries "erasing" with this process as
- * their owner (consumer: release's, NULL for erase --uuid); then erase them
- * without it. An entry another live process is erasing is left to it.
- * With --json, prints each entry touched as it is afterwards.
- */
 int host_erase_entries(struct host *h, bool (*want)(const struct ledger_entry *, const void *), const void *arg,
-		       const char *consumer)
+		       const char *consumer, bool json)
 {
 	/* the entries this process erases, then the ones it does not (left to another, refused) */
 	size_t cap = h->ledger.n ? h->ledger.n : 1, n = 0, left = 0, n_others = 0;
-	char (*uuids)[37] = calloc(2 * cap, 37), (*others)[37] = uuids ? uuids + cap : NULL;
+	_cleanup_free_ char(*uuids)[37] = calloc(2 * cap, 37);
+	char(*others)[37] = uuids ? uuids + cap : NULL;
 	struct ledger_owner self;
-	int failed = 0, r;
+	unsigned failed = 0;
+	int r;
 
 	if (!uuids)
-		return EXIT_FAILED;
+		return log_error_errno(-ENOMEM, "%m");
 	r = ledger_owner_self(&self);
-	if (r < 0) {
-		log_error("cannot tell who this process is (/proc): %s", strerror(-r));
-		free(uuids);
-		return EXIT_FAILED;
-	}
+	if (r < 0)
+		return host_failure(log_error_errno(r, "cannot tell who this process is (/proc): %m"));
 	for (size_t i = 0; i < h->ledger.n; i++) {
 		struct ledger_entry *e = &h->ledger.entries[i];
 
 		if (!want(e, arg))
 			continue;
 		r = ledger_begin_erase(e, &self, consumer);
+		if (r == -ENOMEM)
+			return log_error_errno(r, "%m");
 		if (r == -EBUSY) {
 			log_notice("%s (%s) is being erased by process %d: left to it", e->name, e->uuid, e->owner.pid);
 			/* a release is done when someone erases; erase --uuid asked for this process to */
@@ -268,28 +298,28 @@ int host_erase_entries(struct host *h, bool (*want)(const struct ledger_entry *,
 		}
 		memcpy(uuids[n++], e->uuid, 37);
 	}
-	if (n && host_save(h) < 0) {
-		free(uuids);
-		return EXIT_FAILED;
+	if (n) {
+		r = host_save(h);
+		if (r < 0)
+			return r;
 	}
 	close(h->lock_fd);
 	h->lock_fd = -EBADF;
 	for (size_t i = 0; i < n; i++)
 		if (erase_and_record(h, uuids[i], &self) < 0)
 			failed++;
-	if (h->o->json) {
+	if (json) {
 		_cleanup_json_ struct json_object *arr = json_object_new_array();
 		struct ledger_entry *e;
 
 		for (size_t i = 0; i < n + n_others; i++)
 			if ((e = ledger_find(&h->ledger, i < n ? uuids[i] : others[i - n])))
-				json_object_array_add(arr, reservation_json(h, e));
+				json_object_array_add(arr, reservation_json(h, e, guest_machine_native()));
 		print_json(arr);
 	}
-	free(uuids);
 	if (!n && !failed && !left)
 		log_info("nothing to erase");
-	return failed ? EXIT_FAILED : 0;
+	return failed ? -EIO : 0; /* each failure is logged */
 }
 
 static bool held_by_consumer(const struct ledger_entry *e, const void *consumer)
@@ -310,22 +340,27 @@ static bool unverified(const struct ledger_entry *e, const void *unused)
 }
 
 /*
- * Entries want() chooses whose backing a process still has open or mapped (a
- * guest still running), or, where libvirt is configured (host.json's
- * "libvirt", or --connect), a libvirt domain names in its definition, running
- * or not: each is named. Ones a live eraser is erasing are left out: it has
- * them open itself. Returns how many (1 when libvirt cannot be asked: what
- * it would say is not known).
+ * Is a backing of the entries want() chooses in use? By a process that
+ * still has it open or mapped (a guest still running), or, where libvirt is
+ * configured (host.json's "libvirt", or connect), by a libvirt domain that
+ * names it in its definition, running or not: each is named. Ones a live
+ * eraser is erasing are left out: it has them open itself. 0 when none is,
+ * -EBUSY when some are, or a negative errno (logged) when libvirt cannot be
+ * asked: what it would say is not known.
  */
-static unsigned in_use(struct host *h, bool (*want)(const struct ledger_entry *, const void *), const void *arg)
+static int in_use(struct host *h, const char *connect, bool (*want)(const struct ledger_entry *, const void *),
+		  const void *arg)
 {
 	struct libvirt_sources domains = { 0 };
 	unsigned busy = 0;
+	int r;
 
-	if ((h->o->connect || h->config.libvirt) &&
-	    libvirt_sources_read(h->o->connect ? h->o->connect : h->config.libvirt_uri, &domains) < 0) {
-		log_error("libvirt cannot tell which domains name the backings: nothing was erased");
-		return 1;
+	if (connect || h->config.libvirt) {
+		r = libvirt_sources_read(connect ? connect : h->config.libvirt_uri, &domains);
+		if (r < 0) {
+			log_error("libvirt cannot tell which domains name the backings: nothing was erased");
+			return r;
+		}
 	}
 	for (size_t i = 0; i < h->ledger.n; i++) {
 		const struct ledger_entry *e = &h->ledger.entries[i];
@@ -351,78 +386,123 @@ static unsigned in_use(struct host *h, bool (*want)(const struct ledger_entry *,
 		}
 	}
 	libvirt_sources_clear(&domains);
-	return busy;
+	return busy ? -EBUSY : 0;
 }
 
-static int cmd_release_run(struct host *h)
+struct release_args {
+	bool json;
+	const char *consumer;
+	struct placement_args placement;
+	const char *connect;
+};
+
+static const struct host_option release_options[] = {
+	{ "json", NULL, option_flag, offsetof(struct release_args, json), 0, 0 },
+	{ "consumer", "UUID", option_string, offsetof(struct release_args, consumer), 0, 0 },
+	PLACEMENT_OPTIONS(struct release_args, placement),
+	{ "connect", "URI", option_string, offsetof(struct release_args, connect), 0, 0 },
+	{},
+};
+
+static int cmd_release_run(struct host *h, int argc, char **argv)
 {
+	struct release_args args = { 0 };
+	struct ledger_owner self;
+	char rp[37] = "";
 	bool placement;
-	int ret;
+	int r, erased;
 
-	if (!is_uuid(h->o->consumer)) {
+	r = host_parse_options(h, &cmd_release, argc, argv, &args);
+	if (r <= 0)
+		return r;
+	if (!is_uuid(args.consumer)) {
 		log_error("release needs --consumer UUID");
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
-	ret = host_open(h, true);
-	if (ret)
-		return ret;
-	ret = host_placement_settings(h, &placement);
-	if (ret)
-		return ret;
-	if (in_use(h, held_by_consumer, h->o->consumer))
-		return EXIT_FAILED;
-	if (placement) {
-		struct ledger_owner self;
-		char rp[37] = "";
-		int r;
+	r = host_open(h, true);
+	if (r < 0)
+		return r;
+	r = host_placement_settings(h, &args.placement, &placement);
+	if (r < 0)
+		return r;
+	r = in_use(h, args.connect, held_by_consumer, args.consumer);
+	if (r < 0)
+		return r;
+	if (!placement)
+		return host_erase_entries(h, held_by_consumer, args.consumer, args.consumer, args.json);
 
-		/* what the consumer keeps of ours after this release: nothing (erased below, by this process) */
-		if (ledger_owner_self(&self) < 0)
-			return EXIT_FAILED;
-		for (size_t i = 0; i < h->ledger.n; i++)
-			if (held_by_consumer(&h->ledger.entries[i], h->o->consumer))
-				ledger_begin_erase(&h->ledger.entries[i], &self, h->o->consumer);
-		if (host_save(h) < 0)
-			return EXIT_FAILED;
-		/* only the provider: the inventory is not shrunk for backings being erased */
-		r = host_placement_run(h, false, false, false, rp);
-		if (r == 0)
-			r = host_placement_update_consumer(h, rp, h->o->consumer);
-		if (r < 0)
-			log_error("the allocation of %s stays in Placement for now: the next sync removes it",
-				  h->o->consumer);
-		ret = host_erase_entries(h, held_by_consumer, h->o->consumer, h->o->consumer);
-		return r < 0 ? EXIT_FAILED : ret;
-	}
-	return host_erase_entries(h, held_by_consumer, h->o->consumer, h->o->consumer);
+	/* what the consumer keeps of ours after this release: nothing (erased below, by this process) */
+	r = ledger_owner_self(&self);
+	if (r < 0)
+		return host_failure(log_error_errno(r, "cannot tell who this process is (/proc): %m"));
+	for (size_t i = 0; i < h->ledger.n; i++)
+		/* one another live process is erasing is left to it, and to host_erase_entries to say so */
+		if (held_by_consumer(&h->ledger.entries[i], args.consumer) &&
+		    ledger_begin_erase(&h->ledger.entries[i], &self, args.consumer) == -ENOMEM)
+			return log_error_errno(-ENOMEM, "%m");
+	r = host_save(h);
+	if (r < 0)
+		return r;
+	/* only the provider: the inventory is not shrunk for backings being erased */
+	r = host_placement_run(h, false, false, false, rp);
+	if (r == 0)
+		r = host_placement_update_consumer(h, rp, args.consumer);
+	if (r < 0)
+		log_error("the allocation of %s stays in Placement for now: the next sync removes it", args.consumer);
+	erased = host_erase_entries(h, held_by_consumer, args.consumer, args.consumer, args.json);
+	return r < 0 ? host_failure(r) : erased;
 }
 
-static int cmd_erase_run(struct host *h)
-{
-	struct ledger_entry *e;
-	int ret;
+struct erase_args {
+	bool json;
+	const char *uuid;
+	const char *connect;
+	bool unverified;
+};
 
-	if (!!h->o->uuid == h->o->unverified || (h->o->uuid && !is_uuid(h->o->uuid))) {
+static const struct host_option erase_options[] = {
+	{ "json", NULL, option_flag, offsetof(struct erase_args, json), 0, 0 },
+	{ "uuid", "UUID", option_string, offsetof(struct erase_args, uuid), 0, 0 },
+	{ "connect", "URI", option_string, offsetof(struct erase_args, connect), 0, 0 },
+	{ "unverified", NULL, option_flag, offsetof(struct erase_args, unverified), 0, 0 },
+	{},
+};
+
+static int cmd_erase_run(struct host *h, int argc, char **argv)
+{
+	struct erase_args args = { 0 };
+	struct ledger_entry *e;
+	int r;
+
+	r = host_parse_options(h, &cmd_erase, argc, argv, &args);
+	if (r <= 0)
+		return r;
+	if (!!args.uuid == args.unverified || (args.uuid && !is_uuid(args.uuid))) {
 		log_error("erase needs --uuid UUID of a backing, or --unverified");
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
-	ret = host_open(h, true);
-	if (ret)
-		return ret;
-	if (h->o->unverified)
-		return in_use(h, unverified, NULL) ? EXIT_FAILED : host_erase_entries(h, unverified, NULL, NULL);
-	e = ledger_find(&h->ledger, h->o->uuid);
+	r = host_open(h, true);
+	if (r < 0)
+		return r;
+	if (args.unverified) {
+		r = in_use(h, args.connect, unverified, NULL);
+		if (r < 0)
+			return r;
+		return host_erase_entries(h, unverified, NULL, NULL, args.json);
+	}
+	e = ledger_find(&h->ledger, args.uuid);
 	if (!e) {
-		log_error("no backing %s in the ledger", h->o->uuid);
-		return EXIT_USAGE;
+		log_error("no backing %s in the ledger", args.uuid);
+		return -EINVAL;
 	}
 	if (e->state == BACKING_RESERVED) {
 		log_error("%s is reserved by %s: release it instead", e->uuid, e->consumer);
-		return EXIT_FAILED;
+		return -EPERM;
 	}
-	if (in_use(h, chosen_for_erase, h->o->uuid))
-		return EXIT_FAILED;
-	return host_erase_entries(h, chosen_for_erase, h->o->uuid, NULL);
+	r = in_use(h, args.connect, chosen_for_erase, args.uuid);
+	if (r < 0)
+		return r;
+	return host_erase_entries(h, chosen_for_erase, args.uuid, NULL, args.json);
 }
 
 /* a backing on the system the ledger has not recorded yet (the next command under the lock does) */
@@ -447,19 +527,25 @@ static bool recorded(struct host *h, const struct backing *b)
 	return b->uuid[0] && ledger_find(&h->ledger, b->uuid);
 }
 
-static int cmd_list_run(struct host *h)
+static int cmd_list_run(struct host *h, int argc, char **argv)
 {
-	_cleanup_json_ struct json_object *arr = json_object_new_array();
-	int ret = host_open(h, false);
+	_cleanup_json_ struct json_object *arr = NULL;
+	struct json_args args = { 0 };
+	int r;
 
-	if (ret)
-		return ret;
+	r = host_parse_options(h, &cmd_list, argc, argv, &args);
+	if (r <= 0)
+		return r;
+	r = host_open(h, false);
+	if (r < 0)
+		return r;
+	arr = json_object_new_array();
 	for (size_t i = 0; i < h->ledger.n; i++)
-		json_object_array_add(arr, reservation_json(h, &h->ledger.entries[i]));
+		json_object_array_add(arr, reservation_json(h, &h->ledger.entries[i], guest_machine_native()));
 	for (size_t i = 0; i < h->set.n; i++)
 		if (h->set.items[i].present && !recorded(h, &h->set.items[i]))
 			json_object_array_add(arr, unrecorded_json(&h->set.items[i]));
-	if (h->o->json) {
+	if (args.json) {
 		print_json(arr);
 		return 0;
 	}
@@ -482,29 +568,26 @@ static int cmd_list_run(struct host *h)
 }
 
 const struct command cmd_reserve = {
-	"reserve", cmd_reserve_run,
-	(const enum host_option[]){ OPT_LABEL, OPT_CONSUMER, OPT_NUMA_NODE, OPT_GUEST_NODE, OPT_MACHINE, OPT_JSON,
-				    OPTS_PLACEMENT, OPT_END },
+	"reserve", cmd_reserve_run, reserve_options,
 	"--label LABEL --consumer UUID [--numa-node N] [--guest-node N] [--machine TYPE] [--json] [Placement options]",
 	"Reserve a free backing of LABEL for the consumer (an instance UUID), or show the one it\n"
 	"holds already; with Placement configured, record the allocation there too.",
 };
 
 const struct command cmd_release = {
-	"release", cmd_release_run,
-	(const enum host_option[]){ OPT_CONSUMER, OPT_JSON, OPT_CONNECT, OPTS_PLACEMENT, OPT_END },
+	"release", cmd_release_run, release_options,
 	"--consumer UUID [--json] [--connect URI] [Placement options]",
 	"Erase the consumer's backings, verify the erase, and free them (quarantined if it fails).",
 };
 
 const struct command cmd_erase = {
-	"erase", cmd_erase_run, (const enum host_option[]){ OPT_UUID, OPT_UNVERIFIED, OPT_JSON, OPT_CONNECT, OPT_END },
+	"erase", cmd_erase_run, erase_options,
 	"--uuid UUID | --unverified [--json] [--connect URI]",
 	"Erase a backing nobody holds (quarantined, unverified or free), or every unverified\n"
 	"one, and verify the erase: free again, or quarantined with the reason.",
 };
 
 const struct command cmd_list = {
-	"list", cmd_list_run, (const enum host_option[]){ OPT_JSON, OPT_END }, "[--json]",
+	"list", cmd_list_run, json_options, "[--json]",
 	"The ledger: every backing, its state, its consumer and any problem.",
 };

@@ -25,110 +25,119 @@
 #include "strutil.h"
 #include "sync.h"
 
-static int consumer_modules(struct host *h, struct vnvdimm **ret, size_t *ret_n, char ***ret_ids)
+/* What libvirt-xml and qemu-args take */
+struct hypervisor_args {
+	const char *consumer;
+	long guest_node;
+	enum guest_machine machine;
+};
+
+static const struct host_option hypervisor_options[] = {
+	{ "consumer", "UUID", option_string, offsetof(struct hypervisor_args, consumer), 0, 0 },
+	{ "guest-node", "N", option_number, offsetof(struct hypervisor_args, guest_node), 0, 255 },
+	{ "machine", "TYPE", option_machine, offsetof(struct hypervisor_args, machine), 0, 0 },
+	{},
+};
+
+/* The modules of the consumer's backings (their ids in *ret_ids). 0 or a negative errno, logged. */
+static int consumer_modules(struct host *h, const struct hypervisor_args *args, struct vnvdimm **ret, size_t *ret_n,
+			    char ***ret_ids)
 {
-	struct vnvdimm *d = calloc(h->ledger.n ? h->ledger.n : 1, sizeof(*d));
-	char **ids = calloc(h->ledger.n + 1, sizeof(char *));
+	_cleanup_free_ struct vnvdimm *d = calloc(h->ledger.n ? h->ledger.n : 1, sizeof(*d));
+	_cleanup_strv_free_ char **ids = calloc(h->ledger.n + 1, sizeof(char *));
 	size_t n = 0;
 	int r;
 
-	if (!d || !ids) {
-		free(d);
-		free(ids);
-		return -ENOMEM;
-	}
+	if (!d || !ids)
+		return log_error_errno(-ENOMEM, "%m");
 	for (size_t i = 0; i < h->ledger.n; i++) {
 		const struct ledger_entry *e = &h->ledger.entries[i];
+		_cleanup_free_ char *why = NULL;
+		const char *problem;
 		struct backing *b;
 
-		if (!ledger_reserved_for(e, h->o->consumer))
+		if (!ledger_reserved_for(e, args->consumer))
 			continue;
 		b = backings_find_uuid(&h->set, e->uuid);
-		if (!b || !b->path || ledger_entry_problem(e, &h->set)) {
+		problem = ledger_entry_problem(e, &h->set);
+		if (!b || !b->path || problem) {
 			log_error("%s (%s) reserved by %s is not usable: %s", e->name, e->uuid, e->consumer,
-				  ledger_entry_problem(e, &h->set) ? ledger_entry_problem(e, &h->set) : "no device");
-			free(d);
-			strv_free(ids);
+				  problem ? problem : "no device");
 			return -ENODEV;
 		}
-		{
-			_cleanup_free_ char *why = NULL;
-
-			/* definitions name the backing by a name that survives renumbering */
-			if (backing_check_link(b, &why) < 0) {
-				log_error("%s (%s) reserved by %s: %s", e->name, e->uuid, e->consumer,
-					  why ? why : "cannot be named");
-				free(d);
-				strv_free(ids);
-				return -ENODEV;
-			}
+		/* definitions name the backing by a name that survives renumbering */
+		if (backing_check_link(b, &why) < 0) {
+			log_error("%s (%s) reserved by %s: %s", e->name, e->uuid, e->consumer, why ? why : "cannot be named");
+			return -ENODEV;
 		}
 		if (asprintf(&ids[n], "vpmem%zu", n) < 0) {
-			free(d);
-			strv_free(ids);
-			return -ENOMEM;
+			ids[n] = NULL;
+			return log_error_errno(-ENOMEM, "%m");
 		}
-		r = backing_guest_sizes(b, h->o->machine, &d[n].sizes);
+		r = backing_guest_sizes(b, args->machine, &d[n].sizes);
 		if (r == -EOPNOTSUPP)
-			log_error("%s is device-dax aligned to %llu bytes: a %s guest's module could not end on that "
-				  "alignment (use a namespace aligned to 2 or 16 MiB)",
-				  b->path, (unsigned long long)b->align, guest_machine_name(h->o->machine));
-		else if (r < 0)
-			log_error("%s (%llu bytes) is too small for an NVDIMM of a %s guest%s", b->path,
-				  (unsigned long long)b->size, guest_machine_name(h->o->machine),
-				  h->o->machine == GUEST_MACHINE_PSERIES ? " (256 MiB and its label at least)" : "");
-		if (r < 0) {
-			free(d);
-			strv_free(ids);
-			return -EINVAL;
-		}
+			return log_error_errno(r, "%s is device-dax aligned to %llu bytes: a %s guest's module could not end "
+						  "on that alignment (use a namespace aligned to 2 or 16 MiB)",
+					       b->path, (unsigned long long)b->align, guest_machine_name(args->machine));
+		if (r < 0)
+			return log_error_errno(-ERANGE, "%s (%llu bytes) is too small for an NVDIMM of a %s guest%s", b->path,
+					       (unsigned long long)b->size, guest_machine_name(args->machine),
+					       args->machine == GUEST_MACHINE_PSERIES ? " (256 MiB and its label at least)"
+										    : "");
 		d[n].id = ids[n];
 		d[n].path = b->link;
 		d[n].uuid = b->uuid;
-		d[n].machine = h->o->machine;
+		d[n].machine = args->machine;
 		d[n].real_pmem = b->kind == BACKEND_DEVDAX;
-		d[n].guest_node = (unsigned)h->o->guest_node;
+		d[n].guest_node = (unsigned)args->guest_node;
 		n++;
 	}
-	*ret = d;
+	*ret = TAKE_PTR(d);
 	*ret_n = n;
-	*ret_ids = ids;
+	*ret_ids = TAKE_PTR(ids);
 	return 0;
 }
 
-static int cmd_hypervisor(struct host *h, bool xml)
+static int cmd_hypervisor(struct host *h, const struct command *cmd, int argc, char **argv)
 {
+	struct hypervisor_args args = { .machine = guest_machine_native() };
 	_cleanup_free_ struct vnvdimm *d = NULL;
 	_cleanup_strv_free_ char **ids = NULL;
 	size_t n = 0;
-	int ret;
+	int r;
 
-	if (!is_uuid(h->o->consumer)) {
+	r = host_parse_options(h, cmd, argc, argv, &args);
+	if (r <= 0)
+		return r;
+	if (!is_uuid(args.consumer)) {
 		log_error("needs --consumer UUID");
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
-	ret = host_open(h, false);
-	if (ret)
-		return ret;
-	if (consumer_modules(h, &d, &n, &ids) < 0)
-		return EXIT_FAILED;
+	r = host_open(h, false);
+	if (r < 0)
+		return r;
+	r = consumer_modules(h, &args, &d, &n, &ids);
+	if (r < 0)
+		return r;
 	if (!n) {
-		log_error("%s holds no reservation", h->o->consumer);
-		return EXIT_FAILED;
+		log_error("%s holds no reservation", args.consumer);
+		return -ENOENT;
 	}
 	/* stdout is what the hypervisor reads; what it needs besides goes to stderr */
-	return (xml ? libvirt_xml_write(stdout, stderr, d, n) : qemu_args_write(stdout, stderr, d, n)) < 0 ? EXIT_FAILED
-													     : 0;
+	r = cmd == &cmd_libvirt_xml ? libvirt_xml_write(stdout, stderr, d, n) : qemu_args_write(stdout, stderr, d, n);
+	if (r < 0)
+		return host_failure(log_error_errno(r, "cannot write the modules of %s: %m", args.consumer));
+	return 0;
 }
 
-static int cmd_libvirt_xml_run(struct host *h)
+static int cmd_libvirt_xml_run(struct host *h, int argc, char **argv)
 {
-	return cmd_hypervisor(h, true);
+	return cmd_hypervisor(h, &cmd_libvirt_xml, argc, argv);
 }
 
-static int cmd_qemu_args_run(struct host *h)
+static int cmd_qemu_args_run(struct host *h, int argc, char **argv)
 {
-	return cmd_hypervisor(h, false);
+	return cmd_hypervisor(h, &cmd_qemu_args, argc, argv);
 }
 
 /* a devdax namespace of the layout, there on the system */
@@ -142,31 +151,34 @@ static bool setup_devdax(const struct backing *b)
  * "LABEL:name|name,LABEL2:name". Nova finds namespaces by name and
  * publishes CUSTOM_PMEM_NAMESPACE_<LABEL> itself.
  */
-static int cmd_nova_conf_run(struct host *h)
+static int cmd_nova_conf_run(struct host *h, int argc, char **argv)
 {
 	_cleanup_strv_free_ char **labels = NULL;
 	_cleanup_free_ char *line = NULL;
 	size_t len = 0;
 	FILE *f;
-	int ret = host_open(h, false);
+	int r;
 
-	if (ret)
-		return ret;
+	r = host_parse_options(h, &cmd_nova_conf, argc, argv, NULL);
+	if (r <= 0)
+		return r;
+	r = host_open(h, false);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < h->set.n; i++) {
 		const struct backing *b = &h->set.items[i];
 
-		if (setup_devdax(b) && !strv_contains(labels, b->label) &&
-		    strv_push(&labels, b->label) < 0)
-			return EXIT_FAILED;
+		if (setup_devdax(b) && !strv_contains(labels, b->label) && (r = strv_push(&labels, b->label)) < 0)
+			return log_error_errno(r, "%m");
 	}
 	if (!labels) {
 		log_error("host.json's layout has no devdax namespaces on this host: run \"vpmem-host setup\" first "
 			  "(Nova takes devdax namespaces only)");
-		return EXIT_FAILED;
+		return -ENOENT;
 	}
 	f = open_memstream(&line, &len);
 	if (!f)
-		return EXIT_FAILED;
+		return log_error_errno(errno, "%m");
 	for (char **l = labels; *l; l++) {
 		const char *sep = ":";
 
@@ -190,20 +202,20 @@ static int cmd_nova_conf_run(struct host *h)
 }
 
 const struct command cmd_nova_conf = {
-	"nova-conf", cmd_nova_conf_run, (const enum host_option[]){ OPT_END }, "",
+	"nova-conf", cmd_nova_conf_run, (const struct host_option[]){ {} }, "",
 	"The [libvirt] pmem_namespaces line of nova.conf for the devdax namespaces setup made,\n"
 	"for Nova to schedule and bind them instead of vpmem-host.",
 };
 
 const struct command cmd_libvirt_xml = {
-	"libvirt-xml", cmd_libvirt_xml_run, (const enum host_option[]){ OPT_CONSUMER, OPT_GUEST_NODE, OPT_MACHINE, OPT_END },
+	"libvirt-xml", cmd_libvirt_xml_run, hypervisor_options,
 	"--consumer UUID [--guest-node N] [--machine TYPE]",
 	"The <memory model='nvdimm'> elements of the consumer's backings on stdout; what the\n"
 	"domain needs besides (maxMemory slots, a NUMA cell) on stderr.",
 };
 
 const struct command cmd_qemu_args = {
-	"qemu-args", cmd_qemu_args_run, (const enum host_option[]){ OPT_CONSUMER, OPT_GUEST_NODE, OPT_MACHINE, OPT_END },
+	"qemu-args", cmd_qemu_args_run, hypervisor_options,
 	"--consumer UUID [--guest-node N] [--machine TYPE]",
 	"QEMU's arguments for the consumer's backings, shell-quoted on one line on stdout; what\n"
 	"QEMU needs besides (-machine nvdimm=on, -m slots) on stderr.",

@@ -246,126 +246,145 @@ static char *nvdimm_xml(const struct backing *b, unsigned node, enum guest_machi
 	struct vnvdimm d = { .id = "vpmem0", .path = b->link, .uuid = b->uuid, .real_pmem = b->kind == BACKEND_DEVDAX,
 			     .guest_node = node, .machine = machine };
 	char *xml = NULL;
-	size_t len = 0;
-	FILE *f;
 
-	if (backing_guest_sizes(b, machine, &d.sizes) < 0)
+	if (backing_guest_sizes(b, machine, &d.sizes) < 0 || libvirt_xml_format(&d, 1, &xml) < 0)
 		return NULL;
-	f = open_memstream(&xml, &len);
-	if (!f)
-		return NULL;
-	if (libvirt_xml_write(f, NULL, &d, 1) < 0) {
-		fclose(f);
-		free(xml);
-		return NULL;
-	}
-	fclose(f);
 	return xml;
 }
 
-static int cmd_attach_run(struct host *h)
+struct attach_args {
+	bool json;
+	const char *label;
+	long numa_node;
+	long guest_node;
+	struct placement_args placement;
+	const char *domain;
+	const char *connect;
+};
+
+static const struct host_option attach_options[] = {
+	{ "json", NULL, option_flag, offsetof(struct attach_args, json), 0, 0 },
+	{ "label", "LABEL", option_string, offsetof(struct attach_args, label), 0, 0 },
+	{ "numa-node", "N", option_number, offsetof(struct attach_args, numa_node), 0, 65535 },
+	{ "guest-node", "N", option_number, offsetof(struct attach_args, guest_node), 0, 255 },
+	PLACEMENT_OPTIONS(struct attach_args, placement),
+	{ "domain", "NAME", option_string, offsetof(struct attach_args, domain), 0, 0 },
+	{ "connect", "URI", option_string, offsetof(struct attach_args, connect), 0, 0 },
+	{},
+};
+
+static int attach(struct host *h, const struct attach_args *args, struct domain *d)
 {
 	_cleanup_free_ char *lacks = NULL, *xml = NULL, *why = NULL;
-	struct domain d;
-	const char *uuid = d.uuid;
+	const char *uuid = d->uuid;
+	/* the domain says what it is (a machine vpmem does not know: this host's own kind) */
+	enum guest_machine machine = domain_machine(&d->persistent, guest_machine_native());
 	struct ledger_entry *e = NULL;
 	struct backing *b = NULL;
 	struct guest_sizes sz;
 	bool in_config, in_live = false, live_possible = false;
 	unsigned flags = 0;
-	int ret = EXIT_FAILED;
+	int r;
 
-	if (!h->o->domain || !h->o->label) {
-		log_error("attach needs --domain NAME and --label LABEL");
-		return EXIT_USAGE;
-	}
-	if (domain_open(h->o->connect, h->o->domain, &d) < 0)
-		return EXIT_FAILED;
-	/* the domain says what it is (a machine vpmem does not know: this host's own kind) */
-	h->o->machine = domain_machine(&d.persistent, h->o->machine);
-
-	ret = host_open(h, true);
-	if (ret)
-		goto out;
-	ret = EXIT_FAILED;
+	r = host_open(h, true);
+	if (r < 0)
+		return r;
 	/* a domain that cannot take the device gets no reservation (one it holds already: a retried attach) */
-	if (!ledger_find_reserved(&h->ledger, uuid, h->o->label)) {
+	if (!ledger_find_reserved(&h->ledger, uuid, args->label)) {
 		uint64_t target = 0;
 
 		for (size_t i = 0; i < h->set.n && !target; i++) {
 			const struct backing *c = &h->set.items[i];
 
-			if (c->present && strcmp(c->label, h->o->label) == 0 && backing_guest_sizes(c, h->o->machine, &sz) == 0)
+			if (c->present && strcmp(c->label, args->label) == 0 && backing_guest_sizes(c, machine, &sz) == 0)
 				target = sz.target;
 		}
-		lacks = domain_lacks(&d.persistent, target, (unsigned)h->o->guest_node);
+		lacks = domain_lacks(&d->persistent, target, (unsigned)args->guest_node);
 		if (lacks) {
-			log_error("domain %s cannot take an NVDIMM: %s. Nothing was reserved.", h->o->domain, lacks);
-			goto out;
+			log_error("domain %s cannot take an NVDIMM: %s. Nothing was reserved.", args->domain, lacks);
+			return -EOPNOTSUPP;
 		}
 	}
-	ret = host_reserve(h, h->o->label, uuid, h->o->numa_node, &e);
-	if (ret)
-		goto out;
-	ret = EXIT_FAILED;
+	r = host_reserve(h, &args->placement, args->label, uuid, (int)args->numa_node, &e);
+	if (r < 0)
+		return r;
 	b = backings_find_uuid(&h->set, e->uuid);
 	if (!b || !b->path) {
-		log_error("%s (%s) reserved for %s has no usable device", e->name, e->uuid, h->o->domain);
-		goto out;
+		log_error("%s (%s) reserved for %s has no usable device", e->name, e->uuid, args->domain);
+		return -ENODEV;
 	}
 	/* the definition names it by a name that survives renumbering, checked with the kernel */
-	if (backing_check_link(b, &why) < 0) {
+	r = backing_check_link(b, &why);
+	if (r < 0) {
 		log_error("%s (%s) reserved for %s: %s. It stays reserved for it: run attach again once that is "
 			  "mended, or \"vpmem-host release --consumer %s\"",
-			  e->name, e->uuid, h->o->domain, why ? why : "cannot be named", uuid);
-		goto out;
+			  e->name, e->uuid, args->domain, why ? why : "cannot be named", uuid);
+		return host_failure(r);
 	}
-	if (!(xml = nvdimm_xml(b, (unsigned)h->o->guest_node, h->o->machine))) {
-		log_error("%s (%s) reserved for %s has no usable device", e->name, e->uuid, h->o->domain);
-		goto out;
+	if (!(xml = nvdimm_xml(b, (unsigned)args->guest_node, machine))) {
+		log_error("%s (%s) reserved for %s has no usable device", e->name, e->uuid, args->domain);
+		return -ENODEV;
 	}
 
-	in_config = find_nvdimm(&d.persistent, b) != NULL;
-	if (d.active) {
-		in_live = find_nvdimm(&d.live, b) != NULL;
+	in_config = find_nvdimm(&d->persistent, b) != NULL;
+	if (d->active) {
+		in_live = find_nvdimm(&d->live, b) != NULL;
 		/* hotplug needs QEMU started with nvdimm=on, which libvirt sets when the domain had an NVDIMM */
-		live_possible = xpath_number(&d.live, "count(/domain/devices/memory[@model='nvdimm'])") > 0;
+		live_possible = xpath_number(&d->live, "count(/domain/devices/memory[@model='nvdimm'])") > 0;
 	}
 	if (!in_config)
 		flags |= VIR_DOMAIN_AFFECT_CONFIG;
-	if (d.active && !in_live && live_possible)
+	if (d->active && !in_live && live_possible)
 		flags |= VIR_DOMAIN_AFFECT_LIVE;
-	if (flags && virDomainAttachDeviceFlags(d.dom, xml, flags) < 0) {
+	if (flags && virDomainAttachDeviceFlags(d->dom, xml, flags) < 0) {
 		log_error("libvirt did not attach %s to %s: %s. %s stays reserved for it: run attach again, or "
 			  "\"vpmem-host release --consumer %s\"",
-			  b->link, h->o->domain, libvirt_error(), e->name, uuid);
-		goto out;
+			  b->link, args->domain, libvirt_error(), e->name, uuid);
+		return -EIO;
 	}
 	if (flags & VIR_DOMAIN_AFFECT_CONFIG)
-		log_notice("%s: added %s (label %s) to the persistent definition", h->o->domain, b->link, e->label);
+		log_notice("%s: added %s (label %s) to the persistent definition", args->domain, b->link, e->label);
 	if (flags & VIR_DOMAIN_AFFECT_LIVE)
-		log_notice("%s: hot-plugged %s into the running guest", h->o->domain, b->link);
-	if (d.active && !in_live && !live_possible)
+		log_notice("%s: hot-plugged %s into the running guest", args->domain, b->link);
+	if (d->active && !in_live && !live_possible)
 		log_notice("%s is running without NVDIMMs (QEMU has no nvdimm=on): the guest gets %s at its next start",
-			   h->o->domain, b->link);
+			   args->domain, b->link);
 	if (!flags)
-		log_info("%s already has %s", h->o->domain, b->link);
+		log_info("%s already has %s", args->domain, b->link);
 
-	if (h->o->json) {
-		_cleanup_json_ struct json_object *o = reservation_json(h, e);
+	if (args->json) {
+		_cleanup_json_ struct json_object *o = reservation_json(h, e, machine);
 
-		json_object_object_add(o, "domain", json_object_new_string(h->o->domain));
+		json_object_object_add(o, "domain", json_object_new_string(args->domain));
 		json_object_object_add(o, "in_definition", json_object_new_boolean(true));
 		json_object_object_add(o, "in_running_guest",
 				       json_object_new_boolean(in_live || (flags & VIR_DOMAIN_AFFECT_LIVE)));
 		print_json(o);
-	} else if (backing_guest_sizes(b, h->o->machine, &sz) == 0) {
+	} else if (backing_guest_sizes(b, machine, &sz) == 0) {
 		printf("%s\t%s\t%s\tguest %llu bytes\n", uuid, e->label, b->path, (unsigned long long)sz.guest);
 	}
-	ret = 0;
-out:
+	return 0;
+}
+
+static int cmd_attach_run(struct host *h, int argc, char **argv)
+{
+	struct attach_args args = { .numa_node = -1 };
+	struct domain d;
+	int r;
+
+	r = host_parse_options(h, &cmd_attach, argc, argv, &args);
+	if (r <= 0)
+		return r;
+	if (!args.domain || !args.label) {
+		log_error("attach needs --domain NAME and --label LABEL");
+		return -EINVAL;
+	}
+	r = domain_open(args.connect, args.domain, &d);
+	if (r < 0)
+		return host_failure(r);
+	r = attach(h, &args, &d);
 	domain_close(&d);
-	return ret;
+	return r;
 }
 
 /* the element as XML text, to name it to libvirt */
@@ -380,61 +399,87 @@ static char *node_text(xmlDocPtr doc, xmlNodePtr node)
 	return s;
 }
 
-static int cmd_detach_run(struct host *h)
-{
-	struct domain d;
-	const char *uuid = d.uuid;
-	unsigned detached = 0, still_live = 0;
-	int ret = EXIT_FAILED;
+struct detach_args {
+	const char *label;
+	const char *domain;
+	const char *connect;
+};
 
-	if (!h->o->domain) {
-		log_error("detach needs --domain NAME");
-		return EXIT_USAGE;
-	}
-	if (domain_open(h->o->connect, h->o->domain, &d) < 0)
-		return EXIT_FAILED;
-	ret = host_open(h, false);
-	if (ret)
-		goto out;
-	ret = EXIT_FAILED;
+static const struct host_option detach_options[] = {
+	{ "label", "LABEL", option_string, offsetof(struct detach_args, label), 0, 0 },
+	{ "domain", "NAME", option_string, offsetof(struct detach_args, domain), 0, 0 },
+	{ "connect", "URI", option_string, offsetof(struct detach_args, connect), 0, 0 },
+	{},
+};
+
+static int detach(struct host *h, const struct detach_args *args, struct domain *d)
+{
+	const char *uuid = d->uuid;
+	unsigned detached = 0, still_live = 0;
+	int r;
+
+	r = host_open(h, false);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < h->ledger.n; i++) {
 		const struct ledger_entry *e = &h->ledger.entries[i];
 		struct backing *b;
 		xmlNodePtr node;
 		_cleanup_free_ char *xml = NULL;
 
-		if (!ledger_reserved_for(e, uuid) || (h->o->label && strcmp(e->label, h->o->label) != 0))
+		if (!ledger_reserved_for(e, uuid) || (args->label && strcmp(e->label, args->label) != 0))
 			continue;
 		b = backings_find_uuid(&h->set, e->uuid);
 		if (!b || !b->path)
 			continue;
-		if (d.active && find_nvdimm(&d.live, b)) {
+		if (d->active && find_nvdimm(&d->live, b)) {
 			log_notice("%s: the running guest keeps %s until it stops (QEMU cannot unplug an NVDIMM); "
 				   "release it only after that",
-				   h->o->domain, b->path);
+				   args->domain, b->path);
 			still_live++;
 		}
-		node = find_nvdimm(&d.persistent, b);
+		node = find_nvdimm(&d->persistent, b);
 		if (!node)
 			continue;
-		xml = node_text(d.persistent.doc, node);
-		if (!xml || virDomainDetachDeviceFlags(d.dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-			log_error("libvirt did not remove %s from %s's definition: %s", b->path, h->o->domain,
-				  xml ? libvirt_error() : strerror(ENOMEM));
-			goto out;
+		xml = node_text(d->persistent.doc, node);
+		if (!xml)
+			return log_error_errno(-ENOMEM, "libvirt did not remove %s from %s's definition: %m", b->path,
+					       args->domain);
+		if (virDomainDetachDeviceFlags(d->dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+			log_error("libvirt did not remove %s from %s's definition: %s", b->path, args->domain,
+				  libvirt_error());
+			return -EIO;
 		}
 		log_notice("%s: removed %s (label %s) from the persistent definition; it stays reserved until "
 			   "\"vpmem-host release --consumer %s\"",
-			   h->o->domain, b->path, e->label, uuid);
+			   args->domain, b->path, e->label, uuid);
 		detached++;
 	}
 	if (!detached && !still_live)
-		log_info("%s has no NVDIMM of vpmem-host's%s%s in its definition", h->o->domain,
-			 h->o->label ? " with label " : "", h->o->label ? h->o->label : "");
-	ret = 0;
-out:
+		log_info("%s has no NVDIMM of vpmem-host's%s%s in its definition", args->domain,
+			 args->label ? " with label " : "", args->label ? args->label : "");
+	return 0;
+}
+
+static int cmd_detach_run(struct host *h, int argc, char **argv)
+{
+	struct detach_args args = { 0 };
+	struct domain d;
+	int r;
+
+	r = host_parse_options(h, &cmd_detach, argc, argv, &args);
+	if (r <= 0)
+		return r;
+	if (!args.domain) {
+		log_error("detach needs --domain NAME");
+		return -EINVAL;
+	}
+	r = domain_open(args.connect, args.domain, &d);
+	if (r < 0)
+		return host_failure(r);
+	r = detach(h, &args, &d);
 	domain_close(&d);
-	return ret;
+	return r;
 }
 
 void libvirt_sources_clear(struct libvirt_sources *s)
@@ -531,9 +576,7 @@ const char *libvirt_sources_naming(const struct libvirt_sources *s, const struct
 }
 
 const struct command cmd_attach = {
-	"attach", cmd_attach_run,
-	(const enum host_option[]){ OPT_DOMAIN, OPT_LABEL, OPT_GUEST_NODE, OPT_NUMA_NODE, OPT_CONNECT, OPT_JSON,
-				    OPTS_PLACEMENT, OPT_END },
+	"attach", cmd_attach_run, attach_options,
 	"--domain NAME --label LABEL [--guest-node N] [--connect URI] [--json]",
 	"Reserve a backing of LABEL for a libvirt domain (its UUID is the consumer), or find the\n"
 	"one it holds, and add it as an NVDIMM to the domain's definition, and to the running\n"
@@ -542,7 +585,7 @@ const struct command cmd_attach = {
 };
 
 const struct command cmd_detach = {
-	"detach", cmd_detach_run, (const enum host_option[]){ OPT_DOMAIN, OPT_LABEL, OPT_CONNECT, OPT_END },
+	"detach", cmd_detach_run, detach_options,
 	"--domain NAME [--label LABEL] [--connect URI]",
 	"Remove the domain's vpmem-host NVDIMMs from its definition. A running guest keeps them\n"
 	"until it stops (QEMU cannot unplug an NVDIMM). The backings stay reserved: \"release\"\n"

@@ -128,43 +128,60 @@ struct round {
 	char rp[37];
 };
 
+struct sync_args {
+	bool json;
+	struct placement_args placement;
+	long interval;
+};
+
+static const struct host_option sync_options[] = {
+	{ "json", NULL, option_flag, offsetof(struct sync_args, json), 0, 0 },
+	PLACEMENT_OPTIONS(struct sync_args, placement),
+	{ "interval", "S", option_number, offsetof(struct sync_args, interval), 1, 86400 },
+	{},
+};
+
 /*
  * One round of sync: host.json, the ledger, the system and the token read
  * again, Placement told (at the cost of one request when nothing changed
- * since the last round: mem). Returns an exit code.
+ * since the last round: mem). 0 or a negative errno, logged.
  */
-static int sync_round(struct host *h, struct sync_memory *mem, struct round *res)
+static int sync_round(struct host *h, const struct sync_args *args, struct sync_memory *mem, struct round *res)
 {
 	_cleanup_json_ struct json_object *inv = NULL, *held = NULL;
 	_cleanup_free_ char *fallback = NULL;
 	struct placement *p = NULL;
 	struct sync_target t;
 	bool enabled;
-	int ret = host_open(h, true), r;
+	int r;
 
-	if (ret)
-		return ret;
-	ret = host_placement_settings(h, &enabled);
-	if (ret)
-		return ret;
+	r = host_open(h, true);
+	if (r < 0)
+		return r;
+	r = host_placement_settings(h, &args->placement, &enabled);
+	if (r < 0)
+		return r;
 	if (!enabled) {
 		log_error("sync needs Placement: --placement URL, or \"url\" in the \"placement\" section of %s",
-			  h->o->config);
-		return EXIT_USAGE;
+			  h->global->config);
+		return -EINVAL;
 	}
 	inv = host_inventory_json(h);
 	held = held_json(h);
 	fallback = default_provider();
 	t = host_target(h, true, inv, held, fallback);
-	if (!t.provider || placement_open(&h->placement.conn, &p) < 0)
-		return EXIT_FAILED;
+	if (!t.provider)
+		return log_error_errno(-ENOMEM, "%m");
+	r = placement_open(&h->placement.conn, &p);
+	if (r < 0)
+		return log_error_errno(r, "Placement: %m");
 	/* with --json, stdout is for the rounds: the changes go to stderr */
-	r = placement_sync_round(p, &t, mem, h->o->json ? stderr : stdout, res->rp);
+	r = placement_sync_round(p, &t, mem, args->json ? stderr : stdout, res->rp);
 	res->full = mem->last_full;
 	res->requests = placement_request_count(p);
 	placement_close(p);
 	if (r < 0)
-		return EXIT_FAILED;
+		return host_failure(r);
 	res->in_step = true;
 	log_info("in step with Placement (provider %s, %lu request%s%s)", res->rp, res->requests,
 		 res->requests == 1 ? "" : "s", res->full ? "" : ": nothing changed");
@@ -194,41 +211,46 @@ static void print_round(const struct round *res)
  * fails, for a bad host.json as for a Placement that does not answer, is
  * logged and the next one tries again. --json: a line per round.
  */
-static int cmd_sync_run(struct host *h)
+static int cmd_sync_run(struct host *h, int argc, char **argv)
 {
 	struct sync_memory mem = SYNC_MEMORY_INIT;
+	struct sync_args args = { 0 };
 	unsigned long rounds = 0, failed = 0;
-	int ret;
+	int r;
 
-	if (h->o->interval > 0) {
+	r = host_parse_options(h, &cmd_sync, argc, argv, &args);
+	if (r <= 0)
+		return r;
+	if (args.interval > 0) {
 		signal(SIGTERM, on_stop);
 		signal(SIGINT, on_stop);
 	}
 	for (;;) {
 		struct round res = { .number = rounds + 1 };
 
-		ret = sync_round(h, &mem, &res);
+		r = sync_round(h, &args, &mem, &res);
 		host_clear(h);
 		rounds++;
-		if (h->o->json)
+		if (args.json)
 			print_round(&res);
-		if (h->o->interval <= 0 || (rounds == 1 && ret == EXIT_USAGE))
+		/* a configuration that is wrong at the start ends it: -EINVAL, exit status 2 */
+		if (args.interval <= 0 || (rounds == 1 && r == -EINVAL))
 			break;
-		if (ret) {
+		if (r < 0) {
 			failed++;
 			log_warning("sync round %lu failed (%lu of %lu so far); the next in %ld s", rounds, failed, rounds,
-				    h->o->interval);
+				    args.interval);
 		}
-		for (long s = 0; s < h->o->interval && !stop_requested; s++)
+		for (long s = 0; s < args.interval && !stop_requested; s++)
 			sleep(1);
 		if (stop_requested) {
 			log_info("stopped after %lu rounds, %lu of them failed", rounds, failed);
-			ret = 0;
+			r = 0;
 			break;
 		}
 	}
 	sync_memory_clear(&mem);
-	return ret;
+	return r;
 }
 
 struct label_count {
@@ -280,15 +302,20 @@ struct json_object *host_inventory_json(struct host *h)
 	return root;
 }
 
-static int cmd_inventory_run(struct host *h)
+static int cmd_inventory_run(struct host *h, int argc, char **argv)
 {
 	_cleanup_json_ struct json_object *inv = NULL;
-	int ret = host_open(h, false);
+	struct json_args args = { 0 };
+	int r;
 
-	if (ret)
-		return ret;
+	r = host_parse_options(h, &cmd_inventory, argc, argv, &args);
+	if (r <= 0)
+		return r;
+	r = host_open(h, false);
+	if (r < 0)
+		return r;
 	inv = host_inventory_json(h);
-	if (h->o->json) {
+	if (args.json) {
 		print_json(inv);
 		return 0;
 	}
@@ -304,10 +331,8 @@ static int cmd_inventory_run(struct host *h)
 	return 0;
 }
 
-
 const struct command cmd_sync = {
-	"sync", cmd_sync_run,
-	(const enum host_option[]){ OPTS_PLACEMENT, OPT_INTERVAL, OPT_JSON, OPT_END },
+	"sync", cmd_sync_run, sync_options,
 	"[--placement URL] [--provider NAME|UUID] [--parent UUID] [--interval S] [--json]",
 	"Publish the inventory, traits and allocations to OpenStack Placement, creating the\n"
 	"provider the first time. Settings come from host.json's \"placement\" section; the\n"
@@ -315,6 +340,6 @@ const struct command cmd_sync = {
 };
 
 const struct command cmd_inventory = {
-	"inventory", cmd_inventory_run, (const enum host_option[]){ OPT_JSON, OPT_END }, "[--json]",
+	"inventory", cmd_inventory_run, json_options, "[--json]",
 	"The Placement inventory of this host: usable backings per resource class.",
 };

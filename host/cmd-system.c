@@ -28,13 +28,21 @@
 
 /* ---- discover ---- */
 
-static int cmd_discover_run(struct host *h)
+static int cmd_discover_run(struct host *h, int argc, char **argv)
 {
-	_cleanup_json_ struct json_object *root = json_object_new_object();
-	struct json_object *regions = json_object_new_array();
+	_cleanup_json_ struct json_object *root = NULL;
+	struct json_object *regions;
+	struct json_args args = { 0 };
+	int ret;
 
-	if (host_read_inventory(h) < 0)
-		return EXIT_FAILED;
+	ret = host_parse_options(h, &cmd_discover, argc, argv, &args);
+	if (ret <= 0)
+		return ret;
+	ret = host_read_inventory(h);
+	if (ret < 0)
+		return ret;
+	root = json_object_new_object();
+	regions = json_object_new_array();
 	for (size_t i = 0; i < h->inv.n_regions; i++) {
 		const struct region_state *r = &h->inv.regions[i];
 		struct json_object *jr = json_object_new_object(), *jd = json_object_new_array(),
@@ -88,7 +96,7 @@ static int cmd_discover_run(struct host *h)
 		json_object_array_add(regions, jr);
 	}
 	json_object_object_add(root, "regions", regions);
-	if (h->o->json) {
+	if (args.json) {
 		print_json(root);
 		return 0;
 	}
@@ -129,24 +137,23 @@ static int setup_file(struct host *h, struct backing *b)
 		return -ENOMEM;
 	*strrchr(dir, '/') = '\0';
 	r = mkdir_p_nofollow(dir, 0700);
-	if (r < 0) {
-		log_error("cannot create %s: %s", dir, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return log_error_errno(r, "cannot create %s: %m", dir);
 	/* never overwrite: a file that is there but not in the ledger is someone's */
 	fd = open(b->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		log_error("cannot create %s: %s", b->path, r == -EEXIST ? "it exists but is not in the ledger; left as it is"
-									  : strerror(-r));
-		return r;
-	}
+	if (fd < 0 && errno == EEXIST)
+		return log_error_errno(errno, "cannot create %s: it exists but is not in the ledger; left as it is",
+				       b->path);
+	if (fd < 0)
+		return log_error_errno(errno, "cannot create %s: %m", b->path);
 	/* reserve the space now: a guest must never hit a full disk on a page fault */
-	r = posix_fallocate(fd, 0, (off_t)b->layout->size);
-	if (r != 0 || fsync(fd) < 0) {
-		log_error("cannot allocate %s: %s", b->path, strerror(r ? r : errno));
+	r = -posix_fallocate(fd, 0, (off_t)b->layout->size);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		log_error_errno(r, "cannot allocate %s: %m", b->path);
 		unlink(b->path);
-		return -(r ? r : errno);
+		return r;
 	}
 	crng_wait();
 	uuid_generate(uu);
@@ -155,7 +162,9 @@ static int setup_file(struct host *h, struct backing *b)
 	if (!e)
 		return -ENOMEM;
 	/* made here with O_EXCL and allocated, never written: it reads as zeros */
-	ledger_proven_empty(e);
+	r = ledger_proven_empty(e);
+	if (r < 0)
+		return r;
 	snprintf(b->uuid, sizeof(b->uuid), "%s", uuid);
 	b->present = true;
 	b->size = b->layout->size;
@@ -169,14 +178,18 @@ static bool created_now(const struct ledger_entry *e, const void *names)
 	return e->state == BACKING_UNVERIFIED && strv_contains((char *const *)names, e->name);
 }
 
-static int cmd_setup_run(struct host *h)
+static int cmd_setup_run(struct host *h, int argc, char **argv)
 {
-	int r, ret = host_open(h, true), failed = 0;
 	_cleanup_strv_free_ char **made = NULL;
-	unsigned created = 0;
+	unsigned created = 0, failed = 0;
+	int r;
 
-	if (ret)
-		return ret;
+	r = host_parse_options(h, &cmd_setup, argc, argv, NULL);
+	if (r <= 0)
+		return r;
+	r = host_open(h, true);
+	if (r < 0)
+		return r;
 
 	/* plan: does every region have room for what is missing on it? */
 	for (size_t i = 0; i < h->inv.n_regions; i++) {
@@ -191,13 +204,13 @@ static int cmd_setup_run(struct host *h)
 			if (b->present || b->kind != BACKEND_DEVDAX || !b->layout || b->region != (int)region->id)
 				continue;
 			if (!align_up(b->layout->size, unit, &sz))
-				return EXIT_USAGE;
+				return -EINVAL;
 			wanted += sz;
 			any = true;
 		}
 		if (any && !region->labelled && !region->label_capable) {
 			log_error("%s has no label area: cannot create namespaces on it", region->devname);
-			return EXIT_FAILED;
+			return -EOPNOTSUPP;
 		}
 		if (any && wanted > (region->labelled ? region->available : region->size)) {
 			char w[SIZE_BUF], a[SIZE_BUF];
@@ -205,7 +218,7 @@ static int cmd_setup_run(struct host *h)
 			log_error("%s: the layout needs %s more, but only %s is free: nothing created", region->devname,
 				  size_format_human(wanted, w, sizeof(w)),
 				  size_format_human(region->labelled ? region->available : region->size, a, sizeof(a)));
-			return EXIT_FAILED;
+			return -ENOSPC;
 		}
 	}
 	for (size_t k = 0; k < h->set.n; k++) {
@@ -213,7 +226,7 @@ static int cmd_setup_run(struct host *h)
 
 		if (!b->present && b->layout && b->kind == BACKEND_DEVDAX && !inventory_find_region(&h->inv, (unsigned)b->region)) {
 			log_error("layout: %s: there is no region%d on this host", b->name, b->region);
-			return EXIT_USAGE;
+			return -EINVAL;
 		}
 	}
 
@@ -243,7 +256,7 @@ static int cmd_setup_run(struct host *h)
 			};
 
 			if (!align_up(b->layout->size, rs->align > SZ_2M ? rs->align : SZ_2M, &spec.size))
-				return EXIT_USAGE;
+				return -EINVAL; /* the plan above checked it */
 			if (ndctl_new(&ctx) < 0 || !(region = nd_find_region(ctx, rs->id))) {
 				failed++;
 				continue;
@@ -252,11 +265,10 @@ static int cmd_setup_run(struct host *h)
 				_cleanup_free_ char *what = NULL;
 
 				r = nd_region_init_labels(region, false, &what);
-				if (r < 0) {
-					log_error("%s: labels not initialised: %s", rs->devname,
-						  r == -ENOTEMPTY ? what : strerror(-r));
-					return EXIT_FAILED;
-				}
+				if (r == -ENOTEMPTY)
+					return log_error_errno(r, "%s: labels not initialised: %s", rs->devname, what);
+				if (r < 0)
+					return host_failure(log_error_errno(r, "%s: labels not initialised: %m", rs->devname));
 				log_notice("%s: initialised namespace labels", rs->devname);
 				ndctl_unref(ctx);
 				ctx = NULL;
@@ -267,13 +279,14 @@ static int cmd_setup_run(struct host *h)
 			}
 			r = nd_namespace_create(region, &spec, &devname);
 			if (r < 0) {
-				log_error("%s: cannot create devdax namespace %s: %s", rs->devname, b->name, strerror(-r));
+				log_error_errno(r, "%s: cannot create devdax namespace %s: %m", rs->devname, b->name);
 				failed++;
 				continue;
 			}
 			log_notice("%s: created devdax namespace %s (%s)", rs->devname, b->name, devname);
-			if (strv_push(&made, b->name) < 0)
-				return EXIT_FAILED;
+			r = strv_push(&made, b->name);
+			if (r < 0)
+				return r;
 			created++;
 		}
 	}
@@ -287,13 +300,16 @@ static int cmd_setup_run(struct host *h)
 		backings_clear(&h->set);
 		ndctl_unref(h->ctx);
 		h->ctx = NULL;
-		if (host_read_inventory(h) < 0 ||
-		    backings_collect(&h->config, &h->inv, &h->ledger, &h->set, &errors) < 0) {
-			errlist_clear(&errors);
-			return EXIT_FAILED;
-		}
-		if (ledger_sync(&h->ledger, &h->set) < 0 || host_save(h) < 0)
-			return EXIT_FAILED;
+		r = host_read_inventory(h);
+		if (r >= 0)
+			r = backings_collect(&h->config, &h->inv, &h->ledger, &h->set, &errors);
+		errlist_clear(&errors);
+		if (r >= 0)
+			r = ledger_sync(&h->ledger, &h->set);
+		if (r >= 0)
+			r = host_save(h);
+		if (r < 0)
+			return host_failure(r); /* what was made is recorded by the next command under the lock */
 	}
 	/*
 	 * device-dax is not zeroed when a namespace is created: what an earlier
@@ -301,23 +317,21 @@ static int cmd_setup_run(struct host *h)
 	 * erased (and verified) before anyone can reserve it.
 	 */
 	if (made) {
-		ret = host_erase_entries(h, created_now, made, NULL);
-		if (ret)
-			return ret;
+		r = host_erase_entries(h, created_now, made, NULL, false);
+		if (r < 0)
+			return r;
 	}
 	if (!created && !failed)
 		log_info("nothing to do: the layout is in place");
-	return failed ? EXIT_FAILED : 0;
+	return failed ? -EIO : 0; /* each failure is logged */
 }
 
-
-
 const struct command cmd_discover = {
-	"discover", cmd_discover_run, (const enum host_option[]){ OPT_JSON, OPT_END }, "[--json]",
+	"discover", cmd_discover_run, json_options, "[--json]",
 	"Regions, DIMMs and namespaces of this host, with their health.",
 };
 
 const struct command cmd_setup = {
-	"setup", cmd_setup_run, (const enum host_option[]){ OPT_END }, "",
+	"setup", cmd_setup_run, (const struct host_option[]){ {} }, "",
 	"Create the namespaces and files of host.json's layout that are missing.",
 };

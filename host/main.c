@@ -5,6 +5,7 @@
  * guests are gone, and says what libvirt or QEMU need. The options before
  * the command are common to all; each command parses its own (cmd-*.c).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,9 @@
 #include "cleanup.h"
 #include "host.h"
 #include "log.h"
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
 
 static const struct command *const commands[] = {
 	&cmd_discover, &cmd_setup,	 &cmd_inventory,   &cmd_sync,	   &cmd_reserve,
@@ -44,6 +48,18 @@ static void usage(FILE *out)
 		SYSCONFDIR, LOCALSTATEDIR);
 }
 
+/*
+ * The one place an error becomes an exit status, as vpmem-host(8) says: 0
+ * done, 1 failed, 2 a usage or configuration error (-EINVAL: nothing was
+ * changed).
+ */
+static int exit_status(int r)
+{
+	if (r >= 0)
+		return EXIT_SUCCESS;
+	return r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option global[] = {
@@ -52,32 +68,29 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
 		{},
 	};
-	struct options o = {
+	struct global_options g = {
 		.config = SYSCONFDIR "/vpmem/host.json",
 		.state_dir = LOCALSTATEDIR "/lib/vpmem",
-		.numa_node = -1,
-		.machine = guest_machine_native(),
 	};
-	struct host h = { .o = &o, .lock_fd = -EBADF };
-	_cleanup_free_ char *state_dir = NULL;
+	struct host h = { .global = &g, .lock_fd = -EBADF };
 	const struct command *cmd = NULL;
-	int c, ret;
+	int c, r;
 
 	log_open("vpmem-host");
 	while ((c = getopt_long(argc, argv, "+c:s:jvhV", global, NULL)) != -1) {
 		switch (c) {
-		case 'c': o.config = optarg; break;
-		case 's': o.state_dir = optarg; break;
-		case 'j': o.json = true; break;
+		case 'c': g.config = optarg; break;
+		case 's': g.state_dir = optarg; break;
+		case 'j': g.json = true; break;
 		case 'v': log_set_verbose(true); break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("vpmem-host %s\n", PACKAGE_VERSION); return 0;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'h': usage(stdout); return exit_status(0);
+		case 'V': printf("vpmem-host %s\n", PACKAGE_VERSION); return exit_status(0);
+		default: usage(stderr); return exit_status(-EINVAL);
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return exit_status(-EINVAL);
 	}
 	for (size_t i = 0; i < ELEMENTSOF(commands) && !cmd; i++)
 		if (strcmp(argv[optind], commands[i]->name) == 0)
@@ -85,26 +98,9 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		log_error("unknown command \"%s\"", argv[optind]);
 		usage(stderr);
-		return EXIT_USAGE;
+		return exit_status(-EINVAL);
 	}
-	ret = host_parse_command(cmd, argc - optind, argv + optind, &o);
-	if (ret >= 0) {
-		free(o.token);
-		return ret;
-	}
-	/* the state directory is created component by component from "/" */
-	if (o.state_dir[0] != '/') {
-		_cleanup_free_ char *cwd = getcwd(NULL, 0);
-
-		if (!cwd || asprintf(&state_dir, "%s/%s", cwd, o.state_dir) < 0) {
-			log_error("cannot resolve the state directory %s", o.state_dir);
-			free(o.token);
-			return EXIT_FAILED;
-		}
-		o.state_dir = state_dir;
-	}
-	ret = cmd->fn(&h);
+	r = cmd->run(&h, argc - optind, argv + optind);
 	host_clear(&h);
-	free(o.token);
-	return ret;
+	return exit_status(r);
 }

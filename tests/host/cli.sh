@@ -59,3 +59,14 @@ for c in "list" "reserve --label F --consumer $(cat /proc/sys/kernel/random/uuid
 done
 cmp -s "$work/state/ledger.json" "$work/ledger.v2" && pass "a ledger of a newer format: list, reserve and erase refuse it, and it is left as it is" ||
 	fail "a format-2 ledger was rewritten"
+
+# a corrupt ledger is a failure (exit 1), not a usage error: the command
+# line and host.json are fine, and nothing was changed
+printf '{"backings": 3}\n' > "$work/state/ledger.json"
+for c in "list" "erase --unverified"; do
+	rc=0
+	# shellcheck disable=SC2086 # a command and its options
+	$H $c > "$work/out" 2>&1 || rc=$?
+	[ $rc -eq 1 ] && grep -q "not a vpmem ledger" "$work/out" || fail "$c on a corrupt ledger: exit $rc: $(cat "$work/out")"
+done
+pass "a corrupt ledger: list and erase exit 1 and say so"
