@@ -236,8 +236,7 @@ int host_open(struct host *h, bool lock)
 	if (r < 0)
 		return r;
 	r = host_config_load(h->global->config, &h->config, &errors);
-	for (size_t i = 0; i < errors.count; i++)
-		log_error("%s", errors.messages[i]);
+	errlist_log(&errors, NULL);
 	errlist_clear(&errors);
 	if (r < 0)
 		return -EINVAL; /* host.json that cannot be read is a configuration error too */
@@ -258,8 +257,7 @@ int host_open(struct host *h, bool lock)
 	if (r < 0)
 		return r;
 	r = backings_collect(&h->config, &h->inv, &h->ledger, &h->set, &errors);
-	for (size_t i = 0; i < errors.count; i++)
-		log_error("%s: %s", h->global->config, errors.messages[i]);
+	errlist_log(&errors, h->global->config);
 	errlist_clear(&errors);
 	if (r < 0)
 		return r; /* -EINVAL: the configuration does not match the system */

@@ -26,7 +26,8 @@ for case in "the ledger lost:$work/state" "another --state-dir:$work/elsewhere";
 	$H -s "$state" reserve --label F --consumer "$(cat /proc/sys/kernel/random/uuid)" > "$work/out" 2>&1 || rc=$?
 	[ $rc -eq 1 ] && grep -q "unverified" "$work/out" && pass "$what: reserve hands none out, and says why" ||
 		fail "$what: reserve exit $rc: $(cat "$work/out")"
-	$H -s "$state" inventory --json | grep -q CUSTOM_PMEM_NAMESPACE_F && fail "$what: unverified backings counted" ||
+	inv=$($H -s "$state" inventory --json) || fail "$what: inventory failed"
+	printf '%s' "$inv" | grep -q CUSTOM_PMEM_NAMESPACE_F && fail "$what: unverified backings counted" ||
 		pass "$what: no capacity published"
 	[ "$(sha256sum < "$f")" = "$sum" ] && pass "$what: the tenant's data is untouched" || fail "$what: data changed"
 done
