@@ -91,11 +91,12 @@ START_TEST(test_record_format)
 	ck_assert_int_eq(record_write(ram, "../escape", "x=1\n"), -EINVAL);
 	ck_assert_int_eq(record_write(ram, ".hidden", "x=1\n"), -EINVAL);
 	ck_assert_int_eq(record_write(ram, "", "x=1\n"), -EINVAL);
-	ck_assert_int_eq(record_read(ram, "a/b", &v), -EINVAL);
+	free(text);
+	ck_assert_int_eq(record_read(ram, "a/b", &text), -EINVAL);
+	ck_assert_ptr_null(text);
 	/* removed, and removing what is not there is no error */
 	ck_assert_int_eq(record_remove(ram, "region0"), 0);
 	ck_assert_int_eq(record_remove(ram, "region0"), 0);
-	free(text);
 	ck_assert_int_eq(record_read(ram, "region0", &text), -ENOENT);
 }
 END_TEST
