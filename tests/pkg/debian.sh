@@ -14,16 +14,14 @@ failed() { echo "FAIL: $*"; fail=1; }
 # tests (tests/guest/lib.sh, guest_debs)
 # shellcheck source=tests/guest/lib.sh
 . "$top_srcdir/tests/guest/lib.sh"
+# shellcheck source=tests/pkg/lib.sh
+. "$top_srcdir/tests/pkg/lib.sh"
 guest_release=bookworm
 guest_debs
 pkgs=$debs_dir
 work=$(mktemp -d "${TMPDIR:-/tmp}/vpmem-pkg.XXXXXX"); trap 'rm -rf "$work"' EXIT
 # the unit tests ran in the build, and passed (or there would be no packages)
-if grep -q "^PASS: tests/unit/test-units" "$pkgs/build.log" && grep -q "^PASS: tests/unit/test-destructive" "$pkgs/build.log"; then
-	echo "ok: dh_auto_test ran the unit tests in the clean chroot: $(grep "^test-.*Checks:" "$pkgs/build.log" | tr '\n' ' ')"
-else
-	failed "dh_auto_test did not run the unit tests"
-fi
+pkg_unit_tests_ran "$pkgs" || failed "dh_auto_test did not run the unit tests"
 echo "ok: dpkg-buildpackage -us -uc -b: $(cd "$pkgs" && ls ./*.deb | tr '\n' ' ')"
 
 changes=$(ls "$pkgs"/vpmem_*.changes)

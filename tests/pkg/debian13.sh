@@ -12,14 +12,12 @@ fail=0
 failed() { echo "FAIL: $*"; fail=1; }
 # shellcheck source=tests/guest/lib.sh
 . "$top_srcdir/tests/guest/lib.sh"
+# shellcheck source=tests/pkg/lib.sh
+. "$top_srcdir/tests/pkg/lib.sh"
 guest_release=trixie
 guest_debs
 pkgs=$debs_dir
-if grep -q "^PASS: tests/unit/test-units" "$pkgs/build.log" && grep -q "^PASS: tests/unit/test-destructive" "$pkgs/build.log"; then
-	echo "ok: dh_auto_test ran the unit tests in the clean chroot: $(grep "^test-.*Checks:" "$pkgs/build.log" | tr '\n' ' ')"
-else
-	failed "dh_auto_test did not run the unit tests"
-fi
+pkg_unit_tests_ran "$pkgs" || failed "dh_auto_test did not run the unit tests"
 echo "ok: dpkg-buildpackage -us -uc -b: $(cd "$pkgs" && ls ./*.deb | tr '\n' ' ')"
 # contents PACKAGE PATH...: each PATH is in PACKAGE
 contents() {

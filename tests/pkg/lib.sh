@@ -138,3 +138,11 @@ pkg_build() {
 	rm -rf "$pkg_root"
 	return $pkg_rc
 }
+
+# pkg_unit_tests_ran DIR: the build whose log is DIR/build.log ran the unit
+# tests (dh_auto_test), and they passed; says what they counted. 1 when not.
+pkg_unit_tests_ran() {
+	grep -q "^PASS: tests/unit/test-units" "$1/build.log" &&
+		grep -q "^PASS: tests/unit/test-destructive" "$1/build.log" || return 1
+	echo "ok: dh_auto_test ran the unit tests in the clean chroot: $(grep "^test-.*Checks:" "$1/build.log" | tr '\n' ' ')"
+}
