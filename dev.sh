@@ -13,7 +13,7 @@ top=$(pwd)
 
 packages="build-essential autoconf automake pkg-config libndctl-dev libdaxctl-dev libblkid-dev
 libmount-dev libjson-c-dev uuid-dev check qemu-system-x86 busybox-static xfsprogs e2fsprogs kmod
-ndctl daxctl cpio xz-utils mmdebstrap qemu-utils genisoimage python3 systemd
+ndctl daxctl cpio xz-utils mmdebstrap iproute2 qemu-utils genisoimage python3 systemd
 libvirt-clients libcurl4-openssl-dev placement-api curl
 libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu
 clang libclang-rt-14-dev man-db groff-base
