@@ -18,7 +18,9 @@ chmod 755 "$work/init"
 # kernel modules, with whatever they depend on (ignoring the host's
 # modprobe.d: ndctl's package hides libnvdimm behind an install rule)
 mkdir -p "$work.modprobe.d"
-for m in nfit nd_pmem nd_btt dax_pmem device_dax kmem xfs crc32c_intel virtio_pci virtio_pmem virtio_blk nd_e820; do
+# (CXL's: a kernel without them has none to copy)
+for m in nfit nd_pmem nd_btt dax_pmem device_dax kmem xfs crc32c_intel virtio_pci virtio_pmem virtio_blk nd_e820 \
+	cxl_acpi cxl_pci cxl_mem cxl_pmem; do
 	modprobe -C "$work.modprobe.d" -d "$kroot" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do
 	rel=${ko#"$kroot"/}
@@ -48,6 +50,8 @@ depmod -b "$work" "$kver"
 copy_with_libs "$work" /sbin mkfs.xfs mkfs.ext4 mke2fs xfs_io xfs_db blkid dumpe2fs
 # ndctl and daxctl, for scenarios that set a device up by hand as a user would
 copy_with_libs "$work" /usr/bin ndctl daxctl
+# cxl (ndctl 76 and later), for the CXL scenarios' hand procedure
+command -v cxl >/dev/null && copy_with_libs "$work" /usr/bin cxl
 mkdir -p "$work/etc"
 [ -e /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$work/etc/"
 

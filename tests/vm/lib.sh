@@ -210,6 +210,40 @@ vm_file() {
 	printf '%s\n' "$2" > "$work/files$path"
 }
 
+# vm_cxl_qemu: Debian 13's QEMU (10.0) for the CXL scenarios, in
+# $vm_qemu (words: its loader, libraries and firmware directory) and with
+# QEMU_MODULE_DIR exported. Debian 12's QEMU 7.2 emulates CXL type-3 memory
+# but reads back other bytes than were written (docs/testing.md); 10.0 is
+# right. Made by mmdebstrap once, cached unpacked, run from there with its
+# own dynamic loader and libraries: paths stay this machine's.
+vm_cxl_qemu() {
+	command -v mmdebstrap >/dev/null || skip "mmdebstrap is not installed: CXL needs Debian 13's QEMU (Debian: mmdebstrap)"
+	pkgs=qemu-system-x86,ipxe-qemu,seabios
+	# (tests/compat's runs point VPMEM_TEST_CACHE elsewhere and share this one)
+	qcache=${VPMEM_CXL_QEMU_CACHE:-$VPMEM_TEST_CACHE}
+	root="$qcache/qemu-trixie-$(echo "trixie $pkgs" | sha256sum | cut -c1-16)"
+	exec 8>"$qcache/.lock-qemu-trixie"
+	flock 8
+	if [ ! -e "$root/.complete" ]; then
+		echo "building Debian 13's QEMU (once, cached in $VPMEM_TEST_CACHE)..."
+		mirror=$(debian_mirror) || { cache_unlock; fail "no Debian archive in this machine's apt sources"; }
+		rm -rf "$root" "$root.tar"
+		mmdebstrap --quiet --variant=apt --include="$pkgs" trixie "$root.tar" "deb $mirror trixie main" ||
+			{ rm -f "$root.tar"; cache_unlock; fail "mmdebstrap could not make Debian 13's QEMU"; }
+		mkdir -p "$root"
+		tar -xf "$root.tar" -C "$root"
+		rm -f "$root.tar"
+		touch "$root/.complete"
+	fi
+	cache_unlock
+	lib="$root/usr/lib/x86_64-linux-gnu"
+	vm_qemu="$root/usr/lib64/ld-linux-x86-64.so.2 --library-path $lib $root/usr/bin/qemu-system-x86_64"
+	vm_qemu="$vm_qemu -L $root/usr/share/qemu -L $root/usr/share/seabios"
+	export QEMU_MODULE_DIR="$lib/qemu"
+	# shellcheck disable=SC2086 # words
+	$vm_qemu --version | head -n 1
+}
+
 # vm_dimm NAME SIZE: a sparse backing file in the work dir; prints its path
 vm_dimm() {
 	f="$work/$1.img"
@@ -255,13 +289,28 @@ vm_boot() {
 	shift 2
 	vm_overlay "$script"
 	args="" append="${vm_append:-}" mem=${vm_mem:-512M}
-	i=0 slots=1
+	i=0 slots=1 c=0 cxl="" window=0
 	for d in "$@"; do
 		label="label-size=128K" align=",align=2M" device=nvdimm
 		case $d in
 		nolabel:*) d=${d#nolabel:}; label="" ;;
 		noalign:*) d=${d#noalign:}; align="" ;;
 		virtio:*) d=${d#virtio:}; label="" device=virtio-pmem-pci ;;
+		cxl:*)
+			# a CXL type-3 device with persistent capacity FILE and its
+			# label storage area FILE.lsa (256 KiB), on root port $c of
+			# one CXL host bridge; serial number c+1
+			d=${d#cxl:}
+			[ -e "$d.lsa" ] || truncate -s 256K "$d.lsa"
+			size=$(stat -c %s "$d")
+			[ -n "$cxl" ] || cxl="-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1"
+			cxl="$cxl -object memory-backend-file,id=cxlmem$c,share=on,mem-path=$d,size=$size"
+			cxl="$cxl -object memory-backend-file,id=cxllsa$c,share=on,mem-path=$d.lsa,size=256K"
+			cxl="$cxl -device cxl-rp,port=$c,bus=cxl.1,id=rp$c,chassis=0,slot=$((c + 2))"
+			cxl="$cxl -device cxl-type3,bus=rp$c,persistent-memdev=cxlmem$c,lsa=cxllsa$c,id=cxl-pmem$c,sn=$((c + 1))"
+			window=$((window + size))
+			c=$((c + 1))
+			continue ;;
 		e820:*)
 			d=${d#e820:}
 			mem=$(($(stat -c %s "$d") / 1048576))M
@@ -274,6 +323,21 @@ vm_boot() {
 		args="$args -device $device,id=pmem$i,memdev=mem$i${label:+,$label}"
 		i=$((i + 1)) slots=$((slots + 1))
 	done
+	machine=pc,nvdimm=on qemu="qemu-system-x86_64 $vm_bios"
+	if [ -n "$cxl" ]; then
+		# q35 (PCIe) with CXL, Debian 13's QEMU; one fixed memory window
+		# over the host bridge: address space only, twice every device
+		# together and at least 4 GiB, for the alignment an interleaved
+		# region needs (256 MiB times its ways) after smaller ones
+		[ -n "${vm_qemu:-}" ] || fail "a CXL device needs vm_cxl_qemu first"
+		window=$(((2 * window + (256 << 20) - 1) / (256 << 20) * 256))
+		[ "$window" -ge 4096 ] || window=4096
+		window=${window}M
+		# (SeaBIOS: qboot numbers no bus behind the host bridge, and the
+		# kernel finds no device there)
+		machine=q35,nvdimm=on,cxl=on qemu="$vm_qemu"
+		args="$args $cxl -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$window"
+	fi
 	log="$work/$name.log"
 	echo "--- boot $name: $* ---"
 	# shellcheck disable=SC2086 # $args is a list of words built above
@@ -283,7 +347,7 @@ vm_boot() {
 	# that boot, and only that, is made again, once.
 	for attempt in 1 2; do
 		vm_qemu_rc=0
-		timeout 600 qemu-system-x86_64 -accel tcg -machine pc,nvdimm=on -smp "$vm_smp" $vm_bios \
+		timeout 600 $qemu -accel tcg -machine "$machine" -smp "$vm_smp" \
 			-m "$mem,slots=$slots,maxmem=64G" -nographic -no-reboot -nodefaults -serial stdio \
 			-kernel "$vmlinuz" -initrd "$work/initrd" \
 			-append "$vm_cmdline $append" \
