@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "cleanup-libs.h"
+#include "cxl.h"
 #include "disabled.h"
 #include "fileio.h"
 #include "inventory.h"
@@ -124,12 +125,27 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	struct plan plan = { 0 };
 	int r, ret = EXIT_FAILED;
 
+	/*
+	 * A CXL memory device (udev's "memN"): its region is assembled, and
+	 * the region it becomes provisioned, by a run over every region (its
+	 * number is not known before); the other targets stay as they are.
+	 */
 	for (int i = 0; i < argc; i++) {
+		const char *name = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
 		bool is_region;
 		unsigned id;
 
+		if (strncmp(name, "mem", 3) == 0 && cxl_memdev_spec_valid(name)) {
+			if (o->overwrite) {
+				log_error("%s: --overwrite takes regions and DIMMs, not CXL memory devices", argv[i]);
+				return EXIT_USAGE;
+			}
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof(*argv));
+			argc--, i--;
+			continue;
+		}
 		if (nd_parse_target(argv[i], &is_region, &id) < 0) {
-			log_error("%s: not a target: give regionN, nmemN or a sysfs path ending in one", argv[i]);
+			log_error("%s: not a target: give regionN, nmemN, memN or a sysfs path ending in one", argv[i]);
 			return EXIT_USAGE;
 		}
 	}
@@ -166,6 +182,10 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	if (o->overwrite)
 		policy.overwrite = true;
 
+	/* CXL regions first: they vanish at every reboot, and what is on them comes back once they are assembled */
+	if (cxl_assemble(&policy.cxl, o->dry_run, &log) < 0)
+		goto out;
+
 	/* read once, with what the report needs too: on a boot with nothing to do it is all there is */
 	if (read_inventory(&ctx, !o->dry_run, &inv) < 0)
 		goto out;
@@ -200,7 +220,7 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	}
 
 	r = provision_apply(&plan, &log);
-	ret = r < 0 ? EXIT_FAILED : EXIT_SUCCESS;
+	ret = r < 0 || log.n_failed ? EXIT_FAILED : EXIT_SUCCESS;
 
 	/* report the system as it is now, not as it was planned: read again if anything was done */
 	if (log.n_done || log.n_failed) {
@@ -308,11 +328,11 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: vpmem-agent [OPTIONS] COMMAND [ARGS]\n"
 		"\n"
-		"Provision persistent memory (NVDIMMs, virtio-pmem, e820): labels, namespaces,\n"
+		"Provision persistent memory (NVDIMMs, virtio-pmem, e820, CXL): regions, labels, namespaces,\n"
 		"filesystems mounted with DAX, devdax and sector devices.\n"
 		"\n"
 		"Commands:\n"
-		"  apply [TARGET...]     provision regionN, nmemN or sysfs paths (default: all)\n"
+		"  apply [TARGET...]     provision regionN, nmemN, memN (CXL) or sysfs paths (default: all)\n"
 		"  status                show regions, namespaces, filesystems, mounts and DAX\n"
 		"  check-config [FILE]   validate the effective policy (or FILE)\n"
 		"\n"

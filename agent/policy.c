@@ -54,6 +54,7 @@ void policy_clear(struct policy *policy)
 		ns_policy_clear(&policy->namespaces[i]);
 	free(policy->namespaces);
 	free(policy->overwrite_targets);
+	cxl_policy_clear(&policy->cxl);
 	memset(policy, 0, sizeof(*policy));
 }
 
@@ -431,14 +432,109 @@ static int dispatch_namespaces(const struct policy_key *key, struct json_object 
 	return 0;
 }
 
+/* CXL interleave granularities (CXL 2.0 8.2.5.12.7): 256 bytes to 16 KiB */
+static bool cxl_granularity_valid(int64_t g)
+{
+	return g >= 256 && g <= 16384 && (g & (g - 1)) == 0;
+}
+
+/*
+ * "cxl": [{"memdevs": ["mem0", "0x1a"], "granularity": 4096}, ...]. Each
+ * problem is added with its path; 0, -EINVAL when any, or -ENOMEM.
+ */
+static int dispatch_cxl(const struct policy_key *key, struct json_object *v, void *field, struct key_parse *kp)
+{
+	struct cxl_policy *cxl = field;
+	size_t n = json_object_array_length(v);
+
+	(void)key;
+	if (n > POLICY_MAX_ENTRIES)
+		return key_refuse(kp, "has %zu entries, more than the %d it may have", n, POLICY_MAX_ENTRIES);
+	cxl->given = true;
+	cxl->entries = calloc(n ? n : 1, sizeof(*cxl->entries));
+	if (!cxl->entries)
+		return -ENOMEM;
+	cxl->n_entries = n;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i), *memdevs = NULL, *g = NULL;
+		struct cxl_policy_entry *pe = &cxl->entries[i];
+		char path[64];
+
+		snprintf(path, sizeof(path), "$.cxl[%zu]", i);
+		if (!is_type(e, json_type_object)) {
+			errlist_add(kp->errors, kp->file, path, "must be an object with \"memdevs\" (and \"granularity\")");
+			continue;
+		}
+		{
+			json_object_object_foreach(e, name, value) {
+				(void)value;
+				if (strcmp(name, "memdevs") != 0 && strcmp(name, "granularity") != 0)
+					errlist_add(kp->errors, kp->file, path, "unknown key \"%s\"", name);
+			}
+		}
+		if (json_object_object_get_ex(e, "granularity", &g)) {
+			if (!is_type(g, json_type_int) || !cxl_granularity_valid(json_object_get_int64(g)))
+				errlist_add(kp->errors, kp->file, path,
+					    "granularity must be a power of two from 256 to 16384 (bytes)");
+			else
+				pe->granularity = (unsigned)json_object_get_int64(g);
+		}
+		if (!json_object_object_get_ex(e, "memdevs", &memdevs)) {
+			errlist_add(kp->errors, kp->file, path, "memdevs is required");
+			continue;
+		}
+		if (!is_type(memdevs, json_type_array) || json_object_array_length(memdevs) == 0 ||
+		    json_object_array_length(memdevs) > CXL_MAX_WAYS) {
+			errlist_add(kp->errors, kp->file, path,
+				    "memdevs must be a list of 1 to %d CXL memory devices, in interleave order", CXL_MAX_WAYS);
+			continue;
+		}
+		pe->memdevs = calloc(json_object_array_length(memdevs), sizeof(char *));
+		if (!pe->memdevs)
+			return -ENOMEM;
+		for (size_t k = 0; k < json_object_array_length(memdevs); k++) {
+			struct json_object *d = json_object_array_get_idx(memdevs, k);
+			const char *spec = is_type(d, json_type_string) ? json_object_get_string(d) : NULL;
+
+			if (!spec || !cxl_memdev_spec_valid(spec)) {
+				char p2[96];
+
+				snprintf(p2, sizeof(p2), "%s.memdevs[%zu]", path, k);
+				errlist_add(kp->errors, kp->file, p2,
+					    "must name a CXL memory device: \"mem0\", or its serial number (\"0x1a\")");
+				continue;
+			}
+			pe->memdevs[pe->n_memdevs] = strdup(spec);
+			if (!pe->memdevs[pe->n_memdevs])
+				return -ENOMEM;
+			pe->n_memdevs++;
+		}
+	}
+	/* one device in two entries: which would it be in? */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < cxl->entries[i].n_memdevs; k++)
+			for (size_t j = 0; j < i; j++)
+				for (size_t l = 0; l < cxl->entries[j].n_memdevs; l++)
+					if (strcmp(cxl->entries[i].memdevs[k], cxl->entries[j].memdevs[l]) == 0) {
+						char path[64];
+
+						snprintf(path, sizeof(path), "$.cxl[%zu].memdevs[%zu]", i, k);
+						errlist_add(kp->errors, kp->file, path, "\"%s\" is in $.cxl[%zu] too",
+							    cxl->entries[i].memdevs[k], j);
+					}
+	/* (each problem is in the list with its path already: the merge fails on them) */
+	return 0;
+}
+
 /* A policy file's top level, as dispatched. */
 struct policy_file {
 	struct overwrite_value overwrite;
 	bool replace;
 	struct json_object *namespaces; /* the document's */
+	struct cxl_policy cxl;
 };
 
-enum { TOP_OVERWRITE, TOP_REPLACE, TOP_NAMESPACES };
+enum { TOP_OVERWRITE, TOP_REPLACE, TOP_NAMESPACES, TOP_CXL };
 
 static const struct policy_key top_keys[] = {
 	[TOP_OVERWRITE] = { "overwrite", JSON_TYPE_BIT(json_type_boolean) | JSON_TYPE_BIT(json_type_array),
@@ -449,6 +545,8 @@ static const struct policy_key top_keys[] = {
 			  offsetof(struct policy_file, replace), 0, "must be true or false" },
 	[TOP_NAMESPACES] = { "namespaces", JSON_TYPE_BIT(json_type_array), dispatch_namespaces,
 			     offsetof(struct policy_file, namespaces), 0, "must be an array" },
+	[TOP_CXL] = { "cxl", JSON_TYPE_BIT(json_type_array), dispatch_cxl, offsetof(struct policy_file, cxl), 0,
+		      "must be an array of CXL regions ({\"memdevs\": [\"mem0\", ...]})" },
 };
 
 /* An entry's keys, in the order their errors are reported. */
@@ -851,6 +949,11 @@ int policy_merge_text(struct policy *policy, const char *file, const char *text,
 		policy->overwrite_targets = TAKE_PTR(top.overwrite.targets);
 		policy->n_overwrite_targets = top.overwrite.n_targets;
 	}
+	if (key_given(&kp, TOP_CXL)) {
+		cxl_policy_clear(&policy->cxl);
+		policy->cxl = top.cxl;
+		memset(&top.cxl, 0, sizeof(top.cxl));
+	}
 	if (top.replace) {
 		for (size_t i = 0; i < policy->n_namespaces; i++)
 			ns_policy_clear(&policy->namespaces[i]);
@@ -871,6 +974,7 @@ out:
 		ns_policy_clear(&parsed[i]);
 	free(parsed);
 	free(top.overwrite.targets);
+	cxl_policy_clear(&top.cxl);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "cxl-plan.h"
 #include "errlist.h"
 #include "nd.h"
 
@@ -62,6 +63,7 @@ struct policy {
 	bool builtin;            /* no file gave "namespaces": the built-in default */
 	struct ns_policy *namespaces;
 	size_t n_namespaces;
+	struct cxl_policy cxl;   /* "cxl": the CXL regions to assemble (cxl-plan.h); a later file's replaces it */
 };
 
 /*

@@ -264,6 +264,7 @@ static const struct {
 	{ "virtio-pmem", REGION_VIRTIO },
 	{ "e820", REGION_E820 },
 	{ "papr_scm", REGION_PAPR },
+	{ "CXL", REGION_CXL },
 };
 
 static int read_region_kind(struct ndctl_region *region, struct bad_ranges *bad, struct region_state *rs)

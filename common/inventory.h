@@ -56,6 +56,7 @@ enum region_kind {
 	REGION_VIRTIO,      /* virtio-pmem: asynchronous, flushed through the host */
 	REGION_E820,        /* legacy memmap=nn!ss (type-12) memory */
 	REGION_PAPR,        /* IBM POWER papr_scm */
+	REGION_CXL,         /* a CXL pmem region (its nvdimm bus is the CXL nvdimm bridge's) */
 	REGION_OTHER,       /* of_pmem and anything newer */
 };
 

@@ -33,6 +33,8 @@ const char *region_kind_name(enum region_kind kind)
 		return "e820";
 	case REGION_PAPR:
 		return "papr_scm";
+	case REGION_CXL:
+		return "cxl";
 	default:
 		return "other";
 	}
@@ -51,6 +53,8 @@ const char *region_kind_describe(const struct region_state *region)
 		return "e820 pmem";
 	case REGION_PAPR:
 		return region->labelled ? "papr_scm NVDIMM with labels" : "papr_scm NVDIMM, no labels yet";
+	case REGION_CXL:
+		return "CXL pmem region";
 	default:
 		return "persistent memory";
 	}

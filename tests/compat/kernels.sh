@@ -20,6 +20,8 @@ vm_require
 scenarios=${VPMEM_COMPAT_VM_TESTS:-fresh-default by-hand fsdax-devdax xfs-ext4 rerun-reboot shapes
 refusals shapes-modes labelless-data proof faults power-loss}
 fail=0
+# Debian 13's QEMU for the CXL scenario, made once for every run
+export VPMEM_CXL_QEMU_CACHE="$VPMEM_TEST_CACHE"
 
 for release in ${VPMEM_COMPAT_RELEASES:-bullseye trixie}; do
 	cache="$VPMEM_TEST_CACHE/compat-$release"
@@ -52,7 +54,10 @@ SCRIPT
 	fi
 	kernel=$(sed -n 's/^kernel=//p' "$root/programs.env")
 	echo "--- Debian $release: $kernel, $versions; QEMU $(qemu-system-x86_64 --version | head -n 1)"
-	for t in $scenarios; do
+	# CXL regions: 6.1 (tests/vm) and 6.12; 5.10 has no CXL region driver
+	extra=""
+	[ "$release" = bullseye ] || [ -n "${VPMEM_COMPAT_VM_TESTS:-}" ] || extra=cxl
+	for t in $scenarios $extra; do
 		t0=$(date +%s)
 		if VPMEM_KERNEL_PACKAGE=$kernel VPMEM_TEST_CACHE=$cache \
 			VPMEM_VM_BASE="$cache/$(sed -n 's/^base=//p' "$root/programs.env")" \

@@ -24,7 +24,10 @@ compat_guest_pkgs="busybox-static,kmod,cpio,gzip,ndctl,daxctl,apt"
 
 # compat_pkgs RELEASE: the packages of RELEASE's chroot
 compat_pkgs() {
-	echo "$compat_agent_pkgs,$(echo $compat_host_devs | tr ' ' ','),$compat_guest_pkgs"
+	# libcxl (CXL region assembly) came with ndctl 72: Debian 12 and later
+	cxl=",libcxl-dev"
+	[ "$1" = bullseye ] && cxl=""
+	echo "$compat_agent_pkgs$cxl,$(echo $compat_host_devs | tr ' ' ','),$compat_guest_pkgs"
 }
 
 # a caller with a work directory of its own (and its own EXIT trap) sets

@@ -14,5 +14,6 @@ Suite *common_suite(void);
 Suite *host_suite(void);
 Suite *guard_suite(void);
 Suite *records_suite(void);
+Suite *cxl_suite(void);
 
 #endif
