@@ -4,6 +4,7 @@
  * facts for cxl-plan.c read from the devices, then its plan carried out.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,11 @@
 #include "size.h"
 
 #ifndef HAVE_LIBCXL
+
+void cxl_inventory_annotate(struct inventory *inv)
+{
+	(void)inv;
+}
 
 int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log *log)
 {
@@ -41,6 +47,7 @@ int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log
 #define PROOF_NAME "vpmem-proof"
 /* How long the kernel may take to show a committed region as an nvdimm region (TCG included). */
 #define ND_REGION_WAIT_MS 20000
+#define COMMIT_STEP "commit its decoders"
 
 static void cxl_unrefp(struct cxl_ctx **ctx)
 {
@@ -266,7 +273,7 @@ static int create_region(struct cxl_decoder *root, struct cxl_memdev **members, 
 		}
 	}
 	if (r >= 0) {
-		*ret_step = "commit its decoders";
+		*ret_step = COMMIT_STEP;
 		r = cxl_region_decode_commit(region);
 	}
 	if (r >= 0) {
@@ -279,6 +286,17 @@ static int create_region(struct cxl_decoder *root, struct cxl_memdev **members, 
 	}
 	*ret = region;
 	return 0;
+}
+
+/* Does the CPU say it runs under a hypervisor (the "hypervisor" flag of /proc/cpuinfo)? */
+static bool cpu_says_hypervisor(void)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+
+	if (read_file("/proc/cpuinfo", &text, &len) < 0)
+		return false;
+	return strstr(text, " hypervisor") != NULL;
 }
 
 static void sleep_ms(long ms)
@@ -409,6 +427,14 @@ static void assemble_one(struct cxl_ctx *ctx, const struct cxl_memdev_facts *m, 
 		return;
 	}
 	r = create_region(root, members, a, &region, &step);
+	if (r == -ENXIO && strcmp(step, COMMIT_STEP) == 0 && cpu_says_hypervisor()) {
+		apply_log_failed_errno(log, r, "CXL %s: cannot %s of a %zu-way pmem region under %s: %m; taken apart "
+				       "again. Linux 6.2 and later commit CXL regions only where the CPU does not say it "
+				       "runs under a hypervisor (it cannot know that its caches can be flushed): start the "
+				       "VM with the CPU's hypervisor flag off (QEMU: -cpu MODEL,-hypervisor)",
+				       names, step, a->ways, cxl_decoder_get_devname(root));
+		return;
+	}
 	if (r < 0) {
 		apply_log_failed_errno(log, r, "CXL %s: cannot %s of a %zu-way pmem region under %s: %m; taken apart "
 				       "again", names, step, a->ways, cxl_decoder_get_devname(root));
@@ -454,6 +480,9 @@ int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log
 	size_t n = 0;
 	int r;
 
+	/* no CXL bus: nothing to open (every boot of a guest without CXL) */
+	if (access("/sys/bus/cxl/devices", F_OK) < 0)
+		return 0;
 	r = cxl_new(&ctx);
 	if (r < 0)
 		return log_error_errno(r, "cannot open libcxl: %m");
@@ -493,6 +522,73 @@ out:
 		cxl_lsa_clear(&facts[i].lsa);
 	free(facts);
 	return r < 0 ? r : 0;
+}
+
+static struct cxl_region_state *region_state_of(struct cxl_region *region)
+{
+	struct cxl_region_state *c = calloc(1, sizeof(*c));
+	unsigned ways = cxl_region_get_interleave_ways(region);
+
+	if (!c)
+		return NULL;
+	c->region = strdup(cxl_region_get_devname(region));
+	c->root_decoder = strdup(cxl_decoder_get_devname(cxl_region_get_decoder(region)));
+	c->ways = ways;
+	c->granularity = cxl_region_get_interleave_granularity(region);
+	c->members = calloc(ways && ways <= CXL_MAX_WAYS ? ways : 1, sizeof(*c->members));
+	if (!c->region || !c->root_decoder || !c->members) {
+		cxl_region_state_free(c);
+		return NULL;
+	}
+	for (unsigned i = 0; i < ways && i <= CXL_MAX_WAYS; i++) {
+		struct cxl_decoder *ep = cxl_region_get_target_decoder(region, (int)i);
+		struct cxl_memdev *memdev = ep ? cxl_decoder_get_memdev(ep) : NULL;
+		struct cxl_member_state *m = &c->members[c->n_members];
+
+		if (!memdev)
+			continue;
+		m->memdev = strdup(cxl_memdev_get_devname(memdev));
+		m->serial = cxl_memdev_get_serial(memdev);
+		m->decoder = strdup(cxl_decoder_get_devname(ep));
+		m->host = strdup(cxl_memdev_get_host(memdev) ? cxl_memdev_get_host(memdev) : "");
+		c->n_members++;
+		if (!m->memdev || !m->decoder || !m->host) {
+			cxl_region_state_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+void cxl_inventory_annotate(struct inventory *inv)
+{
+	_cleanup_(cxl_unrefp) struct cxl_ctx *ctx = NULL;
+	struct cxl_bus *bus;
+	bool any = false;
+
+	for (size_t i = 0; i < inv->n_regions; i++)
+		any |= inv->regions[i].kind == REGION_CXL;
+	if (!any || cxl_new(&ctx) < 0)
+		return;
+	cxl_bus_foreach(ctx, bus) {
+		struct cxl_decoder *root;
+
+		cxl_decoder_foreach(cxl_bus_get_port(bus), root) {
+			struct cxl_region *region;
+
+			cxl_region_foreach(root, region) {
+				unsigned long long res = cxl_region_get_resource(region);
+
+				for (size_t i = 0; i < inv->n_regions; i++) {
+					struct region_state *r = &inv->regions[i];
+
+					if (r->kind != REGION_CXL || r->cxl || r->resource != res)
+						continue;
+					r->cxl = region_state_of(region);
+				}
+			}
+		}
+	}
 }
 
 #endif

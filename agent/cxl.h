@@ -6,6 +6,7 @@
 
 #include "apply-log.h"
 #include "cxl-plan.h"
+#include "inventory.h"
 
 /*
  * Assemble the CXL pmem regions cxl-plan.h decides on, through libcxl, as
@@ -22,5 +23,12 @@
  * Without CXL devices, or without libcxl at build time, it does nothing.
  */
 int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log *log);
+
+/*
+ * Add to each CXL region of inv the CXL topology it sits on (region, root
+ * decoder, ways, granularity, members in position order with their serial
+ * numbers and PCI devices), for status. Quiet: what cannot be read is left out.
+ */
+void cxl_inventory_annotate(struct inventory *inv);
 
 #endif

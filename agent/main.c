@@ -230,6 +230,7 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 		if (read_inventory(&ctx, true, &inv) < 0)
 			ret = EXIT_FAILED;
 	}
+	cxl_inventory_annotate(&inv);
 	r = status_write_file(status_path, &inv, &log);
 	if (r < 0) {
 		/* what reads the status (cloud-init, monitoring) would read an old one: a failure */
@@ -270,6 +271,7 @@ static int cmd_status(struct options *o, int argc, char **argv)
 	}
 	if (read_inventory(&ctx, true, &inv) < 0)
 		return EXIT_FAILED;
+	cxl_inventory_annotate(&inv);
 	if (o->json) {
 		_cleanup_json_ struct json_object *j = status_to_json(&inv);
 

@@ -83,6 +83,25 @@ static void status_walk(const struct inventory *inv, const struct apply_log *log
 		for (char **d = r->dimms; d && *d; d++)
 			s->string(s, NULL, *d);
 		s->close(s);
+		if (r->cxl) {
+			s->open(s, "cxl", false);
+			s->string(s, "region", r->cxl->region);
+			s->string(s, "root_decoder", r->cxl->root_decoder);
+			s->number(s, "interleave_ways", r->cxl->ways);
+			s->number(s, "interleave_granularity", r->cxl->granularity);
+			s->open(s, "memdevs", true);
+			for (size_t m = 0; m < r->cxl->n_members; m++) {
+				s->open(s, NULL, false);
+				s->string(s, "memdev", r->cxl->members[m].memdev);
+				s->number(s, "serial", r->cxl->members[m].serial);
+				s->number(s, "position", m);
+				s->string(s, "decoder", r->cxl->members[m].decoder);
+				s->string(s, "host", r->cxl->members[m].host);
+				s->close(s);
+			}
+			s->close(s);
+			s->close(s);
+		}
 		s->open(s, "namespaces", true);
 		for (size_t j = 0; j < r->n_namespaces; j++)
 			walk_ns(&r->namespaces[j], s);
@@ -268,6 +287,14 @@ void status_print(const struct inventory *inv, FILE *out)
 			region_kind_describe(r), size_format_human(r->size, s, sizeof(s)),
 			size_format_human(r->available, a, sizeof(a)), persistence_name(r->persistence), r->badblocks,
 			r->enabled ? "" : ", disabled");
+		if (r->cxl) {
+			fprintf(out, "  CXL %s under %s: %u-way, granularity %u:", r->cxl->region, r->cxl->root_decoder,
+				r->cxl->ways, r->cxl->granularity);
+			for (size_t m = 0; m < r->cxl->n_members; m++)
+				fprintf(out, "%s %s (serial %#" PRIx64 ", %s)", m ? "," : "", r->cxl->members[m].memdev,
+					r->cxl->members[m].serial, r->cxl->members[m].host);
+			fputc('\n', out);
+		}
 		if (r->async)
 			fprintf(out, "  asynchronous: writes persist only when fsync()/msync() flushes them to the host; "
 				     "MAP_SYNC is refused, devdax is not offered\n");

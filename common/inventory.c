@@ -59,6 +59,7 @@ static void region_state_clear(struct region_state *r)
 	for (size_t i = 0; i < r->n_namespaces; i++)
 		ns_state_clear(&r->namespaces[i]);
 	free(r->namespaces);
+	cxl_region_state_free(r->cxl);
 }
 
 void inventory_clear(struct inventory *inv)

@@ -67,6 +67,24 @@ enum persist_domain {
 	PERSIST_DOMAIN_CPU_CACHE,
 };
 
+/* A CXL region's member: where it sits in the interleave set, and on which device. */
+struct cxl_member_state {
+	char *memdev;       /* "mem0" */
+	uint64_t serial;
+	char *decoder;      /* its endpoint decoder, "decoder2.0" */
+	char *host;         /* the PCI device, "0000:0d:00.0" */
+};
+
+/* The CXL region an nvdimm region stands for (filled by the agent through libcxl). */
+struct cxl_region_state {
+	char *region;       /* "region0" on the cxl bus */
+	char *root_decoder; /* its CXL fixed memory window, "decoder0.0" */
+	unsigned ways;
+	unsigned granularity;
+	struct cxl_member_state *members; /* in position order */
+	size_t n_members;
+};
+
 struct region_state {
 	char *devname;      /* "region0" */
 	unsigned id;
@@ -94,6 +112,7 @@ struct region_state {
 	size_t n_devdax_aligns;
 	struct ns_state *namespaces;
 	size_t n_namespaces;
+	struct cxl_region_state *cxl; /* REGION_CXL, when known */
 };
 
 struct inventory {
@@ -121,6 +140,8 @@ bool region_maps_pages(const struct region_state *region);
 /* "NFIT NVDIMM with labels", "NFIT NVDIMM, label-less", "virtio-pmem", "e820", ... */
 const char *region_kind_describe(const struct region_state *region);
 const char *region_kind_name(enum region_kind kind);
+
+void cxl_region_state_free(struct cxl_region_state *c);
 const char *persistence_name(enum persist_domain p);
 
 #endif

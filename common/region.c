@@ -5,6 +5,7 @@
  * reading of the live system so that code which only plans or reports
  * links without libndctl.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "inventory.h"
@@ -84,4 +85,19 @@ const struct ns_state *region_find_namespace(const struct region_state *region, 
 		if (nd_is_mkfs_marker(region->namespaces[i].name, name))
 			return &region->namespaces[i];
 	return NULL;
+}
+
+void cxl_region_state_free(struct cxl_region_state *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_members; i++) {
+		free(c->members[i].memdev);
+		free(c->members[i].decoder);
+		free(c->members[i].host);
+	}
+	free(c->members);
+	free(c->region);
+	free(c->root_decoder);
+	free(c);
 }

@@ -213,6 +213,9 @@ static int erase_and_record(struct host *h, const char *uuid, const struct ledge
 	} else {
 		erased = backing_erase(kind, path, size, &stats, &reason);
 	}
+	/* a CXL device's label storage area is the backing's too: the tenant's labels and names */
+	if (erased == 0)
+		erased = backing_lsa_erase(h, uuid, &reason);
 	why = reason ? reason : strerror(-erased);
 
 	/* the ledger may have changed while erasing: reload it under the lock */

@@ -30,25 +30,51 @@ struct hypervisor_args {
 	const char *consumer;
 	long guest_node;
 	enum guest_machine machine;
+	bool cxl; /* --model cxl: CXL type-3 devices instead of NVDIMMs */
 };
+
+static int option_model(const struct host_option *option, const char *value, void *member)
+{
+	if (strcmp(value, "nvdimm") != 0 && strcmp(value, "cxl") != 0) {
+		log_error("--%s takes \"nvdimm\" or \"cxl\", not \"%s\"", option->name, value);
+		return -EINVAL;
+	}
+	*(bool *)member = strcmp(value, "cxl") == 0;
+	return 0;
+}
 
 static const struct host_option hypervisor_options[] = {
 	{ "consumer", "UUID", option_string, offsetof(struct hypervisor_args, consumer), 0, 0 },
 	{ "guest-node", "N", option_number, offsetof(struct hypervisor_args, guest_node), 0, 255 },
 	{ "machine", "TYPE", option_machine, offsetof(struct hypervisor_args, machine), 0, 0 },
+	{ "model", "nvdimm|cxl", option_model, offsetof(struct hypervisor_args, cxl), 0, 0 },
 	{},
 };
 
+/* A CXL device's serial number from its backing's uuid (its first 8 bytes): the same at every start. */
+static uint64_t cxl_serial(const char *uuid)
+{
+	uuid_t u;
+	uint64_t serial = 0;
+
+	if (uuid_parse(uuid, u) < 0)
+		return 0;
+	for (size_t i = 0; i < 8; i++)
+		serial = serial << 8 | u[i];
+	return serial;
+}
+
 /* The modules of the consumer's backings (their ids in *ret_ids). 0 or a negative errno, logged. */
 static int consumer_modules(struct host *h, const struct hypervisor_args *args, struct vnvdimm **ret, size_t *ret_n,
-			    char ***ret_ids)
+			    char ***ret_ids, char ***ret_lsas)
 {
 	_cleanup_free_ struct vnvdimm *d = calloc(h->ledger.n ? h->ledger.n : 1, sizeof(*d));
 	_cleanup_strv_free_ char **ids = calloc(h->ledger.n + 1, sizeof(char *));
+	_cleanup_strv_free_ char **lsas = calloc(h->ledger.n + 1, sizeof(char *));
 	size_t n = 0;
 	int r;
 
-	if (!d || !ids)
+	if (!d || !ids || !lsas)
 		return log_error_errno(-ENOMEM, "%m");
 	for (size_t i = 0; i < h->ledger.n; i++) {
 		const struct ledger_entry *e = &h->ledger.entries[i];
@@ -74,7 +100,23 @@ static int consumer_modules(struct host *h, const struct hypervisor_args *args, 
 			ids[n] = NULL;
 			return log_error_errno(-ENOMEM, "%m");
 		}
-		r = backing_guest_sizes(b, args->machine, &d[n].sizes);
+		if (args->cxl) {
+			uint64_t align = b->align > LIBVIRT_MODULE_ALIGN ? b->align : LIBVIRT_MODULE_ALIGN;
+
+			r = guest_cxl_size_compute(b->size, align, &d[n].sizes);
+			if (r < 0)
+				return log_error_errno(-ERANGE, "%s (%llu bytes) is too small for a CXL device (256 MiB at least)",
+						       b->path, (unsigned long long)b->size);
+			/* the label storage area is the backing's: made blank once, erased with it */
+			r = backing_lsa_path(h, e->uuid, true, &lsas[n]);
+			if (r < 0)
+				return log_error_errno(r, "cannot make the CXL label storage area of %s (%s) in %s/lsa: %m",
+						       e->name, e->uuid, h->state_dir);
+			d[n].lsa = lsas[n];
+			d[n].serial = cxl_serial(e->uuid);
+		} else {
+			r = backing_guest_sizes(b, args->machine, &d[n].sizes);
+		}
 		if (r == -EOPNOTSUPP)
 			return log_error_errno(r, "%s is device-dax aligned to %llu bytes: a %s guest's module could not end "
 						  "on that alignment (use a namespace aligned to 2 or 16 MiB)",
@@ -95,6 +137,7 @@ static int consumer_modules(struct host *h, const struct hypervisor_args *args, 
 	*ret = TAKE_PTR(d);
 	*ret_n = n;
 	*ret_ids = TAKE_PTR(ids);
+	*ret_lsas = TAKE_PTR(lsas);
 	return 0;
 }
 
@@ -102,7 +145,7 @@ static int cmd_hypervisor(struct host *h, const struct command *cmd, int argc, c
 {
 	struct hypervisor_args args = { .machine = guest_machine_native() };
 	_cleanup_free_ struct vnvdimm *d = NULL;
-	_cleanup_strv_free_ char **ids = NULL;
+	_cleanup_strv_free_ char **ids = NULL, **lsas = NULL;
 	size_t n = 0;
 	int r;
 
@@ -113,10 +156,19 @@ static int cmd_hypervisor(struct host *h, const struct command *cmd, int argc, c
 		log_error("needs --consumer UUID");
 		return -EINVAL;
 	}
+	if (args.cxl && cmd == &cmd_libvirt_xml) {
+		log_error("libvirt has no element for a CXL type-3 device (up to 11.x): give the guest qemu-args "
+			  "--model cxl (libvirt: <qemu:commandline>)");
+		return -EINVAL;
+	}
+	if (args.cxl && args.machine == GUEST_MACHINE_PSERIES) {
+		log_error("--model cxl is for x86 guests (q35): pseries has no CXL");
+		return -EINVAL;
+	}
 	r = host_open(h, false);
 	if (r < 0)
 		return r;
-	r = consumer_modules(h, &args, &d, &n, &ids);
+	r = consumer_modules(h, &args, &d, &n, &ids, &lsas);
 	if (r < 0)
 		return r;
 	if (!n) {
@@ -124,7 +176,12 @@ static int cmd_hypervisor(struct host *h, const struct command *cmd, int argc, c
 		return -ENOENT;
 	}
 	/* stdout is what the hypervisor reads; what it needs besides goes to stderr */
-	r = cmd == &cmd_libvirt_xml ? libvirt_xml_write(stdout, stderr, d, n) : qemu_args_write(stdout, stderr, d, n);
+	if (cmd == &cmd_libvirt_xml)
+		r = libvirt_xml_write(stdout, stderr, d, n);
+	else if (args.cxl)
+		r = qemu_cxl_args_write(stdout, stderr, d, n);
+	else
+		r = qemu_args_write(stdout, stderr, d, n);
 	if (r < 0)
 		return host_failure(log_error_errno(r, "cannot write the modules of %s: %m", args.consumer));
 	return 0;

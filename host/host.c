@@ -4,10 +4,12 @@
  * host's state under its lock, and what several commands print.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
@@ -379,6 +381,67 @@ int host_placement_settings(struct host *h, const struct placement_args *args, b
 	};
 	*ret_enabled = true;
 	return 0;
+}
+
+int backing_lsa_path(struct host *h, const char *uuid, bool create, char **ret_path)
+{
+	_cleanup_free_ char *dir = NULL, *path = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+	int r;
+
+	if (!is_uuid(uuid))
+		return -EINVAL;
+	dir = strdup_printf("%s/lsa", h->state_dir);
+	path = strdup_printf("%s/lsa/%s", h->state_dir, uuid);
+	if (!dir || !path)
+		return -ENOMEM;
+	if (create) {
+		r = mkdir_p_nofollow(dir, 0700);
+		if (r < 0)
+			return r;
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		/* a new one is blank; one of another size is not what the guest's labels were written to */
+		if (st.st_size == 0 && ftruncate(fd, (off_t)CXL_LSA_SIZE) < 0)
+			return -errno;
+		if (st.st_size != 0 && (uint64_t)st.st_size != CXL_LSA_SIZE)
+			return -EBADMSG;
+		if (fsync(fd) < 0)
+			return -errno;
+	}
+	*ret_path = TAKE_PTR(path);
+	return 0;
+}
+
+int backing_lsa_erase(struct host *h, const char *uuid, char **ret_reason)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	static const char zeros[4096];
+	int r = backing_lsa_path(h, uuid, false, &path);
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		r = -errno;
+	/* zeros first: the tenant's namespace labels and names are gone even where the blocks stay on disk */
+	for (uint64_t off = 0; r >= 0 && off < CXL_LSA_SIZE; off += sizeof(zeros))
+		if (pwrite(fd, zeros, sizeof(zeros), (off_t)off) != (ssize_t)sizeof(zeros))
+			r = errno ? -errno : -EIO;
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r >= 0 && unlink(path) < 0)
+		r = -errno;
+	if (r < 0)
+		*ret_reason = strdup_printf("cannot erase its CXL label storage area %s: %s", path, strerror(-r));
+	return r;
 }
 
 int backing_guest_sizes(const struct backing *b, enum guest_machine machine, struct guest_sizes *ret)

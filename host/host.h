@@ -175,6 +175,15 @@ bool is_uuid(const char *s);
  * too small for one, -EOPNOTSUPP when no module of that machine can map it
  * (a device-dax alignment over 16 MiB for pseries, guest_label_size).
  */
+/*
+ * The label storage area of a backing given as a CXL device: <state>/lsa/<uuid>,
+ * CXL_LSA_SIZE bytes, made blank when missing (create). In *ret_path. 0 or a negative errno.
+ */
+int backing_lsa_path(struct host *h, const char *uuid, bool create, char **ret_path);
+
+/* Zero and remove a backing's label storage area, when it has one. 0 or a negative errno (*ret_reason says what). */
+int backing_lsa_erase(struct host *h, const char *uuid, char **ret_reason);
+
 int backing_guest_sizes(const struct backing *b, enum guest_machine machine, struct guest_sizes *ret);
 /*
  * One ledger entry, with its backing and the sizes a guest of machine gets,

@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "output.h"
+#include "strutil.h"
 
 static unsigned long long kib(uint64_t bytes)
 {
@@ -210,6 +211,65 @@ int qemu_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t 
 				fputc(' ', out);
 			shell_quoted(out, *a);
 		}
+	}
+	fputc('\n', out);
+	return ferror(out) ? -EIO : 0;
+}
+
+/* The PCI bus number of the CXL host bridge: its root ports' buses follow it */
+#define CXL_BUS_NR 52
+
+int qemu_cxl_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n)
+{
+	_cleanup_strv_free_ char **argv = calloc(2 + 8 * n + 3, sizeof(char *));
+	uint64_t total = 0;
+	size_t k = 0;
+
+	if (!argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!dimms[i].lsa)
+			return -EINVAL;
+	if (asprintf(&argv[k++], "-device") < 0 ||
+	    asprintf(&argv[k++], "pxb-cxl,bus_nr=%d,bus=pcie.0,id=vpmem-cxl", CXL_BUS_NR) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct vnvdimm *d = &dimms[i];
+		_cleanup_free_ char *path = qemu_escape(d->path), *lsa = qemu_escape(d->lsa);
+
+		if (!path || !lsa)
+			return -ENOMEM;
+		total += d->sizes.target;
+		if (asprintf(&argv[k++], "-object") < 0 ||
+		    asprintf(&argv[k++], "memory-backend-file,id=%s,share=on,mem-path=%s,size=%llu,align=%llu%s", d->id,
+			     path, (unsigned long long)d->sizes.target, (unsigned long long)d->sizes.align,
+			     d->real_pmem ? ",pmem=on" : "") < 0 ||
+		    asprintf(&argv[k++], "-object") < 0 ||
+		    asprintf(&argv[k++], "memory-backend-file,id=%s-lsa,share=on,mem-path=%s,size=%llu", d->id, lsa,
+			     (unsigned long long)d->sizes.label) < 0 ||
+		    asprintf(&argv[k++], "-device") < 0 ||
+		    asprintf(&argv[k++], "cxl-rp,port=%zu,bus=vpmem-cxl,id=%s-rp,chassis=%d,slot=%zu", i, d->id,
+			     CXL_BUS_NR, i + 1) < 0 ||
+		    asprintf(&argv[k++], "-device") < 0 ||
+		    asprintf(&argv[k++], "cxl-type3,bus=%s-rp,persistent-memdev=%s,lsa=%s-lsa,id=%s-cxl,sn=%llu", d->id,
+			     d->id, d->id, d->id, (unsigned long long)d->serial) < 0)
+			return -ENOMEM;
+	}
+	if (asprintf(&argv[k++], "-M") < 0 ||
+	    asprintf(&argv[k++], "cxl-fmw.0.targets.0=vpmem-cxl,cxl-fmw.0.size=%llu",
+		     (unsigned long long)cxl_window_size(total)) < 0)
+		return -ENOMEM;
+	if (notes)
+		fprintf(notes,
+			"vpmem-host: QEMU 10.0 or later also needs -machine q35,cxl=on and SeaBIOS or OVMF (qboot numbers "
+			"no bus behind the CXL host bridge); QEMU 7.2's CXL emulation returns other bytes than were "
+			"written. A guest kernel from 6.2 on commits CXL regions only with -cpu MODEL,-hypervisor. In "
+			"the guest, vpmem-agent assembles the region (kernel modules cxl_acpi, cxl_pci, cxl_mem, "
+			"cxl_pmem)\n");
+	for (size_t i = 0; i < k; i++) {
+		if (i)
+			fputc(' ', out);
+		shell_quoted(out, argv[i]);
 	}
 	fputc('\n', out);
 	return ferror(out) ? -EIO : 0;

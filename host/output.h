@@ -16,6 +16,8 @@ struct vnvdimm {
 	bool real_pmem;      /* devdax on real persistent memory: <pmem/>, pmem=on */
 	struct guest_sizes sizes;
 	unsigned guest_node; /* the guest NUMA node the module belongs to */
+	const char *lsa;     /* CXL: the label storage area's file, or NULL for an NVDIMM */
+	uint64_t serial;     /* CXL: the device's serial number (the guest's labels record it) */
 };
 
 /*
@@ -38,6 +40,14 @@ int libvirt_xml_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_
  * (may be NULL), the machine and memory options they need.
  */
 int qemu_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n);
+
+/*
+ * The same for CXL type-3 devices (each d->lsa set): one CXL host bridge
+ * (pxb-cxl) with a root port and a type-3 device per backing, its persistent
+ * memory the backing and its label storage area d->lsa, and the fixed memory
+ * window over the host bridge. On notes, the machine and QEMU they need.
+ */
+int qemu_cxl_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n);
 
 /* The QEMU argument words (NULL-terminated) for one module: for tests and execs. */
 char **qemu_args_for(const struct vnvdimm *d);

@@ -73,3 +73,23 @@ int guest_size_compute(enum guest_machine machine, uint64_t backing, uint64_t la
 	*ret = s;
 	return 0;
 }
+
+int guest_cxl_size_compute(uint64_t backing, uint64_t align, struct guest_sizes *ret)
+{
+	struct guest_sizes s = { .backing = backing, .label = CXL_LSA_SIZE, .align = align };
+
+	if (!is_power_of_2(align) || align < LIBVIRT_MODULE_ALIGN)
+		return -EINVAL;
+	s.guest = s.target = align_down(backing, align > CXL_CAPACITY_ALIGN ? align : CXL_CAPACITY_ALIGN);
+	if (!s.guest)
+		return -EINVAL;
+	*ret = s;
+	return 0;
+}
+
+uint64_t cxl_window_size(uint64_t total)
+{
+	uint64_t w = align_down(2 * total + CXL_CAPACITY_ALIGN - 1, CXL_CAPACITY_ALIGN);
+
+	return w < CXL_WINDOW_MIN ? CXL_WINDOW_MIN : w;
+}

@@ -82,4 +82,25 @@ struct guest_sizes {
 int guest_size_compute(enum guest_machine machine, uint64_t backing, uint64_t label, uint64_t align,
 		       struct guest_sizes *ret);
 
+/* CXL: decoders map whole 256 MiB per device; the label storage area is a file of its own */
+#define CXL_CAPACITY_ALIGN (UINT64_C(256) << 20)
+#define CXL_LSA_SIZE (UINT64_C(256) << 10)
+/* the fixed memory window: address space only, at least this, a multiple of 256 MiB */
+#define CXL_WINDOW_MIN (UINT64_C(4) << 30)
+
+/*
+ * The persistent capacity of a CXL type-3 device from a backing: whole 256
+ * MiB (what an HDM decoder maps), and whole multiples of the backing's
+ * alignment (device-dax maps nothing smaller):
+ *
+ *   target = guest = ALIGN_DOWN(backing, MAX(256 MiB, align))
+ *
+ * label is the label storage area, CXL_LSA_SIZE, in a file beside the
+ * backing. Returns 0, or -EINVAL when nothing would be left.
+ */
+int guest_cxl_size_compute(uint64_t backing, uint64_t align, struct guest_sizes *ret);
+
+/* The fixed memory window for devices of total bytes: twice that, at least CXL_WINDOW_MIN (interleave alignment). */
+uint64_t cxl_window_size(uint64_t total);
+
 #endif

@@ -193,6 +193,52 @@ START_TEST(test_guest_size)
 }
 END_TEST
 
+START_TEST(test_guest_size_cxl)
+{
+	struct guest_sizes s;
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	FILE *f;
+	struct vnvdimm d = { .id = "vpmem0", .path = "/dev/dax1.0", .lsa = "/var/lib/vpmem/lsa/u", .serial = 1ULL << 63,
+			     .real_pmem = true };
+
+	/* whole 256 MiB: a 4292870144-byte namespace gives 3840 MiB, the label area is a file beside it */
+	ck_assert_int_eq(guest_cxl_size_compute(UINT64_C(4292870144), SZ_2M, &s), 0);
+	ck_assert_uint_eq(s.guest, UINT64_C(3840) << 20);
+	ck_assert_uint_eq(s.target, s.guest);
+	ck_assert_uint_eq(s.label, 256 << 10);
+	/* a 2 GiB + 2 MiB file: 2 GiB */
+	ck_assert_int_eq(guest_cxl_size_compute((UINT64_C(2048) + 2) << 20, SZ_2M, &s), 0);
+	ck_assert_uint_eq(s.guest, UINT64_C(2) << 30);
+	/* 1 GiB alignment: whole GiB (device-dax maps nothing smaller) */
+	ck_assert_int_eq(guest_cxl_size_compute((UINT64_C(3) << 30) - SZ_2M, SZ_1G, &s), 0);
+	ck_assert_uint_eq(s.guest, UINT64_C(2) << 30);
+	ck_assert_int_eq(guest_cxl_size_compute(UINT64_C(255) << 20, SZ_2M, &s), -EINVAL);
+	ck_assert_int_eq(guest_cxl_size_compute(UINT64_C(1) << 30, 4096, &s), -EINVAL);
+
+	/* the window: twice the devices, at least 4 GiB, whole 256 MiB */
+	ck_assert_uint_eq(cxl_window_size(UINT64_C(512) << 20), UINT64_C(4) << 30);
+	ck_assert_uint_eq(cxl_window_size((UINT64_C(3) << 30) + (UINT64_C(128) << 20)), UINT64_C(6400) << 20);
+
+	ck_assert_int_eq(guest_cxl_size_compute(UINT64_C(4292870144), SZ_2M, &d.sizes), 0);
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(qemu_cxl_args_write(f, NULL, &d, 1), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "-device pxb-cxl,bus_nr=52,bus=pcie.0,id=vpmem-cxl "));
+	ck_assert_ptr_nonnull(strstr(buf, "memory-backend-file,id=vpmem0,share=on,mem-path=/dev/dax1.0,size=4026531840,"
+					  "align=2097152,pmem=on "));
+	ck_assert_ptr_nonnull(strstr(buf, "memory-backend-file,id=vpmem0-lsa,share=on,mem-path=/var/lib/vpmem/lsa/u,"
+					  "size=262144 "));
+	/* the serial unsigned, as QEMU takes it */
+	ck_assert_ptr_nonnull(strstr(buf, "cxl-type3,bus=vpmem0-rp,persistent-memdev=vpmem0,lsa=vpmem0-lsa,id=vpmem0-cxl,"
+					  "sn=9223372036854775808 "));
+	ck_assert_ptr_nonnull(strstr(buf, "-M cxl-fmw.0.targets.0=vpmem-cxl,cxl-fmw.0.size=8053063680\n"));
+	/* a device without its label area is not written */
+	d.lsa = NULL;
+	ck_assert_int_eq(qemu_cxl_args_write(stdout, NULL, &d, 1), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_guest_size_pseries)
 {
 	enum guest_machine m;
@@ -608,6 +654,7 @@ Suite *host_suite(void)
 	tcase_add_test(tc, test_placement_section);
 	tcase_add_test(tc, test_guest_size);
 	tcase_add_test(tc, test_guest_size_pseries);
+	tcase_add_test(tc, test_guest_size_cxl);
 	tcase_add_test(tc, test_output_pseries);
 	tcase_add_test(tc, test_output);
 	tcase_add_test(tc, test_output_xml_parsed);

@@ -63,6 +63,13 @@ for m in solo pair; do
 	check "the same filesystem on /mnt/$m" [ "$(blkid -o value -s UUID "$(mount_source /mnt/$m)")" = "$(kept $m-uuid)" ]
 	check "its data reads back" [ "$(sha256sum /mnt/$m/data | cut -d' ' -f1)" = "$(kept $m-sum)" ]
 done
+# where each filesystem sits, as status tells an operator: the pair's members in position order
+agent status | tee /tmp/status
+check "status shows the pair's CXL region: 2-way, granularity 4096, serial 0x2 then 0x3" \
+	grep -q "2-way, granularity 4096: mem[0-9]* (serial 0x2, 0000:[^)]*), mem[0-9]* (serial 0x3, " /tmp/status
+check "and the device alone's" grep -q "1-way, granularity 256: mem[0-9]* (serial 0x1, 0000:" /tmp/status
+agent status --json > /tmp/status.json
+check "status --json has the topology" grep -q '"root_decoder": "decoder0.0"' /tmp/status.json
 agent apply
 check "a second apply has nothing to do" [ $? -eq 0 ]
 finish

@@ -324,7 +324,8 @@ vm_boot() {
 		i=$((i + 1)) slots=$((slots + 1))
 	done
 	machine=pc,nvdimm=on qemu="qemu-system-x86_64 $vm_bios"
-	if [ -n "$cxl" ]; then
+	# (vm_cxl_machine=1: the CXL machine for CXL devices given in $vm_extra_args, vpmem-host's)
+	if [ -n "$cxl" ] || [ "${vm_cxl_machine:-0}" = 1 ]; then
 		# q35 (PCIe) with CXL, Debian 13's QEMU; one fixed memory window
 		# over the host bridge: address space only, twice every device
 		# together and at least 4 GiB, for the alignment an interleaved
@@ -335,8 +336,12 @@ vm_boot() {
 		window=${window}M
 		# (SeaBIOS: qboot numbers no bus behind the host bridge, and the
 		# kernel finds no device there)
-		machine=q35,nvdimm=on,cxl=on qemu="$vm_qemu"
-		args="$args $cxl -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$window"
+		# (-hypervisor: Linux 6.2 and later commit a CXL region only where
+		# the CPU does not say it runs under a hypervisor, since one may not
+		# let the guest flush its caches: "Failed to synchronize CPU cache
+		# state" otherwise; 6.1 does not ask)
+		machine=q35,nvdimm=on,cxl=on qemu="$vm_qemu -cpu qemu64,-hypervisor"
+		[ -z "$cxl" ] || args="$args $cxl -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$window"
 	fi
 	log="$work/$name.log"
 	echo "--- boot $name: $* ---"
