@@ -24,6 +24,11 @@ void cxl_inventory_annotate(struct inventory *inv)
 	(void)inv;
 }
 
+void cxl_set_sysfs_dir(const char *dir)
+{
+	(void)dir;
+}
+
 int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log *log)
 {
 	(void)dry_run;
@@ -47,7 +52,15 @@ int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log
 #define PROOF_NAME "vpmem-proof"
 /* How long the kernel may take to show a committed region as an nvdimm region (TCG included). */
 #define ND_REGION_WAIT_MS 20000
-#define COMMIT_STEP "commit its decoders"
+#define COMMIT_STEP "commit the decoders"
+
+/* The kernel's CXL devices (tests point it elsewhere: cxl_set_sysfs_dir) */
+static const char *sysfs_dir = "/sys/bus/cxl/devices";
+
+void cxl_set_sysfs_dir(const char *dir)
+{
+	sysfs_dir = dir;
+}
 
 static void cxl_unrefp(struct cxl_ctx **ctx)
 {
@@ -182,7 +195,7 @@ static uint64_t dpa_resource_now(struct cxl_decoder *decoder)
 	_cleanup_free_ char *path = NULL, *text = NULL;
 	size_t len;
 
-	if (asprintf(&path, "/sys/bus/cxl/devices/%s/dpa_resource", cxl_decoder_get_devname(decoder)) < 0 ||
+	if (asprintf(&path, "%s/%s/dpa_resource", sysfs_dir, cxl_decoder_get_devname(decoder)) < 0 ||
 	    read_file(path, &text, &len) < 0)
 		return UINT64_MAX;
 	return strtoull(text, NULL, 0);
@@ -220,6 +233,7 @@ static void teardown(struct cxl_region *region, size_t ways)
 static int create_region(struct cxl_decoder *root, struct cxl_memdev **members, const struct cxl_assembly *a,
 			 struct cxl_region **ret, const char **ret_step)
 {
+	struct cxl_decoder *eps[CXL_MAX_WAYS] = { NULL };
 	struct cxl_region *region;
 	unsigned granularity = a->granularity ? a->granularity : cxl_decoder_get_interleave_granularity(root);
 	uuid_t uuid;
@@ -230,18 +244,18 @@ static int create_region(struct cxl_decoder *root, struct cxl_memdev **members, 
 	if (!region)
 		return -ENXIO;
 	uuid_generate(uuid);
-	*ret_step = "set its interleave granularity";
+	*ret_step = "set the interleave granularity";
 	r = cxl_region_set_interleave_granularity(region, granularity);
 	if (r >= 0) {
-		*ret_step = "set its interleave ways";
+		*ret_step = "set the interleave ways";
 		r = cxl_region_set_interleave_ways(region, (unsigned)a->ways);
 	}
 	if (r >= 0) {
-		*ret_step = "set its uuid";
+		*ret_step = "set the region's uuid";
 		r = cxl_region_set_uuid(region, uuid);
 	}
 	if (r >= 0) {
-		*ret_step = "set its size";
+		*ret_step = "set the region's size";
 		r = cxl_region_set_size(region, a->member_size * a->ways);
 	}
 	for (size_t i = 0; i < a->ways && r >= 0; i++) {
@@ -261,6 +275,8 @@ static int create_region(struct cxl_decoder *root, struct cxl_memdev **members, 
 		if (r >= 0) {
 			*ret_step = "allocate device capacity";
 			r = cxl_decoder_set_dpa_size(ep, a->member_size);
+			if (r >= 0)
+				eps[i] = ep;
 		}
 		/* the labels' cookie holds each member's first device address: the persistent partition's start */
 		if (r >= 0 && dpa_resource_now(ep) != cxl_memdev_get_ram_size(members[i])) {
@@ -277,11 +293,15 @@ static int create_region(struct cxl_decoder *root, struct cxl_memdev **members, 
 		r = cxl_region_decode_commit(region);
 	}
 	if (r >= 0) {
-		*ret_step = "enable it";
+		*ret_step = "enable the region";
 		r = cxl_region_enable(region);
 	}
 	if (r < 0) {
 		teardown(region, a->ways);
+		/* capacity allocated for a member that never became a target */
+		for (size_t i = 0; i < a->ways; i++)
+			if (eps[i] && cxl_decoder_get_dpa_size(eps[i]) > 0)
+				cxl_decoder_set_dpa_size(eps[i], 0);
 		return r;
 	}
 	*ret = region;
@@ -428,16 +448,16 @@ static void assemble_one(struct cxl_ctx *ctx, const struct cxl_memdev_facts *m, 
 	}
 	r = create_region(root, members, a, &region, &step);
 	if (r == -ENXIO && strcmp(step, COMMIT_STEP) == 0 && cpu_says_hypervisor()) {
-		apply_log_failed_errno(log, r, "CXL %s: cannot %s of a %zu-way pmem region under %s: %m; taken apart "
+		apply_log_failed_errno(log, r, "CXL %s: a %zu-way pmem region under %s: cannot %s: %m; taken apart "
 				       "again. Linux 6.2 and later commit CXL regions only where the CPU does not say it "
 				       "runs under a hypervisor (it cannot know that its caches can be flushed): start the "
 				       "VM with the CPU's hypervisor flag off (QEMU: -cpu MODEL,-hypervisor)",
-				       names, step, a->ways, cxl_decoder_get_devname(root));
+				       names, a->ways, cxl_decoder_get_devname(root), step);
 		return;
 	}
 	if (r < 0) {
-		apply_log_failed_errno(log, r, "CXL %s: cannot %s of a %zu-way pmem region under %s: %m; taken apart "
-				       "again", names, step, a->ways, cxl_decoder_get_devname(root));
+		apply_log_failed_errno(log, r, "CXL %s: a %zu-way pmem region under %s: cannot %s: %m; taken apart "
+				       "again", names, a->ways, cxl_decoder_get_devname(root), step);
 		return;
 	}
 	ndr = wait_nd_region(&nd, cxl_region_get_resource(region));
@@ -481,7 +501,7 @@ int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log
 	int r;
 
 	/* no CXL bus: nothing to open (every boot of a guest without CXL) */
-	if (access("/sys/bus/cxl/devices", F_OK) < 0)
+	if (access(sysfs_dir, F_OK) < 0)
 		return 0;
 	r = cxl_new(&ctx);
 	if (r < 0)

@@ -31,4 +31,7 @@ int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log
  */
 void cxl_inventory_annotate(struct inventory *inv);
 
+/* Where the kernel's CXL devices are (/sys/bus/cxl/devices): for tests against a fake libcxl. */
+void cxl_set_sysfs_dir(const char *dir);
+
 #endif

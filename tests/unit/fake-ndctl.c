@@ -142,7 +142,32 @@ struct ndctl_dimm *ndctl_region_get_next_dimm(struct ndctl_region *region, struc
 
 struct ndctl_namespace *ndctl_region_get_namespace_seed(struct ndctl_region *region)
 {
-	return NULL;
+	struct ndctl_namespace *ns;
+
+	if (!region->seed_device[0] || region->n_namespaces == 4)
+		return NULL;
+	ns = &region->namespaces[region->n_namespaces];
+	memset(ns, 0, sizeof(*ns));
+	snprintf(ns->devname, sizeof(ns->devname), "namespace%u.%zu", region->id, region->n_namespaces);
+	snprintf(ns->device, sizeof(ns->device), "%s", region->seed_device);
+	region->n_namespaces++;
+	return ns;
+}
+
+unsigned long long ndctl_region_get_max_available_extent(struct ndctl_region *region)
+{
+	return ndctl_region_get_size(region);
+}
+
+int ndctl_bus_wait_probe(struct ndctl_bus *bus)
+{
+	return 0;
+}
+
+int ndctl_dimm_zero_labels(struct ndctl_dimm *dimm)
+{
+	dimm->labels_valid = false;
+	return record("dimm:zero-labels");
 }
 
 struct ndctl_pfn *ndctl_region_get_pfn_seed(struct ndctl_region *region)

@@ -55,6 +55,7 @@ struct ndctl_region {
 	struct ndctl_btt btt;
 	struct ndctl_namespace namespaces[4];
 	size_t n_namespaces;
+	char seed_device[160]; /* set: the namespace seed is a new namespace on this file (as ns->device) */
 };
 
 struct ndctl_cmd {

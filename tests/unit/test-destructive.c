@@ -22,6 +22,9 @@
 #include "ndops.h"
 #include "provision.h"
 #include "size.h"
+#ifdef HAVE_LIBCXL
+#include "cxl-assemble-cases.h"
+#endif
 
 static char dir[] = "/var/tmp/vpmem-fake-XXXXXX";
 static char file[128], disabled_dir[128];
@@ -309,6 +312,9 @@ int main(void)
 	tcase_add_test(tc, test_disabled_by_the_agent_enabled_again);
 	tcase_add_test(tc, test_disabled_by_someone_else_stays);
 	suite_add_tcase(s, tc);
+#ifdef HAVE_LIBCXL
+	suite_add_tcase(s, cxl_assemble_tcase());
+#endif
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
