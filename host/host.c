@@ -477,6 +477,13 @@ struct json_object *reservation_json(struct host *h, const struct ledger_entry *
 			json_object_object_add(o, "guest_size", json_object_new_uint64(sz.guest));
 		}
 	}
+	/* given as a CXL device (qemu-args --model cxl): its label storage area, erased with it */
+	{
+		_cleanup_free_ char *lsa = NULL;
+
+		if (backing_lsa_path(h, e->uuid, false, &lsa) == 0 && access(lsa, F_OK) == 0)
+			json_object_object_add(o, "cxl_label_area", json_object_new_string(lsa));
+	}
 	if (problem)
 		json_object_object_add(o, "problem", json_object_new_string(problem));
 	if (e->note)

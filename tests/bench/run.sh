@@ -41,6 +41,19 @@ grep '^scale ' "$work/results" | while read -r _ n a b ratio; do
 done
 
 echo
+echo "First provisioning of a fresh 1 GiB CXL memory device (a boot of its own under Debian 13's QEMU; after a warm-up device; agent and hand alternate):"
+vm_cxl_qemu > /dev/null
+vm_mem=1G vm_boot cxl "$top_srcdir/tests/bench/guest-cxl.sh" "cxl:$(vm_dimm x1 1G)" "cxl:$(vm_dimm x2 1G)" \
+	"cxl:$(vm_dimm x3 1G)" "cxl:$(vm_dimm x4 1G)" "cxl:$(vm_dimm x5 1G)" > "$work/cxl.out" || {
+	cat "$work/cxl.out"; fail "the CXL guest failed"; }
+tr -d '\r' < "$work/cxl.log" | sed -n 's/.*BENCH //p' >> "$work/results"
+awk -v a="$(val cxl-first-agent)" -v h="$(val cxl-first-hand)" 'BEGIN {
+	split(a, A, " "); split(h, H, " ")
+	printf "  xfs:  agent %.2f s, %.2f s; hand procedure (cxl create-region, ndctl create-namespace, mkfs, mount) %.2f s, %.2f s: %.2fx\n", A[1], A[2], H[1], H[2], (A[1] + A[2]) / (H[1] + H[2]) }'
+set -- $(val cxl-pmd)
+echo "  2 MiB DAX faults on a 64 MiB file there: $1 of $(($1 + $2)) succeeded"
+
+echo
 echo "Erasing device-dax (a third boot):"
 vm_boot erase "$top_srcdir/tests/bench/guest-erase.sh" "$(vm_dimm erase 1026M)" > "$work/erase.out" || {
 	cat "$work/erase.out"; fail "the erase guest failed"; }

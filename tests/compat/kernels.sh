@@ -35,7 +35,10 @@ for release in ${VPMEM_COMPAT_RELEASES:-bullseye trixie}; do
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 	# in the release: fetch the kernel, make the base image and the
 	# programs' tree, all from its own packages (tests/vm/lib.sh, run there)
-	cat > "$root/guest.sh" <<'SCRIPT'
+	udev=1
+	[ "$release" = bullseye ] && udev=0
+	echo "vm_with_udev=$udev" > "$root/guest.sh"
+	cat >> "$root/guest.sh" <<'SCRIPT'
 set -e
 apt-get update -qq >/dev/null 2>&1 || echo "apt-get update failed: a cached kernel is used" >&2
 top_srcdir=/src top_builddir=/src/b VPMEM_TEST_CACHE=/cache

@@ -24,8 +24,9 @@ compat_guest_pkgs="busybox-static,kmod,cpio,gzip,ndctl,daxctl,apt"
 
 # compat_pkgs RELEASE: the packages of RELEASE's chroot
 compat_pkgs() {
-	# libcxl (CXL region assembly) came with ndctl 72: Debian 12 and later
-	cxl=",libcxl-dev"
+	# libcxl (CXL region assembly) came with ndctl 72: Debian 12 and later;
+	# udevadm for the CXL scenario's look at the agent's udev rule
+	cxl=",libcxl-dev,udev"
 	[ "$1" = bullseye ] && cxl=""
 	echo "$compat_agent_pkgs$cxl,$(echo $compat_host_devs | tr ' ' ','),$compat_guest_pkgs"
 }

@@ -10,7 +10,8 @@
 # (apt-get build-dep on the package's control file); on Debian 11, where no
 # package is made (README: the agent alone, no systemd-dev there), the
 # Build-Depends less the host's libraries and the packaging's (libcurl,
-# libvirt, libxml2, debhelper, systemd-dev), and autoconf and automake for
+# libvirt, libxml2, debhelper, systemd-dev; and libcxl, which Debian 11 does
+# not have: the agent is built without CXL there), and autoconf and automake for
 # ./autogen.sh. The chroot with them is cached as a tarball in
 # $VPMEM_TEST_CACHE keyed by the release, the archive and that list (a change
 # to Build-Depends makes a new one), and unpacked fresh for every build.
@@ -38,7 +39,7 @@ pkg_build_depends() {
 # pkg_agent_depends: Debian 11's list (see above), as apt-get satisfy takes it
 pkg_agent_depends() {
 	pkg_build_depends | tr ',' '\n' | sed 's/^ *//' |
-		grep -Ev '^(debhelper-compat|libcurl4-openssl-dev|libvirt-dev|libxml2-dev|systemd-dev)( |$)' |
+		grep -Ev '^(debhelper-compat|libcurl4-openssl-dev|libvirt-dev|libxml2-dev|systemd-dev|libcxl-dev)( |$)' |
 		{ cat; echo autoconf; echo automake; } | paste -sd, - | sed 's/,/, /g'
 }
 

@@ -26,7 +26,8 @@ $H qemu-args --model cxl --consumer "$consumer" > "$work/qemu-args" 2> "$work/no
 cat "$work/qemu-args" "$work/notes"
 lsa="$state/lsa/$uuid"
 [ "$(stat -c %s "$lsa")" = 262144 ] || fail "no 256 KiB label storage area at $lsa"
-echo "PASS: the label storage area is kept with the backing ($lsa)"
+$H list --json | grep -q "\"cxl_label_area\": \"$lsa\"" || fail "list --json does not name the label storage area"
+echo "PASS: the label storage area is kept with the backing ($lsa), list names it"
 # the serial number is the backing uuid's first 8 bytes: the guest's labels record it
 serial=$(printf '%s' "$uuid" | tr -d - | cut -c1-16)
 # (unsigned 64-bit, as QEMU takes it and the kernel shows it: the shell's arithmetic is signed)

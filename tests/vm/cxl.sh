@@ -11,6 +11,7 @@
 # by serial number), c1 and c2 interleaved two ways (granularity 4096), and,
 # from the third boot, c3 holding data in its capacity under a blank label
 # area and c4 holding stray bytes in its label area.
+vm_with_udev=1
 . "$(dirname "$0")/lib.sh"
 vm_setup
 vm_cxl_qemu
@@ -25,9 +26,14 @@ vm_file /etc/vpmem/vpmem.json "$policy"
 cat > "$work/fresh.sh" <<'GUEST'
 check "three CXL memory devices" [ "$(ls -d /sys/bus/cxl/devices/mem[0-9]* | wc -l)" -eq 3 ]
 check "no region before the agent" [ -z "$(ls /sys/bus/nd/devices/ | grep region)" ]
+# what udev asks systemd to start when the kernel adds a CXL memory device
+udevadm test --action=add /sys/bus/cxl/devices/mem0 2>/dev/null | grep SYSTEMD_WANTS
+check "udev starts vpmem-agent@mem0 for CXL memory device mem0" \
+	sh -c 'udevadm test --action=add /sys/bus/cxl/devices/mem0 2>/dev/null | grep -qx "SYSTEMD_WANTS=vpmem-agent@mem0.service"'
 agent apply -n
 t0=$(cut -d' ' -f1 /proc/uptime)
-agent apply
+# as vpmem-agent@mem0.service runs it
+agent apply mem0
 check "apply succeeded" [ $? -eq 0 ]
 echo "first provisioning took $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }') s"
 cxl list -R -u

@@ -140,6 +140,13 @@ vm_programs() {
 		ln -sf /bin/udevadm "$o/lib/systemd/systemd-udevd"
 		cp "$top_srcdir/udev/61-vpmem-host.rules" "$o/etc/udev/rules.d/"
 	fi
+	# udevadm and the agent's rule, for a scenario that asks udev what it
+	# would start for a device the kernel made (vm_with_udev=1)
+	if [ "${vm_with_udev:-0}" = 1 ]; then
+		copy_with_libs "$o" /bin /bin/udevadm
+		mkdir -p "$o/etc/udev/rules.d"
+		cp "$top_srcdir/udev/90-vpmem.rules" "$o/etc/udev/rules.d/"
+	fi
 	# libvirtd with its QEMU driver, virsh and QEMU, as on a host, for a
 	# scenario that runs a domain in the test VM (libvirt-devdax.sh)
 	if [ "${vm_with_libvirt:-0}" = 1 ]; then
