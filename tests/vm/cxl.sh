@@ -27,9 +27,10 @@ cat > "$work/fresh.sh" <<'GUEST'
 check "three CXL memory devices" [ "$(ls -d /sys/bus/cxl/devices/mem[0-9]* | wc -l)" -eq 3 ]
 check "no region before the agent" [ -z "$(ls /sys/bus/nd/devices/ | grep region)" ]
 # what udev asks systemd to start when the kernel adds a CXL memory device
+# (udevadm 257 indents its properties)
 udevadm test --action=add /sys/bus/cxl/devices/mem0 2>/dev/null | grep SYSTEMD_WANTS
 check "udev starts vpmem-agent@mem0 for CXL memory device mem0" \
-	sh -c 'udevadm test --action=add /sys/bus/cxl/devices/mem0 2>/dev/null | grep -qx "SYSTEMD_WANTS=vpmem-agent@mem0.service"'
+	sh -c 'udevadm test --action=add /sys/bus/cxl/devices/mem0 2>/dev/null | grep -qE "^ *SYSTEMD_WANTS=vpmem-agent@mem0[.]service\$"'
 agent apply -n
 t0=$(cut -d' ' -f1 /proc/uptime)
 # as vpmem-agent@mem0.service runs it
