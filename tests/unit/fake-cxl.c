@@ -30,15 +30,11 @@ static struct cxl_target { int unused; } the_target;
 static int record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int record(const char *fmt, ...)
 {
-	size_t len = strlen(fake_cxl.log);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(fake_cxl.log + len, sizeof(fake_cxl.log) - len, fmt, ap);
+	fake_log_append(fake_cxl.log, sizeof(fake_cxl.log), fmt, ap);
 	va_end(ap);
-	len = strlen(fake_cxl.log);
-	if (len + 1 < sizeof(fake_cxl.log))
-		strcat(fake_cxl.log, " ");
 	return 0;
 }
 

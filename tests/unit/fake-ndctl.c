@@ -8,6 +8,7 @@
  * prove that a refusal changed nothing. The VM tests run the real thing.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +25,25 @@ void fake_reset(void)
 	memset(&fake_system, 0, sizeof(fake_system));
 }
 
+void fake_log_append(char *log, size_t size, const char *fmt, va_list ap)
+{
+	size_t len = strlen(log);
+
+	vsnprintf(log + len, size - len, fmt, ap);
+	len = strlen(log);
+	if (len + 1 < size)
+		strcat(log, " ");
+}
+
 static int record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int record(const char *fmt, ...)
 {
-	size_t len = strlen(fake_system.log);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(fake_system.log + len, sizeof(fake_system.log) - len, fmt, ap);
+	fake_log_append(fake_system.log, sizeof(fake_system.log), fmt, ap);
 	va_end(ap);
-	len = strlen(fake_system.log);
-	if (len + 1 < sizeof(fake_system.log))
-		strcat(fake_system.log, " ");
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #ifndef VPMEM_FAKE_NDCTL_H
 #define VPMEM_FAKE_NDCTL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,5 +72,8 @@ struct fake_system {
 extern struct fake_system fake_system;
 
 void fake_reset(void);
+
+/* Append the formatted change and a space to a fake's log of size bytes (fake-cxl.c's too). */
+void fake_log_append(char *log, size_t size, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 #endif
