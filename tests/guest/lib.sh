@@ -23,7 +23,7 @@ guest_release=${VPMEM_GUEST_RELEASE:-bookworm}
 # time for cloud-init-policy.sh, measured 2026-12-05) for 14 s less wall time
 # on an idle machine; make check runs a VM on each core, so CPU is what counts.
 guest_smp=${VPMEM_GUEST_SMP:-${guest_smp:-1}}
-guest_packages="systemd-sysv,udev,linux-image-cloud-amd64,cloud-init,libndctl6,libdaxctl1,libjson-c5"
+guest_packages="systemd-sysv,udev,linux-image-cloud-amd64,cloud-init,libndctl6,libdaxctl1,libcxl1,libjson-c5"
 guest_packages="$guest_packages,libblkid1,libmount1,libuuid1,xfsprogs,e2fsprogs,kmod,util-linux,python3,iproute2"
 
 guest_require() {
