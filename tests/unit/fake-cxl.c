@@ -77,7 +77,7 @@ void fake_cxl_reset(size_t n, uint64_t pmem, const char *sysfs)
 	for (size_t i = 0; i < n; i++) {
 		struct cxl_memdev *m = &fake_cxl.memdevs[i];
 
-		snprintf(m->devname, sizeof(m->devname), "mem%zu", i);
+		snprintf(m->devname, sizeof(m->devname), "mem%u", (unsigned)i);
 		m->serial = i + 1;
 		m->pmem_size = pmem;
 		m->lsa_size = 256 << 10;
@@ -86,7 +86,7 @@ void fake_cxl_reset(size_t n, uint64_t pmem, const char *sysfs)
 		for (size_t k = 0; k < FAKE_CXL_EP_DECODERS; k++) {
 			struct cxl_decoder *d = &m->decoders[k];
 
-			snprintf(d->devname, sizeof(d->devname), "decoder%zu.%zu", i + 2, k);
+			snprintf(d->devname, sizeof(d->devname), "decoder%u.%u", (unsigned)i + 2, (unsigned)k);
 			d->port = &m->endpoint.port;
 			d->memdev = m;
 			d->mode = CXL_DECODER_MODE_NONE;
@@ -309,7 +309,7 @@ struct cxl_region *cxl_decoder_create_pmem_region(struct cxl_decoder *decoder)
 		return NULL;
 	r = &fake_cxl.regions[fake_cxl.n_regions];
 	memset(r, 0, sizeof(*r));
-	snprintf(r->devname, sizeof(r->devname), "region%zu", fake_cxl.n_regions);
+	snprintf(r->devname, sizeof(r->devname), "region%u", (unsigned)fake_cxl.n_regions);
 	fake_cxl.n_regions++;
 	record("%s:create", r->devname);
 	return r;

@@ -34,7 +34,7 @@ struct cxl_endpoint {
 };
 
 struct cxl_memdev {
-	char devname[16];
+	char devname[24];
 	uint64_t serial;
 	uint64_t pmem_size, ram_size;
 	uint8_t *lsa;                /* the label area a test set (lsa_size bytes) */
@@ -46,7 +46,7 @@ struct cxl_memdev {
 };
 
 struct cxl_region {
-	char devname[16];
+	char devname[24];
 	unsigned ways, granularity;
 	uint64_t size, resource;
 	struct cxl_decoder *targets[16];

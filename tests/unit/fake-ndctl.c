@@ -155,7 +155,7 @@ struct ndctl_namespace *ndctl_region_get_namespace_seed(struct ndctl_region *reg
 		return NULL;
 	ns = &region->namespaces[region->n_namespaces];
 	memset(ns, 0, sizeof(*ns));
-	snprintf(ns->devname, sizeof(ns->devname), "namespace%u.%zu", region->id, region->n_namespaces);
+	snprintf(ns->devname, sizeof(ns->devname), "namespace%u.%u", region->id, (unsigned)region->n_namespaces);
 	snprintf(ns->device, sizeof(ns->device), "%s", region->seed_device);
 	region->n_namespaces++;
 	return ns;
