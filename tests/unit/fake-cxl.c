@@ -78,6 +78,13 @@ void fake_cxl_reset(size_t n, uint64_t pmem, const char *sysfs)
 		struct cxl_memdev *m = &fake_cxl.memdevs[i];
 
 		snprintf(m->devname, sizeof(m->devname), "mem%u", (unsigned)i);
+		/* the agent looks for memN there before it opens libcxl */
+		{
+			char path[192];
+
+			snprintf(path, sizeof(path), "%s/%s", sysfs, m->devname);
+			mkdir(path, 0700);
+		}
 		m->serial = i + 1;
 		m->pmem_size = pmem;
 		m->lsa_size = 256 << 10;

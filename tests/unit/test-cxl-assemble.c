@@ -173,6 +173,21 @@ START_TEST(test_refusals_change_nothing)
 }
 END_TEST
 
+START_TEST(test_no_memdev_no_libcxl)
+{
+	char path[192];
+
+	/* a CXL bus without memory devices (the kernel has it built in): libcxl is not even opened */
+	snprintf(path, sizeof(path), "%s/mem0", sysfs);
+	ck_assert_int_eq(rmdir(path), 0);
+	snprintf(path, sizeof(path), "%s/mem1", sysfs);
+	ck_assert_int_eq(rmdir(path), 0);
+	ck_assert_int_eq(cxl_assemble(&no_policy, false, &log_), 0);
+	ck_assert_str_eq(fake_cxl.log, "");
+	ck_assert_uint_eq(log_.n_done + log_.n_failed, 0);
+}
+END_TEST
+
 START_TEST(test_policy_interleave)
 {
 	char *pair[] = { "0x2", "0x1" };
@@ -201,5 +216,6 @@ TCase *cxl_assemble_tcase(void)
 	tcase_add_test(tc, test_failed_step_taken_apart);
 	tcase_add_test(tc, test_refusals_change_nothing);
 	tcase_add_test(tc, test_policy_interleave);
+	tcase_add_test(tc, test_no_memdev_no_libcxl);
 	return tc;
 }
