@@ -216,13 +216,20 @@ int qemu_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t 
 	return ferror(out) ? -EIO : 0;
 }
 
-/* The PCI bus number of the CXL host bridge: its root ports' buses follow it */
+/*
+ * A CXL host bridge for every CXL_HB_DEVICES devices: QEMU's pxb-cxl has 4
+ * HDM decoders, and every region takes one of each port on its way (a fifth
+ * region behind one bridge fails, EBUSY). Each bridge has its fixed memory
+ * window. Bridge g is PCI bus CXL_BUS_NR + 8 g, its root ports' buses follow.
+ */
 #define CXL_BUS_NR 52
+#define CXL_HB_DEVICES 4
 
 int qemu_cxl_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, size_t n)
 {
-	_cleanup_strv_free_ char **argv = calloc(2 + 8 * n + 3, sizeof(char *));
-	uint64_t total = 0;
+	size_t groups = (n + CXL_HB_DEVICES - 1) / CXL_HB_DEVICES;
+	_cleanup_strv_free_ char **argv = calloc(2 * groups + 8 * n + 3, sizeof(char *));
+	_cleanup_free_ char *windows = NULL;
 	size_t k = 0;
 
 	if (!argv)
@@ -230,16 +237,28 @@ int qemu_cxl_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, siz
 	for (size_t i = 0; i < n; i++)
 		if (!dimms[i].lsa)
 			return -EINVAL;
-	if (asprintf(&argv[k++], "-device") < 0 ||
-	    asprintf(&argv[k++], "pxb-cxl,bus_nr=%d,bus=pcie.0,id=vpmem-cxl", CXL_BUS_NR) < 0)
-		return -ENOMEM;
+	for (size_t g = 0; g < groups; g++) {
+		uint64_t total = 0;
+		char *w;
+
+		if (asprintf(&argv[k++], "-device") < 0 ||
+		    asprintf(&argv[k++], "pxb-cxl,bus_nr=%zu,bus=pcie.0,id=vpmem-cxl%zu", CXL_BUS_NR + 8 * g, g) < 0)
+			return -ENOMEM;
+		for (size_t i = g * CXL_HB_DEVICES; i < n && i < (g + 1) * CXL_HB_DEVICES; i++)
+			total += dimms[i].sizes.target;
+		if (asprintf(&w, "%s%scxl-fmw.%zu.targets.0=vpmem-cxl%zu,cxl-fmw.%zu.size=%llu", windows ? windows : "",
+			     windows ? "," : "", g, g, g, (unsigned long long)cxl_window_size(total)) < 0)
+			return -ENOMEM;
+		free(windows);
+		windows = w;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct vnvdimm *d = &dimms[i];
 		_cleanup_free_ char *path = qemu_escape(d->path), *lsa = qemu_escape(d->lsa);
+		size_t g = i / CXL_HB_DEVICES, port = i % CXL_HB_DEVICES;
 
 		if (!path || !lsa)
 			return -ENOMEM;
-		total += d->sizes.target;
 		if (asprintf(&argv[k++], "-object") < 0 ||
 		    asprintf(&argv[k++], "memory-backend-file,id=%s,share=on,mem-path=%s,size=%llu,align=%llu%s", d->id,
 			     path, (unsigned long long)d->sizes.target, (unsigned long long)d->sizes.align,
@@ -248,16 +267,14 @@ int qemu_cxl_args_write(FILE *out, FILE *notes, const struct vnvdimm *dimms, siz
 		    asprintf(&argv[k++], "memory-backend-file,id=%s-lsa,share=on,mem-path=%s,size=%llu", d->id, lsa,
 			     (unsigned long long)d->sizes.label) < 0 ||
 		    asprintf(&argv[k++], "-device") < 0 ||
-		    asprintf(&argv[k++], "cxl-rp,port=%zu,bus=vpmem-cxl,id=%s-rp,chassis=%d,slot=%zu", i, d->id,
-			     CXL_BUS_NR, i + 1) < 0 ||
+		    asprintf(&argv[k++], "cxl-rp,port=%zu,bus=vpmem-cxl%zu,id=%s-rp,chassis=%zu,slot=%zu", port, g, d->id,
+			     CXL_BUS_NR + 8 * g, port + 1) < 0 ||
 		    asprintf(&argv[k++], "-device") < 0 ||
 		    asprintf(&argv[k++], "cxl-type3,bus=%s-rp,persistent-memdev=%s,lsa=%s-lsa,id=%s-cxl,sn=%llu", d->id,
 			     d->id, d->id, d->id, (unsigned long long)d->serial) < 0)
 			return -ENOMEM;
 	}
-	if (asprintf(&argv[k++], "-M") < 0 ||
-	    asprintf(&argv[k++], "cxl-fmw.0.targets.0=vpmem-cxl,cxl-fmw.0.size=%llu",
-		     (unsigned long long)cxl_window_size(total)) < 0)
+	if (windows && (asprintf(&argv[k++], "-M") < 0 || !(argv[k++] = strdup(windows))))
 		return -ENOMEM;
 	if (notes)
 		fprintf(notes,

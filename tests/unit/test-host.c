@@ -224,7 +224,7 @@ START_TEST(test_guest_size_cxl)
 	f = open_memstream(&buf, &len);
 	ck_assert_int_eq(qemu_cxl_args_write(f, NULL, &d, 1), 0);
 	fclose(f);
-	ck_assert_ptr_nonnull(strstr(buf, "-device pxb-cxl,bus_nr=52,bus=pcie.0,id=vpmem-cxl "));
+	ck_assert_ptr_nonnull(strstr(buf, "-device pxb-cxl,bus_nr=52,bus=pcie.0,id=vpmem-cxl0 "));
 	ck_assert_ptr_nonnull(strstr(buf, "memory-backend-file,id=vpmem0,share=on,mem-path=/dev/dax1.0,size=4026531840,"
 					  "align=2097152,pmem=on "));
 	ck_assert_ptr_nonnull(strstr(buf, "memory-backend-file,id=vpmem0-lsa,share=on,mem-path=/var/lib/vpmem/lsa/u,"
@@ -232,7 +232,28 @@ START_TEST(test_guest_size_cxl)
 	/* the serial unsigned, as QEMU takes it */
 	ck_assert_ptr_nonnull(strstr(buf, "cxl-type3,bus=vpmem0-rp,persistent-memdev=vpmem0,lsa=vpmem0-lsa,id=vpmem0-cxl,"
 					  "sn=9223372036854775808 "));
-	ck_assert_ptr_nonnull(strstr(buf, "-M cxl-fmw.0.targets.0=vpmem-cxl,cxl-fmw.0.size=8053063680\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "cxl-rp,port=0,bus=vpmem-cxl0,id=vpmem0-rp,chassis=52,slot=1 "));
+	ck_assert_ptr_nonnull(strstr(buf, "-M cxl-fmw.0.targets.0=vpmem-cxl0,cxl-fmw.0.size=8053063680\n"));
+	free(buf);
+	buf = NULL;
+	/* a fifth device behind a second host bridge (4 decoders each), with a window of its own */
+	{
+		struct vnvdimm five[5];
+		static const char *ids[] = { "vpmem0", "vpmem1", "vpmem2", "vpmem3", "vpmem4" };
+
+		for (size_t i = 0; i < 5; i++) {
+			five[i] = d;
+			five[i].id = ids[i];
+		}
+		f = open_memstream(&buf, &len);
+		ck_assert_int_eq(qemu_cxl_args_write(f, NULL, five, 5), 0);
+		fclose(f);
+		ck_assert_ptr_nonnull(strstr(buf, "-device pxb-cxl,bus_nr=60,bus=pcie.0,id=vpmem-cxl1 "));
+		ck_assert_ptr_nonnull(strstr(buf, "cxl-rp,port=3,bus=vpmem-cxl0,id=vpmem3-rp,chassis=52,slot=4 "));
+		ck_assert_ptr_nonnull(strstr(buf, "cxl-rp,port=0,bus=vpmem-cxl1,id=vpmem4-rp,chassis=60,slot=1 "));
+		ck_assert_ptr_nonnull(strstr(buf, "-M cxl-fmw.0.targets.0=vpmem-cxl0,cxl-fmw.0.size=32212254720,"
+						  "cxl-fmw.1.targets.0=vpmem-cxl1,cxl-fmw.1.size=8053063680\n"));
+	}
 	/* a device without its label area is not written */
 	d.lsa = NULL;
 	ck_assert_int_eq(qemu_cxl_args_write(stdout, NULL, &d, 1), -EINVAL);
