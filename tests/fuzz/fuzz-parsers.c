@@ -2,14 +2,18 @@
 /*
  * libFuzzer harness: the small parsers of outside input. Sizes ("2G",
  * "1.5 GiB": policies, host.json, the command line), targets ("region3",
- * "nmem0", sysfs paths: udev) and lines of /proc/self/mountinfo (the kernel,
- * with paths anyone who can mount chooses).
+ * "nmem0", sysfs paths: udev; "mem0", "0x1a": CXL devices), lines of
+ * /proc/self/mountinfo (the kernel, with paths anyone who can mount
+ * chooses), and a CXL device's label storage area (whatever the device, or
+ * whoever had it before, wrote there).
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxl-label.h"
+#include "cxl-plan.h"
 #include "mountinfo.h"
 #include "nd.h"
 #include "size.h"
@@ -35,6 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_format_human(bytes, buf, sizeof(buf));
 	}
 	nd_parse_target(text, &is_region, &id);
+	cxl_memdev_spec_valid(text);
+	{
+		struct cxl_lsa lsa;
+
+		if (cxl_lsa_parse(data, size, &lsa) == 0)
+			cxl_lsa_clear(&lsa);
+	}
 	if (mountinfo_parse_line(text, &e) == 0) {
 		free(e.target);
 		free(e.fstype);
