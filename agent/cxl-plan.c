@@ -112,6 +112,21 @@ static const char *who(const struct cxl_memdev_facts *m, char *buf, size_t len)
 	return buf;
 }
 
+void cxl_assembly_describe(const struct cxl_memdev_facts *m, const struct cxl_assembly *a, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < a->ways && off < len; i++) {
+		char w[64];
+		int k = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", who(&m[a->members[i]], w, sizeof(w)));
+
+		if (k < 0)
+			break;
+		off += (size_t)k;
+	}
+}
+
 /* The share every member can give: the smallest persistent capacity, in whole 256 MiB. */
 static uint64_t member_size(const struct cxl_memdev_facts *m, const size_t *members, size_t ways)
 {

@@ -92,6 +92,9 @@ bool cxl_memdev_spec_valid(const char *spec);
 
 const char *cxl_assembly_source_name(enum cxl_assembly_source s);
 
+/* "mem1 (serial 0x2), mem0 (serial 0x1)": an assembly's members in position order, for messages */
+void cxl_assembly_describe(const struct cxl_memdev_facts *m, const struct cxl_assembly *a, char *buf, size_t len);
+
 void cxl_policy_clear(struct cxl_policy *p);
 
 #endif

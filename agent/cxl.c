@@ -430,20 +430,6 @@ static int zero_labels(struct ndctl_region *region)
 	return r;
 }
 
-static void describe(const struct cxl_memdev_facts *m, const struct cxl_assembly *a, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	for (size_t i = 0; i < a->ways && off < len; i++) {
-		int k = snprintf(buf + off, len - off, "%s%s (serial %#llx)", i ? ", " : "", m[a->members[i]].devname,
-				 (unsigned long long)m[a->members[i]].serial);
-
-		if (k < 0)
-			break;
-		off += (size_t)k;
-	}
-}
-
 static void assemble_one(struct cxl_ctx *ctx, const struct cxl_memdev_facts *m, struct cxl_memdev **devs,
 			 const struct cxl_assembly *a, struct apply_log *log)
 {
@@ -457,7 +443,7 @@ static void assemble_one(struct cxl_ctx *ctx, const struct cxl_memdev_facts *m, 
 	char names[256], size[SIZE_BUF];
 	int r;
 
-	describe(m, a, names, sizeof(names));
+	cxl_assembly_describe(m, a, names, sizeof(names));
 	size_format_human(a->member_size * a->ways, size, sizeof(size));
 	for (size_t i = 0; i < a->ways; i++)
 		members[i] = devs[a->members[i]];
@@ -556,7 +542,7 @@ int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log
 		if (dry_run) {
 			char names[256], size[SIZE_BUF];
 
-			describe(facts, a, names, sizeof(names));
+			cxl_assembly_describe(facts, a, names, sizeof(names));
 			printf("CXL: assemble a %zu-way pmem region of %s (%s, from the %s)%s\n", a->ways, names,
 			       size_format_human(a->member_size * a->ways, size, sizeof(size)),
 			       cxl_assembly_source_name(a->source), a->prove_empty ? ", its capacity read first" : "");

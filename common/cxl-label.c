@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,30 +53,22 @@ static uint64_t get_le(const uint8_t *p, size_t bytes)
 	return v;
 }
 
-uint64_t cxl_lsa_fletcher64(const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint32_t lo = 0;
-	uint64_t hi = 0;
-
-	for (size_t i = 0; i + 4 <= len; i += 4) {
-		lo += (uint32_t)get_le(p + i, 4);
-		hi += lo;
-	}
-	return hi << 32 | lo;
-}
-
-/* The checksum of len bytes at p whose 8-byte checksum field at sum_at counts as zero. */
+/* Fletcher-64 of len bytes at p whose 8-byte checksum field at sum_at (SIZE_MAX: none) counts as zero. */
 static uint64_t checksum_without(const uint8_t *p, size_t len, size_t sum_at)
 {
 	uint32_t lo = 0;
 	uint64_t hi = 0;
 
 	for (size_t i = 0; i + 4 <= len; i += 4) {
-		lo += i >= sum_at && i < sum_at + 8 ? 0 : (uint32_t)get_le(p + i, 4);
+		lo += sum_at != SIZE_MAX && i >= sum_at && i < sum_at + 8 ? 0 : (uint32_t)get_le(p + i, 4);
 		hi += lo;
 	}
 	return hi << 32 | lo;
+}
+
+uint64_t cxl_lsa_fletcher64(const void *buf, size_t len)
+{
+	return checksum_without(buf, len, SIZE_MAX);
 }
 
 uint64_t cxl_iset_cookie(const struct cxl_iset_member *members, size_t n)
