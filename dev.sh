@@ -14,7 +14,7 @@ top=$(pwd)
 packages="build-essential autoconf automake pkg-config libndctl-dev libdaxctl-dev libcxl-dev libblkid-dev
 libmount-dev libjson-c-dev uuid-dev check qemu-system-x86 busybox-static xfsprogs e2fsprogs kmod
 ndctl daxctl cpio xz-utils mmdebstrap iproute2 qemu-utils genisoimage python3 systemd
-libvirt-clients libcurl4-openssl-dev placement-api curl
+libvirt-clients libcurl4-openssl-dev placement-api curl prometheus prometheus-node-exporter
 libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu
 clang libclang-rt-14-dev man-db groff-base
 debhelper dpkg-dev lintian udev python3-jsonschema python3-yaml
@@ -51,9 +51,11 @@ ensure_packages() {
 	[ -n "$policy" ] && rm -f "$policy"
 	[ $rc -eq 0 ] || exit $rc
 	# and should one have started anyway, stop it
-	if command -v systemctl >/dev/null && systemctl is-active -q placement-api.service 2>/dev/null; then
-		systemctl disable --now placement-api.service
-	fi
+	for unit in placement-api prometheus prometheus-node-exporter; do
+		if command -v systemctl >/dev/null && systemctl is-active -q $unit.service 2>/dev/null; then
+			systemctl disable --now $unit.service
+		fi
+	done
 }
 
 # build DIR [configure options]: an out-of-tree build

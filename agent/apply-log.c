@@ -10,10 +10,31 @@
 #include "apply-log.h"
 #include "log.h"
 
-/* Log one step at priority and keep it in the run's record: done, or failed. */
-static void record(struct apply_log *log, int priority, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-static void record(struct apply_log *log, int priority, const char *fmt, va_list ap)
+static const char *const reason_names[APPLY_REASON__MAX] = {
+	[APPLY_FAILED] = "error",
+	[APPLY_DAX_OFF] = "dax_off",
+	[APPLY_POLICY] = "policy",
+	[APPLY_REFUSED_DATA] = "data",
+	[APPLY_REFUSED_CONFLICT] = "conflict",
+	[APPLY_REFUSED_MOUNTPOINT] = "mountpoint",
+	[APPLY_REFUSED_CAPACITY] = "capacity",
+	[APPLY_REFUSED_DEVICE] = "device",
+};
+
+const char *apply_reason_name(enum apply_reason reason)
+{
+	return reason < APPLY_REASON__MAX ? reason_names[reason] : "error";
+}
+
+bool apply_reason_is_refusal(enum apply_reason reason)
+{
+	return reason >= APPLY_REFUSED_DATA && reason < APPLY_REASON__MAX;
+}
+
+/* Log one step at priority and keep it in the run's record: done, or failed (for reason). */
+static void record(struct apply_log *log, int priority, enum apply_reason reason, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void record(struct apply_log *log, int priority, enum apply_reason reason, const char *fmt, va_list ap)
 {
 	char ***list = priority == LOG_ERR ? &log->failed : &log->done;
 	size_t *n = priority == LOG_ERR ? &log->n_failed : &log->n_done;
@@ -21,6 +42,8 @@ static void record(struct apply_log *log, int priority, const char *fmt, va_list
 	va_list again;
 	int saved = errno, r;
 
+	if (priority == LOG_ERR)
+		log->n_reason[reason < APPLY_REASON__MAX ? reason : APPLY_FAILED]++;
 	va_copy(again, ap);
 	r = vasprintf(&line, fmt, ap);
 	if (r < 0) {
@@ -48,16 +71,16 @@ void apply_log_done(struct apply_log *log, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	record(log, LOG_NOTICE, fmt, ap);
+	record(log, LOG_NOTICE, APPLY_FAILED, fmt, ap);
 	va_end(ap);
 }
 
-void apply_log_failed(struct apply_log *log, const char *fmt, ...)
+void apply_log_failed(struct apply_log *log, enum apply_reason reason, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	record(log, LOG_ERR, fmt, ap);
+	record(log, LOG_ERR, reason, fmt, ap);
 	va_end(ap);
 }
 
@@ -71,7 +94,7 @@ int apply_log_failed_errno(struct apply_log *log, int error, const char *fmt, ..
 	va_start(ap, fmt);
 	/* "%m": vasprintf reads errno */
 	errno = -error;
-	record(log, LOG_ERR, fmt, ap);
+	record(log, LOG_ERR, APPLY_FAILED, fmt, ap);
 	va_end(ap);
 	errno = saved;
 	return error;

@@ -74,9 +74,11 @@ const char *cxl_assembly_source_name(enum cxl_assembly_source s)
 	return "?";
 }
 
-static int refuse(struct cxl_plan *plan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int refuse(struct cxl_plan *plan, const char *fmt, ...)
+static int refuse(struct cxl_plan *plan, enum apply_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int refuse(struct cxl_plan *plan, enum apply_reason reason, const char *fmt, ...)
 {
+	enum apply_reason *reasons;
 	char **n;
 	va_list ap;
 	int r;
@@ -85,6 +87,11 @@ static int refuse(struct cxl_plan *plan, const char *fmt, ...)
 	if (!n)
 		return -ENOMEM;
 	plan->refusals = n;
+	reasons = realloc(plan->refusal_reasons, (plan->n_refusals + 1) * sizeof(*reasons));
+	if (!reasons)
+		return -ENOMEM;
+	plan->refusal_reasons = reasons;
+	reasons[plan->n_refusals] = reason;
 	va_start(ap, fmt);
 	r = vasprintf(&n[plan->n_refusals], fmt, ap);
 	va_end(ap);
@@ -173,7 +180,7 @@ static int plan_label_set(const struct cxl_memdev_facts *m, size_t n, size_t fir
 	int e;
 
 	if (ways > CXL_MAX_WAYS)
-		return refuse(plan, "%s: its labels are of a %zu-way interleave set, more than CXL has: data this agent "
+		return refuse(plan, APPLY_REFUSED_DEVICE, "%s: its labels are of a %zu-way interleave set, more than CXL has: data this agent "
 			      "cannot account for; left as it is", who(&m[first], w, sizeof(w)), ways) ?: 1;
 	for (size_t p = 0; p < ways; p++)
 		pos[p] = -1;
@@ -187,7 +194,7 @@ static int plan_label_set(const struct cxl_memdev_facts *m, size_t n, size_t fir
 			continue;
 		done[i] = true;
 		if (pos[l->position] >= 0)
-			return refuse(plan, "%s and %s: the labels of both say position %u of one interleave set; left "
+			return refuse(plan, APPLY_REFUSED_CONFLICT, "%s and %s: the labels of both say position %u of one interleave set; left "
 				      "as they are", who(&m[pos[l->position]], w, sizeof(w)), who(&m[i], w2, sizeof(w2)),
 				      l->position) ?: 1;
 		pos[l->position] = (ssize_t)i;
@@ -196,7 +203,7 @@ static int plan_label_set(const struct cxl_memdev_facts *m, size_t n, size_t fir
 	if (found != ways) {
 		for (size_t p = 0; p < ways; p++)
 			if (pos[p] < 0)
-				return refuse(plan, "%s: its labels are position %u of a %zu-way interleave set whose "
+				return refuse(plan, APPLY_REFUSED_DEVICE, "%s: its labels are position %u of a %zu-way interleave set whose "
 					      "position %zu is not here: assembled without it, its namespaces would "
 					      "read wrong data; left as it is (the missing device back, it is assembled)",
 					      who(&m[first], w, sizeof(w)), l0->position, ways, p) ?: 1;
@@ -209,7 +216,7 @@ static int plan_label_set(const struct cxl_memdev_facts *m, size_t n, size_t fir
 	a->ways = ways;
 	/* the kernel accepts the labels only for the same members, in that order, at these addresses */
 	if (cxl_iset_cookie(iset, ways) != cookie)
-		return refuse(plan, "%s: its labels belong to an interleave set of %zu device(s) at other device "
+		return refuse(plan, APPLY_REFUSED_CONFLICT, "%s: its labels belong to an interleave set of %zu device(s) at other device "
 			      "addresses or of other devices (cookie %#llx, these give %#llx): data this agent cannot "
 			      "account for; left as it is", who(&m[first], w, sizeof(w)), ways,
 			      (unsigned long long)cookie, (unsigned long long)cxl_iset_cookie(iset, ways)) ?: 1;
@@ -221,7 +228,7 @@ static int plan_label_set(const struct cxl_memdev_facts *m, size_t n, size_t fir
 			const struct cxl_ns_label *l = &d->lsa.labels[k];
 
 			if (l->dpa < d->pmem_base || l->dpa - d->pmem_base + l->rawsize > a->member_size)
-				return refuse(plan, "%s: a namespace label lies outside the %s its region can have "
+				return refuse(plan, APPLY_REFUSED_DEVICE, "%s: a namespace label lies outside the %s its region can have "
 					      "there; left as it is", who(d, w, sizeof(w)),
 					      size_format_human(a->member_size, w2, sizeof(w2))) ?: 1;
 		}
@@ -241,7 +248,7 @@ static int plan_label_set(const struct cxl_memdev_facts *m, size_t n, size_t fir
 		for (size_t k = 0; same && k < ways; k++)
 			same = cxl_memdev_matches(&m[a->members[k]], pe->memdevs[k]);
 		if (!same)
-			return refuse(plan, "%s: the policy's \"cxl\" entry %d asks for another interleave set than the "
+			return refuse(plan, APPLY_REFUSED_CONFLICT, "%s: the policy's \"cxl\" entry %d asks for another interleave set than the "
 				      "%zu-way one its labels hold namespaces of: left as it is (the namespaces, and "
 				      "their data, are there only in that set)", who(&m[a->members[p]], w, sizeof(w)), e,
 				      ways) ?: 1;
@@ -291,11 +298,11 @@ int cxl_plan_build(const struct cxl_memdev_facts *m, size_t n, const struct cxl_
 			done[i] = true;
 		} else if (!m[i].lsa_read) {
 			done[i] = true;
-			r = refuse(&plan, "%s: cannot read its label storage area (%s): what it holds is unknown; left "
+			r = refuse(&plan, APPLY_REFUSED_DEVICE, "%s: cannot read its label storage area (%s): what it holds is unknown; left "
 				   "as it is", who(&m[i], w, sizeof(w)), m[i].lsa_error);
 		} else if (m[i].lsa.state == CXL_LSA_UNKNOWN) {
 			done[i] = true;
-			r = refuse(&plan, "%s: its label storage area holds what is no label set the kernel wrote (%s): "
+			r = refuse(&plan, APPLY_REFUSED_DATA, "%s: its label storage area holds what is no label set the kernel wrote (%s): "
 				   "data this agent cannot account for; left as it is (\"ndctl zero-labels\" on its nmem "
 				   "destroys it)", who(&m[i], w, sizeof(w)), m[i].lsa.reason);
 		} else if (m[i].lsa.state == CXL_LSA_LABELS) {
@@ -307,7 +314,7 @@ int cxl_plan_build(const struct cxl_memdev_facts *m, size_t n, const struct cxl_
 				if (l->isetcookie != l0->isetcookie || l->nlabel != l0->nlabel ||
 				    l->position != l0->position) {
 					done[i] = true;
-					r = refuse(&plan, "%s: its labels are of more than one interleave set: assemble "
+					r = refuse(&plan, APPLY_REFUSED_CONFLICT, "%s: its labels are of more than one interleave set: assemble "
 						   "its regions by hand (cxl create-region); left as it is",
 						   who(&m[i], w, sizeof(w)));
 					break;
@@ -338,7 +345,7 @@ int cxl_plan_build(const struct cxl_memdev_facts *m, size_t n, const struct cxl_
 		size_t missing = 0;
 
 		if (!ways_valid(pe->n_memdevs)) {
-			r = refuse(&plan, "the policy's \"cxl\" entry %zu has %zu devices: CXL interleaves 1, 2, 3, 4, "
+			r = refuse(&plan, APPLY_REFUSED_CONFLICT, "the policy's \"cxl\" entry %zu has %zu devices: CXL interleaves 1, 2, 3, 4, "
 				   "6, 8, 12 or 16", e, pe->n_memdevs);
 			continue;
 		}
@@ -358,7 +365,7 @@ int cxl_plan_build(const struct cxl_memdev_facts *m, size_t n, const struct cxl_
 					problem = "names one device twice";
 		}
 		if (problem) {
-			r = refuse(&plan, "the policy's \"cxl\" entry %zu %s", e, problem);
+			r = refuse(&plan, APPLY_REFUSED_CONFLICT, "the policy's \"cxl\" entry %zu %s", e, problem);
 			continue;
 		}
 		if (missing) {
@@ -375,7 +382,7 @@ int cxl_plan_build(const struct cxl_memdev_facts *m, size_t n, const struct cxl_
 				if (!done[a.members[k]] || m[a.members[k]].busy[0] || !m[a.members[k]].lsa_read ||
 				    m[a.members[k]].lsa.state == CXL_LSA_UNKNOWN || m[a.members[k]].lsa.state == CXL_LSA_LABELS)
 					continue;
-				r = refuse(&plan, "the policy's \"cxl\" entry %zu: %s is in an earlier entry's region: "
+				r = refuse(&plan, APPLY_REFUSED_CONFLICT, "the policy's \"cxl\" entry %zu: %s is in an earlier entry's region: "
 					   "name each device once", e, who(&m[a.members[k]], w, sizeof(w)));
 			}
 			for (size_t k = 0; k < a.ways; k++)
@@ -388,7 +395,7 @@ int cxl_plan_build(const struct cxl_memdev_facts *m, size_t n, const struct cxl_
 			a.prove_empty |= m[a.members[k]].lsa.state == CXL_LSA_BLANK;
 		}
 		if (a.member_size == 0) {
-			r = refuse(&plan, "the policy's \"cxl\" entry %zu: a device has less than 256 MiB of persistent "
+			r = refuse(&plan, APPLY_REFUSED_CAPACITY, "the policy's \"cxl\" entry %zu: a device has less than 256 MiB of persistent "
 				   "capacity, the least a CXL region maps", e);
 			continue;
 		}
@@ -405,7 +412,7 @@ int cxl_plan_build(const struct cxl_memdev_facts *m, size_t n, const struct cxl_
 		a.member_size = member_size(m, a.members, 1);
 		a.prove_empty = m[i].lsa.state == CXL_LSA_BLANK;
 		if (a.member_size == 0) {
-			r = refuse(&plan, "%s: less than 256 MiB of persistent capacity, the least a CXL region maps; "
+			r = refuse(&plan, APPLY_REFUSED_CAPACITY, "%s: less than 256 MiB of persistent capacity, the least a CXL region maps; "
 				   "left as it is", who(&m[i], w, sizeof(w)));
 			continue;
 		}
@@ -436,6 +443,7 @@ void cxl_plan_clear(struct cxl_plan *plan)
 	for (size_t i = 0; i < plan->n_refusals; i++)
 		free(plan->refusals[i]);
 	free(plan->refusals);
+	free(plan->refusal_reasons);
 	free(plan->assemblies);
 	memset(plan, 0, sizeof(*plan));
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apply-log.h"
 #include "cxl-label.h"
 
 /*
@@ -76,6 +77,7 @@ struct cxl_plan {
 	struct cxl_assembly *assemblies;
 	size_t n_assemblies;
 	char **refusals;         /* messages, one a device or entry */
+	enum apply_reason *refusal_reasons; /* why, for each */
 	size_t n_refusals;
 };
 

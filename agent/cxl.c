@@ -449,7 +449,7 @@ static void assemble_one(struct cxl_ctx *ctx, const struct cxl_memdev_facts *m, 
 		members[i] = devs[a->members[i]];
 	root = find_root_decoder(ctx, members, a->ways, a->member_size * a->ways);
 	if (!root) {
-		apply_log_failed(log, "CXL %s: no root decoder (CXL fixed memory window) with pmem capability and %s "
+		apply_log_failed(log, APPLY_FAILED, "CXL %s: no root decoder (CXL fixed memory window) with pmem capability and %s "
 			"free reaches %s: left as it is", names, size, a->ways > 1 ? "all of them" : "it");
 		return;
 	}
@@ -476,7 +476,7 @@ static void assemble_one(struct cxl_ctx *ctx, const struct cxl_memdev_facts *m, 
 	}
 	ndr = wait_nd_region(&nd, cxl_region_get_resource(region));
 	if (!ndr) {
-		apply_log_failed(log, "CXL %s: %s was committed, but the kernel made no nvdimm region of it within %d s "
+		apply_log_failed(log, APPLY_FAILED, "CXL %s: %s was committed, but the kernel made no nvdimm region of it within %d s "
 				 "(is cxl_pmem loaded?); taken apart again", names, cxl_region_get_devname(region),
 				 ND_REGION_WAIT_MS / 1000);
 		teardown(region, a->ways);
@@ -488,7 +488,7 @@ static void assemble_one(struct cxl_ctx *ctx, const struct cxl_memdev_facts *m, 
 			int q = zero_labels(ndr);
 
 			if (r == -EEXIST)
-				apply_log_failed(log, "CXL %s: its label area was blank, but its capacity is not: read "
+				apply_log_failed(log, APPLY_REFUSED_DATA, "CXL %s: its label area was blank, but its capacity is not: read "
 						 "through %s, %s: data; left as it was (region taken apart again%s)", names,
 						 cxl_region_get_devname(region), what,
 						 q < 0 ? ", but its label area keeps an empty label index" : "");
@@ -534,7 +534,7 @@ int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log
 		if (dry_run)
 			printf("CXL: %s\n", plan.refusals[i]);
 		else
-			apply_log_failed(log, "CXL %s", plan.refusals[i]);
+			apply_log_failed(log, plan.refusal_reasons[i], "CXL %s", plan.refusals[i]);
 	}
 	for (size_t i = 0; i < plan.n_assemblies; i++) {
 		const struct cxl_assembly *a = &plan.assemblies[i];

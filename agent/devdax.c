@@ -55,11 +55,11 @@ int devdax_set_access(const char *dev, const struct ns_policy *p, struct apply_l
 	if (!p->owner && !p->group && p->permissions == POLICY_PERMISSIONS_UNSET)
 		return 0;
 	if (p->owner && lookup_id(p->owner, false, &uid) < 0) {
-		apply_log_failed(log, "%s: %s: no user \"%s\"", region, dev, p->owner);
+		apply_log_failed(log, APPLY_FAILED, "%s: %s: no user \"%s\"", region, dev, p->owner);
 		return -ENOENT;
 	}
 	if (p->group && lookup_id(p->group, true, &gid) < 0) {
-		apply_log_failed(log, "%s: %s: no group \"%s\"", region, dev, p->group);
+		apply_log_failed(log, APPLY_FAILED, "%s: %s: no group \"%s\"", region, dev, p->group);
 		return -ENOENT;
 	}
 	if (stat(dev, &st) < 0)
@@ -120,7 +120,7 @@ int devdax_to_system_ram(struct ndctl_namespace *ndns, bool overwrite, struct ap
 		r = r > 0 ? 0 : guard_may_destroy_daxdev(path, size, align, overwrite, &what);
 		if (r < 0) {
 			apply_log_failed(
-				log,
+				log, r == -ENOTEMPTY ? APPLY_REFUSED_DATA : APPLY_FAILED,
 				"%s: %s: not handed to the kernel as system RAM (set \"overwrite\": true to give it "
 				"away, destroying that)",
 				region, what ? what : strerror(-r));

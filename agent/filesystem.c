@@ -37,12 +37,12 @@ static int mount_and_verify(const struct plan_region *pr, const struct plan_ns *
 	r = mount_namespace(dev, pn->mountpoint, fstype, pn->policy->mount_options, dax,
 			    pn->policy->hide_existing_files, &message);
 	if (r < 0) {
-		apply_log_failed(log, "%s: cannot mount \"%s\" (%s) at %s: %s", region, pn->name, dev, pn->mountpoint,
+		apply_log_failed(log, r == -ENOTEMPTY || r == -EBUSY || r == -ELOOP ? APPLY_REFUSED_MOUNTPOINT : APPLY_FAILED, "%s: cannot mount \"%s\" (%s) at %s: %s", region, pn->name, dev, pn->mountpoint,
 				 message ? message : strerror(-r));
 		/* raw NVDIMM namespaces have no page map, and current kernels refuse DAX on them */
 		if (raw)
 			apply_log_failed(
-				log,
+				log, APPLY_FAILED,
 				"%s: %s is a label-less raw namespace, which the kernel cannot use for DAX; its "
 				"%s filesystem is kept as it is (copy the data off, then apply with \"overwrite\": "
 				"true to make an fsdax namespace of it)",
@@ -58,7 +58,7 @@ static int mount_and_verify(const struct plan_region *pr, const struct plan_ns *
 	if (in_effect == 0) {
 		/* a pmem filesystem silently running through the page cache is worse than none */
 		r = unmount_nofollow(pn->mountpoint);
-		apply_log_failed(log, "%s: \"%s\" (%s) mounted at %s without DAX (the kernel turned it off): %s",
+		apply_log_failed(log, APPLY_DAX_OFF, "%s: \"%s\" (%s) mounted at %s without DAX (the kernel turned it off): %s",
 				 region, pn->name, dev, pn->mountpoint,
 				 r < 0 ? "and it cannot be unmounted" : "unmounted");
 		return -EOPNOTSUPP;
@@ -167,7 +167,7 @@ static int make_filesystem(const struct plan_region *pr, const struct plan_ns *p
 	}
 	r = mkfs_run(pn->policy->filesystem, blockdev, pr->mm, force, &striped, &output);
 	if (r < 0) {
-		apply_log_failed(log, "%s: mkfs.%s on %s failed: %s%s%s", region, fstype, blockdev,
+		apply_log_failed(log, APPLY_FAILED, "%s: mkfs.%s on %s failed: %s%s%s", region, fstype, blockdev,
 				 r == -EINTR ? "killed" : strerror(-r), output && *output ? ": " : "",
 				 output ? output : "");
 		/* cut short by a signal is a crash, which the record is for; a failure licenses nothing later */
@@ -217,7 +217,7 @@ int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, struct 
 	if (pn->fs == FS_ACTION_NONE)
 		return 0;
 	if (!blockdev) {
-		apply_log_failed(log, "%s: \"%s\" has no block device", region, pn->name);
+		apply_log_failed(log, APPLY_FAILED, "%s: \"%s\" has no block device", region, pn->name);
 		return -ENODEV;
 	}
 	if (pn->existing && !pn->reconfigure && pn->existing->mode == NS_MODE_RAW && !region_maps_pages(pr->region))
@@ -278,7 +278,7 @@ int provision_fs(const struct plan_region *pr, const struct plan_ns *pn, struct 
 				    ? guard_may_destroy_new_blockdev(blockdev, &refused)
 				    : guard_may_destroy_blockdev(blockdev, overwrite, &refused);
 			if (r < 0) {
-				apply_log_failed(log,
+				apply_log_failed(log, refused ? APPLY_REFUSED_DATA : APPLY_FAILED,
 						 "%s: %s (\"%s\"): not formatted. If it holds nothing you need, run "
 						 "\"vpmem-agent apply --overwrite %s\" to replace it",
 						 region, refused ? refused : strerror(-r), pn->name, region);

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "agent-metrics.h"
 #include "cleanup-libs.h"
 #include "cxl.h"
 #include "disabled.h"
@@ -113,8 +115,38 @@ static int read_inventory(struct ndctl_ctx **ret_ctx, bool report, struct invent
 	return r;
 }
 
+static double now_realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * An apply that stopped at an invalid policy: what is there is reported
+ * (metrics) with the run's failure, if the inventory can be read.
+ */
+static void report_policy_failure(struct apply_log *log, double started)
+{
+	_cleanup_(ndctl_unrefp) struct ndctl_ctx *ctx = NULL;
+	struct inventory inv = { 0 };
+	struct apply_run run = { .started = started, .log = log };
+
+	log->n_reason[APPLY_POLICY]++;
+	if (ndctl_new(&ctx) < 0 || inventory_read(ctx, true, &inv) < 0) {
+		inventory_clear(&inv);
+		return;
+	}
+	cxl_inventory_annotate(&inv);
+	run.ended = now_realtime();
+	agent_metrics_update(&inv, &run, status_digest(&inv, log));
+	inventory_clear(&inv);
+}
+
 static int cmd_apply(struct options *o, int argc, char **argv)
 {
+	double started = now_realtime();
 	_cleanup_(ndctl_unrefp) struct ndctl_ctx *ctx = NULL;
 	_cleanup_free_ char *lock_path = NULL, *status_path = NULL;
 	_cleanup_close_ int lock_fd = -EBADF;
@@ -123,6 +155,8 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	struct inventory inv = { 0 };
 	struct apply_log log = { 0 };
 	struct plan plan = { 0 };
+	struct apply_run run = { .started = started, .log = &log };
+	uint64_t digest;
 	int r, ret = EXIT_FAILED;
 
 	/*
@@ -176,6 +210,8 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	}
 	/* read under the lock: a run queued behind another applies the policy as it is now */
 	if (load_policy(o->config, &policy) < 0) {
+		if (!o->dry_run)
+			report_policy_failure(&log, started);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -231,12 +267,15 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 			ret = EXIT_FAILED;
 	}
 	cxl_inventory_annotate(&inv);
-	r = status_write_file(status_path, &inv, &log);
+	digest = status_digest(&inv, &log);
+	r = status_write_file(status_path, &inv, &log, digest);
 	if (r < 0) {
 		/* what reads the status (cloud-init, monitoring) would read an old one: a failure */
 		log_error_errno(r, "cannot write %s: %m", status_path);
 		ret = EXIT_FAILED;
 	}
+	run.ended = now_realtime();
+	agent_metrics_update(&inv, &run, digest);
 	if (o->json) {
 		_cleanup_json_ struct json_object *j = status_to_json(&inv);
 		struct json_object *done = json_object_new_array(), *failed = json_object_new_array();

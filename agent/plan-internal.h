@@ -6,7 +6,8 @@
 #include "plan.h"
 
 /* Set the region's error (a region with an error changes nothing). 0, or -ENOMEM. */
-int plan_refuse(struct plan_region *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int plan_refuse(struct plan_region *pr, enum apply_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Leave the region as it is without failing: drop its entries, say why. 0, or -ENOMEM. */
 int plan_skip(struct plan_region *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -30,6 +30,7 @@ static int plan_existing(struct plan_region *pr, struct plan_ns *pn, const struc
 		 */
 		if (ns->mode == NS_MODE_RAW && !ns->contents && !ns->mountpoint) {
 			pn->reconfigure = true;
+			pn->problem_reason = APPLY_REFUSED_DEVICE;
 			r = plan_ns_align(pr, pn, &pn->problem);
 			if (r < 0)
 				return r == -EINVAL ? 0 : r;
@@ -37,6 +38,7 @@ static int plan_existing(struct plan_region *pr, struct plan_ns *pn, const struc
 			pn->mount = pn->mountpoint != NULL;
 			return r;
 		}
+		pn->problem_reason = APPLY_REFUSED_CONFLICT;
 		pn->problem = strdup_printf("namespace \"%s\" (%s) exists in %s mode%s%s, the policy asks for %s: left as "
 					    "it is",
 					    pn->name, ns->devname, ns_mode_name(ns->mode), ns->contents ? " and holds " : "",
@@ -47,6 +49,7 @@ static int plan_existing(struct plan_region *pr, struct plan_ns *pn, const struc
 	if (r < 0 || pn->fs == FS_ACTION_REFUSE)
 		return r;
 	if (pn->mountpoint && ns->mountpoint && strcmp(ns->mountpoint, pn->mountpoint) != 0) {
+		pn->problem_reason = APPLY_REFUSED_CONFLICT;
 		pn->problem = strdup_printf("namespace \"%s\" is mounted at %s, the policy asks for %s: left as it is",
 					    pn->name, ns->mountpoint, pn->mountpoint);
 		return pn->problem ? 0 : -ENOMEM;
@@ -86,7 +89,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 
 		r = plan_ns_align(pr, pn, &why);
 		if (r < 0)
-			return r == -EINVAL ? plan_refuse(pr, "%s", why) : r;
+			return r == -EINVAL ? plan_refuse(pr, APPLY_REFUSED_DEVICE, "%s", why) : r;
 		r = plan_decide_fs(pn, region, NULL, pr->overwrite);
 		if (r < 0)
 			return r;
@@ -94,7 +97,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 		unit = plan_size_unit(region, pn->align ? pn->align : mm_fault_unit(pr->mm));
 		if (p->size) {
 			if (!align_up(p->size, unit, &pn->size))
-				return plan_refuse(pr, "%s: size of \"%s\" is too large", region->devname, pn->name);
+				return plan_refuse(pr, APPLY_REFUSED_CAPACITY, "%s: size of \"%s\" is too large", region->devname, pn->name);
 			wanted += pn->size;
 		} else {
 			rest = pr->n_ns - 1;
@@ -116,7 +119,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 					 "free): left as it is",
 					 region->devname, size_format_human(available, a, sizeof(a)));
 
-		return plan_refuse(pr,
+		return plan_refuse(pr, APPLY_REFUSED_CAPACITY,
 				   "%s: the policy asks for %s (%llu bytes)%s, but only %s (%llu bytes) is free: left as "
 				   "it is",
 				   region->devname, size_format_human(wanted, w, sizeof(w)), (unsigned long long)wanted,
@@ -130,7 +133,7 @@ int plan_labelled(struct plan_region *pr, const struct policy *policy, uint64_t 
 		if (pn->size < SZ_16M) {
 			char a[SIZE_BUF];
 
-			return plan_refuse(pr, "%s: only %s is left for \"%s\", below the 16 MiB minimum: left as it is",
+			return plan_refuse(pr, APPLY_REFUSED_CAPACITY, "%s: only %s is left for \"%s\", below the 16 MiB minimum: left as it is",
 					   region->devname, size_format_human(available - wanted, a, sizeof(a)),
 					   pn->name);
 		}

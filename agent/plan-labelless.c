@@ -58,17 +58,17 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy)
 	if (!p)
 		return 0;
 	if (!ns)
-		return plan_refuse(pr, "%s has no labels and %zu namespaces, not one: left as it is", region->devname,
+		return plan_refuse(pr, APPLY_REFUSED_DEVICE, "%s has no labels and %zu namespaces, not one: left as it is", region->devname,
 				   region->n_namespaces);
 	if (entries > 1)
-		return plan_refuse(pr,
+		return plan_refuse(pr, APPLY_REFUSED_DEVICE,
 				   "%s (%s) is label-less: one namespace over the whole region, but the policy has %zu "
 				   "entries for it: left as it is",
 				   region->devname, region_kind_describe(region), entries);
 	if (p->size && p->size != ns->size) {
 		char s[SIZE_BUF], w[SIZE_BUF];
 
-		return plan_refuse(pr,
+		return plan_refuse(pr, APPLY_REFUSED_CAPACITY,
 				   "%s (%s) is label-less: one namespace over the whole region (%s), \"%s\" asks for "
 				   "%s: left as it is",
 				   region->devname, region_kind_describe(region), size_format_human(ns->size, w, sizeof(w)),
@@ -87,6 +87,7 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy)
 		if (r < 0 || pn->fs == FS_ACTION_REFUSE)
 			return r;
 		if (pn->mountpoint && ns->mountpoint && strcmp(ns->mountpoint, pn->mountpoint) != 0) {
+			pn->problem_reason = APPLY_REFUSED_CONFLICT;
 			pn->problem = strdup_printf("%s (%s) is mounted at %s, the policy asks for %s: left as it is",
 						    ns->devname, ns->blockdev ? ns->blockdev : "", ns->mountpoint,
 						    pn->mountpoint);
@@ -99,13 +100,13 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy)
 	/* anything else on it is data unless it is provably empty */
 	if (!pr->overwrite && (ns->mode != NS_MODE_RAW || ns->contents)) {
 		if (ns->mode != NS_MODE_RAW)
-			return plan_refuse(pr,
+			return plan_refuse(pr, APPLY_REFUSED_CONFLICT,
 					   "%s (%s): %s is a %s namespace, the policy asks for %s (\"%s\"): left as it "
 					   "is (run \"vpmem-agent apply --overwrite %s\", or set \"overwrite\": true, to change "
 					   "its mode, destroying its data)",
 					   region->devname, region_kind_describe(region), ns->devname,
 					   ns_mode_name(ns->mode), ns_mode_name(p->mode), p->name, region->devname);
-		return plan_refuse(pr,
+		return plan_refuse(pr, APPLY_REFUSED_DATA,
 				   "%s (%s): %s holds %s: left as it is (if it holds nothing you need, run \"vpmem-agent "
 				   "apply --overwrite %s\", or set \"overwrite\": true, to make %s %s namespace of it, "
 				   "destroying that)",
@@ -118,7 +119,7 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy)
 	if (region->align && ns->size % region->align) {
 		char s[SIZE_BUF], a[SIZE_BUF];
 
-		return plan_refuse(pr,
+		return plan_refuse(pr, APPLY_REFUSED_DEVICE,
 				   "%s (%s): %s is %s (%llu bytes), not a multiple of the region alignment (%s): the "
 				   "kernel cannot give it a mode. Size the device on the host so that it is (QEMU: the "
 				   "backing size less the label a multiple of %s); left as it is",
@@ -129,7 +130,7 @@ int plan_label_less(struct plan_region *pr, const struct policy *policy)
 	pn->reconfigure = true;
 	r = plan_ns_align(pr, pn, &why);
 	if (r < 0)
-		return r == -EINVAL ? plan_refuse(pr, "%s", why) : r;
+		return r == -EINVAL ? plan_refuse(pr, APPLY_REFUSED_DEVICE, "%s", why) : r;
 	r = plan_decide_fs(pn, region, NULL, pr->overwrite);
 	if (r < 0)
 		return r;

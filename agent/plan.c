@@ -33,11 +33,12 @@ static int set_reason(char **reason, const char *fmt, va_list ap)
 	return s ? 0 : -ENOMEM;
 }
 
-int plan_refuse(struct plan_region *pr, const char *fmt, ...)
+int plan_refuse(struct plan_region *pr, enum apply_reason reason, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
 
+	pr->error_reason = reason;
 	va_start(ap, fmt);
 	r = set_reason(&pr->error, fmt, ap);
 	va_end(ap);
@@ -181,6 +182,7 @@ int plan_decide_fs(struct plan_ns *pn, const struct region_state *region, const 
 		return 0;
 	case GUARD_FS_REFUSE:
 		pn->fs = FS_ACTION_REFUSE;
+		pn->problem_reason = APPLY_REFUSED_DATA;
 		pn->problem = strdup_printf("%s holds %s; the policy asks for %s: left as it is. If it holds nothing "
 					    "you need (a first provisioning cut short by a crash can leave this), run "
 					    "\"vpmem-agent apply --overwrite %s\" to make %s on it, destroying what is there",
@@ -226,7 +228,7 @@ int plan_check_xfs_sizes(struct plan_region *pr)
 		if (usable < XFS_MIN_SIZE) {
 			char s[SIZE_BUF];
 
-			return plan_refuse(pr,
+			return plan_refuse(pr, APPLY_REFUSED_CAPACITY,
 					   "%s: \"%s\" would be %s, too small for xfs (at least 300 MiB): give it more "
 					   "space or use \"filesystem\": \"ext4\"; left as it is",
 					   pr->region->devname, pn->name, size_format_human(usable, s, sizeof(s)));
@@ -276,7 +278,7 @@ static int plan_region(struct plan_region *pr, const struct policy *policy)
 		dax |= p->mode != NS_MODE_SECTOR;
 		/* devdax has no fsync: on an asynchronous region nothing would ever reach the host's media */
 		if (region->async && p->mode == NS_MODE_DEVDAX)
-			return plan_refuse(pr,
+			return plan_refuse(pr, APPLY_REFUSED_DEVICE,
 					   "%s is %s, which is asynchronous: writes persist only through fsync/msync "
 					   "of a file, which device-dax%s cannot do; \"%s\" cannot be %s there (use "
 					   "fsdax): left as it is",
@@ -290,7 +292,7 @@ static int plan_region(struct plan_region *pr, const struct policy *policy)
 		 * scheduling while atomic" and a killed process.
 		 */
 		if (region->async && p->mode == NS_MODE_SECTOR)
-			return plan_refuse(pr,
+			return plan_refuse(pr, APPLY_REFUSED_DEVICE,
 					   "%s is %s, which is asynchronous: the kernel's sector mode (BTT) flushes it "
 					   "where it cannot wait for the host, and crashes the writer; \"%s\" cannot be a "
 					   "sector namespace there (use fsdax): left as it is",
@@ -299,10 +301,10 @@ static int plan_region(struct plan_region *pr, const struct policy *policy)
 	if (!any)
 		return 0;
 	if (!region->enabled)
-		return plan_refuse(pr, "%s is disabled: left as it is (\"ndctl enable-region %s\" enables it)",
+		return plan_refuse(pr, APPLY_REFUSED_DEVICE, "%s is disabled: left as it is (\"ndctl enable-region %s\" enables it)",
 				   region->devname, region->devname);
 	if (region->readonly)
-		return plan_refuse(pr, "%s is read-only: left as it is", region->devname);
+		return plan_refuse(pr, APPLY_REFUSED_DEVICE, "%s is read-only: left as it is", region->devname);
 
 	/*
 	 * The kernel creates fsdax and devdax namespaces only at addresses
@@ -317,7 +319,7 @@ static int plan_region(struct plan_region *pr, const struct policy *policy)
 
 		size_format_iec(mm_dax_start_align(pr->mm), a, sizeof(a));
 		size_format(mm_dax_start_align(pr->mm), q, sizeof(q));
-		return plan_refuse(pr,
+		return plan_refuse(pr, APPLY_REFUSED_DEVICE,
 				   "%s starts at %#llx, which is not %s aligned: the kernel cannot create fsdax or "
 				   "devdax namespaces on it. Place the NVDIMM on a %s boundary (QEMU: "
 				   "memory-backend-file align=%s, or a backing size of the label size plus a multiple "
@@ -359,23 +361,23 @@ static int plan_check_mountpoints(struct plan_region *pr)
 		if (r == -ENOTEMPTY && pn->policy->hide_existing_files)
 			continue;
 		if (r == -ENOTEMPTY)
-			return plan_refuse(pr,
+			return plan_refuse(pr, APPLY_REFUSED_MOUNTPOINT,
 					   "%s: %s holds %s: \"%s\" is not mounted over it, which would hide what it "
 					   "holds (empty it, choose another mountpoint, or give the entry "
 					   "\"hide_existing_files\": true); left as it is",
 					   region, pn->mountpoint, what ? what : "files", pn->name);
 		if (r == -EBUSY)
-			return plan_refuse(pr,
+			return plan_refuse(pr, APPLY_REFUSED_MOUNTPOINT,
 					   "%s: %s is already a mountpoint of another filesystem: \"%s\" is not mounted "
 					   "over it, which would hide it; left as it is",
 					   region, pn->mountpoint, pn->name);
 		if (r == -ELOOP)
-			return plan_refuse(pr,
+			return plan_refuse(pr, APPLY_REFUSED_MOUNTPOINT,
 					   "%s: a component of %s is a symbolic link: \"%s\" is not mounted through it; "
 					   "left as it is",
 					   region, pn->mountpoint, pn->name);
 		if (r < 0)
-			return plan_refuse(pr, "%s: cannot look at %s, where \"%s\" would be mounted: %s; left as it is",
+			return plan_refuse(pr, APPLY_REFUSED_MOUNTPOINT, "%s: cannot look at %s, where \"%s\" would be mounted: %s; left as it is",
 					   region, pn->mountpoint, pn->name, strerror(-r));
 	}
 	return 0;

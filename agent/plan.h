@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "apply-log.h"
 #include "inventory.h"
 #include "mm.h"
 #include "policy.h"
@@ -32,6 +33,7 @@ struct plan_ns {
 	char *mkfs_again;             /* FS_ACTION_MKFS over the agent's own mkfs cut short: which (pending.h) */
 	bool mount;                   /* not mounted yet */
 	char *problem;                /* this entry cannot be provisioned, why */
+	enum apply_reason problem_reason;
 };
 
 struct plan_region {
@@ -40,6 +42,7 @@ struct plan_region {
 	bool overwrite;               /* the policy's "overwrite" covers this region */
 	bool init_labels;
 	char *error;                  /* the region is left untouched, why: a failure */
+	enum apply_reason error_reason;
 	char *skipped;                /* the region is left untouched, why: not a failure (the built-in policy) */
 	struct plan_ns *ns;
 	size_t n_ns;

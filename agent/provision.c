@@ -65,7 +65,7 @@ static int provision_namespace(const struct plan *plan, const struct plan_region
 		struct ndctl_namespace *ndns = nd_find_namespace(region, pn->existing->devname);
 
 		if (!ndns) {
-			apply_log_failed(log, "%s: %s vanished", rname, pn->existing->devname);
+			apply_log_failed(log, APPLY_FAILED, "%s: %s vanished", rname, pn->existing->devname);
 			return -ENODEV;
 		}
 		if (!pn->reconfigure) {
@@ -74,7 +74,7 @@ static int provision_namespace(const struct plan *plan, const struct plan_region
 		}
 		r = nd_namespace_reconfigure(region, ndns, &spec, pr->overwrite, &what);
 		if (r < 0) {
-			apply_log_failed(log, "%s: %s not made a %s namespace: %s", rname, pn->existing->devname,
+			apply_log_failed(log, r == -ENOTEMPTY ? APPLY_REFUSED_DATA : APPLY_FAILED, "%s: %s not made a %s namespace: %s", rname, pn->existing->devname,
 					 ns_mode_name(p->mode), what ? what : strerror(-r));
 			return r;
 		}
@@ -97,7 +97,7 @@ static int provision_namespace(const struct plan *plan, const struct plan_region
 					      size_format_human(pn->size, s, sizeof(s)));
 	*ret_ndns = nd_find_namespace(region, devname);
 	if (!*ret_ndns) {
-		apply_log_failed(log, "%s: %s vanished", rname, devname);
+		apply_log_failed(log, APPLY_FAILED, "%s: %s vanished", rname, devname);
 		return -ENODEV;
 	}
 	return 1;
@@ -111,7 +111,7 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 	int r, result = 0;
 
 	if (ndctl_new(&ctx) < 0 || !(region = nd_find_region(ctx, pr->region->id))) {
-		apply_log_failed(log, "%s: gone", rname);
+		apply_log_failed(log, APPLY_FAILED, "%s: gone", rname);
 		return -ENODEV;
 	}
 
@@ -136,13 +136,13 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 						  rname);
 		}
 		if (r == -ENOTEMPTY) {
-			apply_log_failed(log, "%s: %s: labels not initialised", rname, what);
+			apply_log_failed(log, APPLY_REFUSED_DATA, "%s: %s: labels not initialised", rname, what);
 			return r;
 		}
 		if (r < 0) {
 			/* the region was disabled for the labels: say so when it could not be enabled again */
 			apply_log_failed(
-				log, "%s: cannot initialise namespace labels: %s%s%s%s", rname, strerror(-r),
+				log, APPLY_FAILED, "%s: cannot initialise namespace labels: %s%s%s%s", rname, strerror(-r),
 				ndctl_region_is_enabled(region) ? "" : "; it is left disabled (\"ndctl enable-region ",
 				ndctl_region_is_enabled(region) ? "" : rname,
 				ndctl_region_is_enabled(region) ? "" : "\")");
@@ -152,7 +152,7 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 		ndctl_unref(ctx);
 		ctx = NULL;
 		if (ndctl_new(&ctx) < 0 || !(region = nd_find_region(ctx, pr->region->id))) {
-			apply_log_failed(log, "%s: gone after label initialisation", rname);
+			apply_log_failed(log, APPLY_FAILED, "%s: gone after label initialisation", rname);
 			return -ENODEV;
 		}
 	}
@@ -164,7 +164,7 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 		int changed;
 
 		if (pn->problem) {
-			apply_log_failed(log, "%s: %s", rname, pn->problem);
+			apply_log_failed(log, pn->problem_reason, "%s: %s", rname, pn->problem);
 			result = -EIO;
 			continue;
 		}
@@ -230,7 +230,7 @@ int provision_apply(const struct plan *plan, struct apply_log *log)
 		const struct plan_region *pr = &plan->regions[i];
 
 		if (pr->error) {
-			apply_log_failed(log, "%s", pr->error);
+			apply_log_failed(log, pr->error_reason, "%s", pr->error);
 			result = -EIO;
 			continue;
 		}

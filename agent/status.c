@@ -249,7 +249,7 @@ static void hash_boolean(struct status_sink *s, const char *key, int value)
 	hash_event((struct hash_sink *)s, value < 0 ? 'n' : value ? 't' : 'f', key);
 }
 
-static uint64_t status_digest(const struct inventory *inv, const struct apply_log *log)
+uint64_t status_digest(const struct inventory *inv, const struct apply_log *log)
 {
 	struct hash_sink h = { .sink = { hash_open, hash_close, hash_string, hash_number, hash_boolean },
 			       .h = UINT64_C(0xcbf29ce484222325) };
@@ -320,7 +320,7 @@ void status_print(const struct inventory *inv, FILE *out)
 	}
 }
 
-int status_write_file(const char *path, const struct inventory *inv, const struct apply_log *log)
+int status_write_file(const char *path, const struct inventory *inv, const struct apply_log *log, uint64_t digest_value)
 {
 	_cleanup_json_ struct json_object *root = NULL;
 	_cleanup_free_ char *old = NULL;
@@ -333,7 +333,7 @@ int status_write_file(const char *path, const struct inventory *inv, const struc
 	 * gives the same digest, and a boot with nothing to do compares it and
 	 * writes nothing (the file's mtime says when the status last changed).
 	 */
-	snprintf(digest, sizeof(digest), "%016" PRIx64, status_digest(inv, log));
+	snprintf(digest, sizeof(digest), "%016" PRIx64, digest_value);
 	snprintf(head, sizeof(head), "{\n  \"digest\": \"%s\",", digest);
 	if (read_file(path, &old, &len) >= 0 && strncmp(old, head, strlen(head)) == 0)
 		return 0;

@@ -2,6 +2,7 @@
 #ifndef VPMEM_AGENT_STATUS_H
 #define VPMEM_AGENT_STATUS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "inventory.h"
@@ -17,8 +18,16 @@ void status_print(const struct inventory *inv, FILE *out);
 
 /*
  * The record of an apply run: the status plus what was done and what failed,
- * written atomically to path (temp file + rename). 0 or a negative errno.
+ * written atomically to path (temp file + rename), unless the file there has
+ * the same digest (status_digest() of inv and log). 0 or a negative errno.
  */
-int status_write_file(const char *path, const struct inventory *inv, const struct apply_log *log);
+int status_write_file(const char *path, const struct inventory *inv, const struct apply_log *log, uint64_t digest);
+
+/*
+ * A digest of everything status_write_file() writes (and of this agent's
+ * version): the same status, the same digest. What else reports the status
+ * (the metrics) keeps it to write only when it changes.
+ */
+uint64_t status_digest(const struct inventory *inv, const struct apply_log *log);
 
 #endif

@@ -16,6 +16,7 @@
 #include "cleanup-libs.h"
 #include "erase.h"
 #include "fileio.h"
+#include "host-metrics.h"
 #include "host.h"
 #include "log.h"
 #include "ndops.h"
@@ -243,6 +244,7 @@ static int erase_and_record(struct host *h, const char *uuid, const struct ledge
 		ledger_clear(&fresh);
 		return r;
 	}
+	host_metrics_erase(h, e->label, erased == 0, &stats);
 	if (erased == 0) {
 		char b1[SIZE_BUF], b2[SIZE_BUF];
 
@@ -380,11 +382,13 @@ static int in_use(struct host *h, const char *connect, bool (*want)(const struct
 			log_error("%s (%s) is in use by process %d (%s): a guest still running keeps its NVDIMM; stop it "
 				  "first. Nothing was erased.",
 				  b->path, e->uuid, pid, comm);
+			host_metrics_in_use(h, e->label);
 			busy++;
 		} else if ((domain = libvirt_sources_naming(&domains, b))) {
 			log_error("%s (%s) is named by the libvirt domain %s: a domain keeps its NVDIMM when it is stopped "
 				  "too; \"vpmem-host detach --domain %s\" first. Nothing was erased.",
 				  b->path, e->uuid, domain, domain);
+			host_metrics_in_use(h, e->label);
 			busy++;
 		}
 	}

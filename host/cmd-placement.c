@@ -16,6 +16,7 @@
 #include "cleanup-libs.h"
 #include "erase.h"
 #include "fileio.h"
+#include "host-metrics.h"
 #include "host.h"
 #include "log.h"
 #include "ndops.h"
@@ -229,6 +230,9 @@ static int cmd_sync_run(struct host *h, int argc, char **argv)
 		struct round res = { .number = rounds + 1 };
 
 		r = sync_round(h, &args, &mem, &res);
+		/* counted under the lock the round holds; a round that got no lock is not counted */
+		if (h->lock_fd >= 0)
+			host_metrics_sync_round(h, r, res.requests);
 		host_clear(h);
 		rounds++;
 		if (args.json)

@@ -15,6 +15,7 @@
 
 #include "cleanup-libs.h"
 #include "fileio.h"
+#include "host-metrics.h"
 #include "host.h"
 #include "log.h"
 #include "size.h"
@@ -282,6 +283,7 @@ int host_save(struct host *h)
 
 	if (r < 0)
 		return host_failure(log_error_errno(r, "cannot write %s: %m", h->ledger_path));
+	host_metrics_write(h);
 	return 0;
 }
 

@@ -15,5 +15,6 @@ Suite *host_suite(void);
 Suite *guard_suite(void);
 Suite *records_suite(void);
 Suite *cxl_suite(void);
+Suite *metrics_suite(void);
 
 #endif

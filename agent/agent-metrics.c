@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The agent's metrics for node_exporter's textfile collector: see agent-metrics.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent-metrics.h"
+#include "cleanup.h"
+#include "fileio.h"
+#include "log.h"
+#include "metrics.h"
+
+#define NS_LABELS(r, ns)                                                                                        \
+	"region", (r)->devname, "namespace", (ns)->devname, "name", (ns)->name, "mode", ns_mode_name((ns)->mode), \
+		"device", (ns)->chardev ? (ns)->chardev : (ns)->blockdev, "filesystem",                           \
+		(ns)->mode == NS_MODE_DEVDAX ? NULL : (ns)->fstype, "mountpoint", (ns)->mountpoint
+
+/* DAX as the status reports it: 1 or 0 for a mounted filesystem, -1 where it does not apply or is unknown */
+static int ns_dax(const struct ns_state *ns)
+{
+	if (ns->mode == NS_MODE_DEVDAX || !ns->mountpoint)
+		return -1;
+	if (ns->mode == NS_MODE_SECTOR)
+		return 0;
+	return ns->dax;
+}
+
+static void render_namespaces(struct metrics *m, const struct inventory *inv)
+{
+	metrics_family(m, "vpmem_agent_namespace_size_bytes", "gauge",
+		       "Size of each persistent memory namespace, with its region, name, mode, device, filesystem and "
+		       "mountpoint.");
+	for (size_t i = 0; i < inv->n_regions; i++)
+		for (size_t j = 0; j < inv->regions[i].n_namespaces; j++) {
+			const struct region_state *r = &inv->regions[i];
+			const struct ns_state *ns = &r->namespaces[j];
+
+			metrics_sample_u64(m, "vpmem_agent_namespace_size_bytes", ns->size, NS_LABELS(r, ns), NULL);
+		}
+
+	metrics_family(m, "vpmem_agent_namespace_dax", "gauge",
+		       "1 when DAX is in effect on the namespace's mounted filesystem as the kernel reports it "
+		       "(its mount options and the device's DAX support), 0 when it is not (sector mode never is); "
+		       "mounted filesystems only.");
+	for (size_t i = 0; i < inv->n_regions; i++)
+		for (size_t j = 0; j < inv->regions[i].n_namespaces; j++) {
+			const struct region_state *r = &inv->regions[i];
+			const struct ns_state *ns = &r->namespaces[j];
+			int dax = ns_dax(ns);
+
+			if (dax >= 0)
+				metrics_sample_u64(m, "vpmem_agent_namespace_dax", (uint64_t)dax, NS_LABELS(r, ns), NULL);
+		}
+}
+
+static void render_regions(struct metrics *m, const struct inventory *inv)
+{
+	metrics_family(m, "vpmem_agent_region_size_bytes", "gauge",
+		       "Size of each persistent memory region, with its kind (nfit, virtio-pmem, e820, papr_scm, cxl, other).");
+	for (size_t i = 0; i < inv->n_regions; i++)
+		metrics_sample_u64(m, "vpmem_agent_region_size_bytes", inv->regions[i].size, "region",
+				   inv->regions[i].devname, "kind", region_kind_name(inv->regions[i].kind), NULL);
+	metrics_family(m, "vpmem_agent_region_available_bytes", "gauge",
+		       "Capacity of each region that no namespace uses.");
+	for (size_t i = 0; i < inv->n_regions; i++)
+		metrics_sample_u64(m, "vpmem_agent_region_available_bytes", inv->regions[i].available, "region",
+				   inv->regions[i].devname, NULL);
+	metrics_family(m, "vpmem_agent_region_badblocks", "gauge",
+		       "Known bad 512-byte sectors in each region, as the kernel lists them (badblocks).");
+	for (size_t i = 0; i < inv->n_regions; i++)
+		metrics_sample_u64(m, "vpmem_agent_region_badblocks", inv->regions[i].badblocks, "region",
+				   inv->regions[i].devname, NULL);
+}
+
+static void render_run(struct metrics *m, const struct apply_run *run)
+{
+	const struct apply_log *log = run->log;
+	double duration = run->ended - run->started;
+
+	metrics_family(m, "vpmem_agent_last_apply_success", "gauge",
+		       "1 when the last apply did everything it had to, 0 when a step failed or was refused.");
+	metrics_sample_u64(m, "vpmem_agent_last_apply_success", log->n_failed || log->n_lost ? 0 : 1, NULL);
+	metrics_family(m, "vpmem_agent_last_apply_timestamp_seconds", "gauge",
+		       "When the last apply that found the status changed ended, in seconds since the epoch (an "
+		       "apply with nothing to do on an unchanged system writes nothing).");
+	metrics_sample_double(m, "vpmem_agent_last_apply_timestamp_seconds", run->ended, NULL);
+	metrics_family(m, "vpmem_agent_last_apply_duration_seconds", "gauge", "How long that apply took.");
+	metrics_sample_double(m, "vpmem_agent_last_apply_duration_seconds", duration > 0 ? duration : 0, NULL);
+	metrics_family(m, "vpmem_agent_last_apply_done_steps", "gauge",
+		       "Steps the last apply did (namespaces made, filesystems made, mounts, ...).");
+	metrics_sample_u64(m, "vpmem_agent_last_apply_done_steps", log->n_done, NULL);
+	metrics_family(m, "vpmem_agent_last_apply_refusals", "gauge",
+		       "Steps the last apply refused, by reason: data (it would destroy or hide data), conflict (what "
+		       "is there is not what is asked), mountpoint, capacity, device (disabled, read-only, "
+		       "misaligned, asynchronous).");
+	for (enum apply_reason r = 0; r < APPLY_REASON__MAX; r++)
+		if (apply_reason_is_refusal(r))
+			metrics_sample_u64(m, "vpmem_agent_last_apply_refusals", log->n_reason[r], "reason",
+					   apply_reason_name(r), NULL);
+	metrics_family(m, "vpmem_agent_last_apply_failures", "gauge",
+		       "Steps of the last apply that failed, by reason: error (an operation failed), dax_off (mounted, "
+		       "but the kernel turned DAX off), policy (the policy is invalid: nothing was done).");
+	for (enum apply_reason r = 0; r < APPLY_REASON__MAX; r++)
+		if (!apply_reason_is_refusal(r))
+			metrics_sample_u64(m, "vpmem_agent_last_apply_failures", log->n_reason[r], "reason",
+					   apply_reason_name(r), NULL);
+}
+
+static uint64_t fnv_mix(uint64_t h, const void *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		h ^= ((const unsigned char *)data)[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+/*
+ * The status's digest, the run's counts by reason (a policy found invalid
+ * changes no status) and, for a run that did something or failed, this
+ * boot's id: a boot that mounts what the last one mounted is a change of
+ * its own, said with its time; a run with nothing to do is not.
+ */
+static void digest_header(uint64_t digest, const struct apply_log *log, char *buf, size_t len)
+{
+	char boot_id[37];
+
+	digest = fnv_mix(digest, log->n_reason, sizeof(log->n_reason));
+	if ((log->n_done || log->n_failed || log->n_lost) && read_boot_id(boot_id) >= 0)
+		digest = fnv_mix(digest, boot_id, sizeof(boot_id));
+	snprintf(buf, len, "vpmem-agent status digest %016" PRIx64, digest);
+}
+
+int agent_metrics_render(const struct inventory *inv, const struct apply_run *run, uint64_t digest, char **ret_text,
+			 size_t *ret_len)
+{
+	struct metrics m;
+	char header[64];
+	int r;
+
+	digest_header(digest, run->log, header, sizeof(header));
+	r = metrics_begin(&m, header);
+	if (r < 0)
+		return r;
+	render_namespaces(&m, inv);
+	render_regions(&m, inv);
+	render_run(&m, run);
+	return metrics_finish(&m, ret_text, ret_len);
+}
+
+void agent_metrics_update(const struct inventory *inv, const struct apply_run *run, uint64_t digest)
+{
+	_cleanup_free_ char *text = NULL;
+	char header[64];
+	bool explicit;
+	const char *dir = metrics_dir(&explicit);
+	size_t len;
+	int r;
+
+	if (!dir)
+		return;
+	digest_header(digest, run->log, header, sizeof(header));
+	/* a boot with nothing to do: the file says this status already */
+	if (metrics_file_has_header(dir, AGENT_METRICS_FILE, header))
+		return;
+	r = agent_metrics_render(inv, run, digest, &text, &len);
+	if (r < 0)
+		log_warning_errno(r, "cannot make the metrics: %m");
+	else
+		metrics_publish(AGENT_METRICS_FILE, text, len);
+}

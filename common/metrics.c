@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Prometheus' text format for node_exporter's textfile collector: see metrics.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "log.h"
+#include "metrics.h"
+
+int metrics_begin(struct metrics *m, const char *header)
+{
+	*m = (struct metrics){ 0 };
+	m->f = open_memstream(&m->text, &m->len);
+	if (!m->f)
+		return -ENOMEM;
+	if (header)
+		fprintf(m->f, "# %s\n", header);
+	return 0;
+}
+
+/* help text: backslash and line feed escaped; label values: double quote too */
+static void put_escaped(FILE *f, const char *s, bool quote)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else if (*s == '"' && quote)
+			fputs("\\\"", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void metrics_family(struct metrics *m, const char *name, const char *type, const char *help)
+{
+	if (!m->f)
+		return;
+	fprintf(m->f, "# HELP %s ", name);
+	put_escaped(m->f, help, false);
+	fprintf(m->f, "\n# TYPE %s %s\n", name, type);
+}
+
+static void put_labels(FILE *f, va_list ap)
+{
+	const char *name;
+	bool first = true;
+
+	while ((name = va_arg(ap, const char *))) {
+		const char *value = va_arg(ap, const char *);
+
+		fputs(first ? "{" : ",", f);
+		first = false;
+		fprintf(f, "%s=\"", name);
+		put_escaped(f, value ? value : "", true);
+		fputc('"', f);
+	}
+	if (!first)
+		fputc('}', f);
+}
+
+void metrics_sample_u64(struct metrics *m, const char *name, uint64_t value, ...)
+{
+	va_list ap;
+
+	if (!m->f)
+		return;
+	fputs(name, m->f);
+	va_start(ap, value);
+	put_labels(m->f, ap);
+	va_end(ap);
+	fprintf(m->f, " %" PRIu64 "\n", value);
+}
+
+void metrics_sample_double(struct metrics *m, const char *name, double value, ...)
+{
+	va_list ap;
+
+	if (!m->f)
+		return;
+	fputs(name, m->f);
+	va_start(ap, value);
+	put_labels(m->f, ap);
+	va_end(ap);
+	/* Go's ParseFloat reads every %g; enough digits that a time in seconds keeps its milliseconds */
+	fprintf(m->f, " %.15g\n", value);
+}
+
+int metrics_finish(struct metrics *m, char **ret_text, size_t *ret_len)
+{
+	int r = 0;
+
+	if (!m->f)
+		return -ENOMEM;
+	if (ferror(m->f))
+		r = -ENOMEM;
+	if (fclose(m->f) != 0 && r == 0)
+		r = -ENOMEM;
+	m->f = NULL;
+	if (r < 0) {
+		free(m->text);
+		m->text = NULL;
+		return r;
+	}
+	*ret_text = m->text;
+	*ret_len = m->len;
+	m->text = NULL;
+	return 0;
+}
+
+void metrics_abandon(struct metrics *m)
+{
+	if (m->f)
+		fclose(m->f);
+	free(m->text);
+	*m = (struct metrics){ 0 };
+}
+
+const char *metrics_dir(bool *ret_explicit)
+{
+	const char *e = getenv("VPMEM_METRICS_DIR");
+
+	*ret_explicit = e != NULL;
+	if (!e)
+		return METRICS_DIR_DEFAULT;
+	return *e ? e : NULL;
+}
+
+int metrics_write_file(const char *dir, const char *name, const char *text, size_t len)
+{
+	_cleanup_free_ char *path = NULL;
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	/* "NAME.prom.tmp.PID": not read by the collector, which reads *.prom */
+	return write_file_atomic(path, text, len, 0644);
+}
+
+void metrics_publish(const char *name, const char *text, size_t len)
+{
+	bool explicit;
+	const char *dir = metrics_dir(&explicit);
+	int r;
+
+	if (!dir)
+		return;
+	r = metrics_write_file(dir, name, text, len);
+	if (r == -ENOENT && !explicit)
+		log_debug("%s does not exist (no node_exporter here): no metrics written", dir);
+	else if (r == -ENOENT)
+		log_warning("%s (VPMEM_METRICS_DIR) does not exist: no metrics written", dir);
+	else if (r < 0)
+		log_warning_errno(r, "cannot write the metrics to %s/%s: %m", dir, name);
+}
+
+int metrics_file_has_header(const char *dir, const char *name, const char *header)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	size_t want = strlen(header) + 3;
+	char buf[256];
+	ssize_t n;
+
+	if (want > sizeof(buf) || asprintf(&path, "%s/%s", dir, name) < 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, want);
+	return n == (ssize_t)want && buf[0] == '#' && buf[1] == ' ' && memcmp(buf + 2, header, want - 3) == 0 &&
+	       buf[want - 1] == '\n';
+}
