@@ -118,56 +118,108 @@ static uint64_t fnv_mix(uint64_t h, const void *data, size_t len)
 }
 
 /*
- * The status's digest, the run's counts by reason (a policy found invalid
- * changes no status) and, for a run that did something or failed, this
- * boot's id: a boot that mounts what the last one mounted is a change of
- * its own, said with its time; a run with nothing to do is not.
+ * The digest of a run's failures: the lines, how many for each reason, and
+ * this boot's id. The same failures in the same boot are not new: udev's
+ * run for one device after the boot's run for all refuses what that one
+ * refused, and says nothing new. Refused again at the next boot, they are.
  */
-static void digest_header(uint64_t digest, const struct apply_log *log, char *buf, size_t len)
+static uint64_t failures_digest(const struct apply_log *log)
 {
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
 	char boot_id[37];
 
-	digest = fnv_mix(digest, log->n_reason, sizeof(log->n_reason));
-	if ((log->n_done || log->n_failed || log->n_lost) && read_boot_id(boot_id) >= 0)
-		digest = fnv_mix(digest, boot_id, sizeof(boot_id));
-	snprintf(buf, len, "vpmem-agent status digest %016" PRIx64, digest);
+	h = fnv_mix(h, log->n_reason, sizeof(log->n_reason));
+	for (size_t i = 0; i < log->n_failed; i++)
+		h = fnv_mix(h, log->failed[i], strlen(log->failed[i]) + 1);
+	if (read_boot_id(boot_id) >= 0)
+		h = fnv_mix(h, boot_id, sizeof(boot_id));
+	return h;
 }
 
-int agent_metrics_render(const struct inventory *inv, const struct apply_run *run, uint64_t digest, char **ret_text,
-			 size_t *ret_len)
+static bool has_failures(const struct apply_log *log)
+{
+	if (log->n_failed || log->n_lost)
+		return true;
+	for (size_t i = 0; i < APPLY_REASON__MAX; i++)
+		if (log->n_reason[i])
+			return true;
+	return false;
+}
+
+#define HEADER_FORMAT "vpmem-agent state %016" PRIx64 " failures %016" PRIx64
+/* where the last apply's series begin: kept as they are by a run that says nothing new */
+#define RUN_MARK "# HELP vpmem_agent_last_apply_success "
+
+static int render(const struct inventory *inv, const struct apply_run *run, const char *kept_run, uint64_t state,
+		  uint64_t failures, char **ret_text, size_t *ret_len)
 {
 	struct metrics m;
-	char header[64];
+	char header[80];
 	int r;
 
-	digest_header(digest, run->log, header, sizeof(header));
+	snprintf(header, sizeof(header), HEADER_FORMAT, state, failures);
 	r = metrics_begin(&m, header);
 	if (r < 0)
 		return r;
 	render_namespaces(&m, inv);
 	render_regions(&m, inv);
-	render_run(&m, run);
+	if (kept_run)
+		fputs(kept_run, m.f);
+	else
+		render_run(&m, run);
 	return metrics_finish(&m, ret_text, ret_len);
 }
 
-void agent_metrics_update(const struct inventory *inv, const struct apply_run *run, uint64_t digest)
+int agent_metrics_render(const struct inventory *inv, const struct apply_run *run, uint64_t state, char **ret_text,
+			 size_t *ret_len)
 {
-	_cleanup_free_ char *text = NULL;
-	char header[64];
-	bool explicit;
-	const char *dir = metrics_dir(&explicit);
+	return render(inv, run, NULL, state, has_failures(run->log) ? failures_digest(run->log) : 0, ret_text,
+		      ret_len);
+}
+
+/* The file's header: 0 and its state and run digests, or -ENOENT (none, or not ours). */
+static int read_header(const char *old, uint64_t *ret_state, uint64_t *ret_run)
+{
+	return old && sscanf(old, "# vpmem-agent state %16" SCNx64 " failures %16" SCNx64 "\n", ret_state, ret_run) == 2
+		       ? 0
+		       : -ENOENT;
+}
+
+void agent_metrics_update(const struct inventory *inv, const struct apply_run *run, uint64_t state)
+{
+	_cleanup_free_ char *old = NULL, *text = NULL;
+	const struct apply_log *log = run->log;
+	uint64_t old_state = 0, old_failures = 0, failures = 0;
+	const char *dir, *kept = NULL;
+	bool explicit, new_run;
 	size_t len;
 	int r;
 
+	dir = metrics_dir(&explicit);
 	if (!dir)
 		return;
-	digest_header(digest, run->log, header, sizeof(header));
-	/* a boot with nothing to do: the file says this status already */
-	if (metrics_file_has_header(dir, AGENT_METRICS_FILE, header))
-		return;
-	r = agent_metrics_render(inv, run, digest, &text, &len);
-	if (r < 0)
+	/* a small file, read at every run: what makes a run with nothing to say write nothing */
+	if (metrics_read_file(dir, AGENT_METRICS_FILE, &old) < 0 || read_header(old, &old_state, &old_failures) < 0) {
+		free(old);
+		old = NULL;
+	}
+	if (has_failures(log))
+		failures = failures_digest(log);
+	/* something done, or failures not said in this boot yet: this run is the last apply now */
+	new_run = !old || log->n_done || (failures && failures != old_failures);
+	if (!new_run) {
+		/* the last apply is still the one the file says; the state may have changed under it */
+		if (old_state == state)
+			return;
+		kept = strstr(old, "\n" RUN_MARK);
+		if (kept)
+			kept++;
+		failures = old_failures;
+	}
+	r = render(inv, run, kept, state, failures, &text, &len);
+	if (r < 0) {
 		log_warning_errno(r, "cannot make the metrics: %m");
-	else
-		metrics_publish(AGENT_METRICS_FILE, text, len);
+		return;
+	}
+	metrics_publish(AGENT_METRICS_FILE, text, len);
 }

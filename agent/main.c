@@ -140,7 +140,7 @@ static void report_policy_failure(struct apply_log *log, double started)
 	}
 	cxl_inventory_annotate(&inv);
 	run.ended = now_realtime();
-	agent_metrics_update(&inv, &run, status_digest(&inv, log));
+	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
 	inventory_clear(&inv);
 }
 
@@ -275,7 +275,7 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 		ret = EXIT_FAILED;
 	}
 	run.ended = now_realtime();
-	agent_metrics_update(&inv, &run, digest);
+	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
 	if (o->json) {
 		_cleanup_json_ struct json_object *j = status_to_json(&inv);
 		struct json_object *done = json_object_new_array(), *failed = json_object_new_array();

@@ -167,20 +167,40 @@ void metrics_publish(const char *name, const char *text, size_t len)
 		log_warning_errno(r, "cannot write the metrics to %s/%s: %m", dir, name);
 }
 
-int metrics_file_has_header(const char *dir, const char *name, const char *header)
+int metrics_read_file(const char *dir, const char *name, char **ret_text)
 {
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *path = NULL, *buf = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	size_t want = strlen(header) + 3;
-	char buf[256];
+	size_t len = 0, cap = 0;
 	ssize_t n;
 
-	if (want > sizeof(buf) || asprintf(&path, "%s/%s", dir, name) < 0)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
+	/* O_NOATIME: only for the file's owner or with CAP_FOWNER */
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, want);
-	return n == (ssize_t)want && buf[0] == '#' && buf[1] == ' ' && memcmp(buf + 2, header, want - 3) == 0 &&
-	       buf[want - 1] == '\n';
+		return -errno;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *grown = realloc(buf, cap + 65536);
+
+			if (!grown)
+				return -ENOMEM;
+			buf = grown;
+			cap += 65536;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret_text = TAKE_PTR(buf);
+	return 0;
 }

@@ -65,10 +65,10 @@ int metrics_write_file(const char *dir, const char *name, const char *text, size
 void metrics_publish(const char *name, const char *text, size_t len);
 
 /*
- * The first line of dir/name, if it is "# header": 1, else 0 (no such
- * file, another first line), for a writer that keeps a digest there and
- * writes only when it changed.
+ * Read dir/name (a file this program wrote before), without touching its
+ * access time (O_NOATIME where allowed): a reader at every boot that writes
+ * an inode's atime is a writer. 0 with the text, or a negative errno.
  */
-int metrics_file_has_header(const char *dir, const char *name, const char *header);
+int metrics_read_file(const char *dir, const char *name, char **ret_text);
 
 #endif

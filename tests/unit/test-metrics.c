@@ -93,7 +93,7 @@ START_TEST(test_agent)
 	log.n_reason[APPLY_REFUSED_DATA] = 2;
 	log.n_reason[APPLY_FAILED] = 1;
 	ck_assert_int_eq(agent_metrics_render(&inv, &run, 0x1234, &text, &len), 0);
-	ck_assert(strncmp(text, "# vpmem-agent status digest ", 28) == 0);
+	ck_assert(strncmp(text, "# vpmem-agent state 0000000000001234 failures ", 46) == 0);
 	ck_assert(strstr(text, "\nvpmem_agent_namespace_size_bytes{region=\"region0\",namespace=\"namespace0.0\","
 			       "name=\"pmem0\",mode=\"fsdax\",device=\"/dev/pmem0\",filesystem=\"xfs\","
 			       "mountpoint=\"/mnt/pmem0\"} 1073741824\n"));
@@ -122,52 +122,88 @@ START_TEST(test_agent)
 }
 END_TEST
 
-/* written when the status changed, not on a run with nothing to do */
+/* stat path: its inode, which a write (rename over it) changes */
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+static void assert_file_has(const char *path, const char *what)
+{
+	_cleanup_free_ char *text = NULL;
+
+	ck_assert_int_eq(read_file(path, &text, NULL), 0);
+	ck_assert_msg(strstr(text, what), "%s does not have %s:\n%s", path, what, text);
+}
+
+/*
+ * Written when the state changed or an apply did something, with that
+ * apply's outcome; never by a run with nothing to do on an unchanged state.
+ */
 START_TEST(test_agent_update)
 {
 	struct inventory inv = { .regions = &region, .n_regions = 1 };
 	struct apply_log log = { 0 };
 	struct apply_run run = { .started = 1, .ended = 2, .log = &log };
 	char dir[] = "/tmp/vpmem-metrics-XXXXXX", path[64];
-	_cleanup_free_ char *text = NULL;
-	struct stat first, again;
+	char *done[] = { "region0: mounted" };
+	ino_t ino;
+	struct stat st;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/vpmem-agent.prom", dir);
 	setenv("VPMEM_METRICS_DIR", dir, 1);
-	agent_metrics_update(&inv, &run, status_digest(&inv, &log));
-	ck_assert_int_eq(stat(path, &first), 0);
-	ck_assert_int_eq(first.st_mode & 07777, 0644);
-	/* the same status later: the file stays (and keeps the time of the run that wrote it) */
+	/* no file yet: written, even by a run with nothing to do */
+	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0644);
+	ino = st.st_ino;
+	/* nothing done, the same state: not written (the file keeps its run's time) */
 	run.ended = 3;
-	agent_metrics_update(&inv, &run, status_digest(&inv, &log));
-	ck_assert_int_eq(stat(path, &again), 0);
-	ck_assert_uint_eq(first.st_ino, again.st_ino);
-	ck_assert_int_eq(read_file(path, &text, NULL), 0);
-	ck_assert(strstr(text, "\nvpmem_agent_last_apply_timestamp_seconds 2\n"));
-	free(text);
-	text = NULL;
-	/* the same status, but a refusal: written */
+	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	ck_assert_uint_eq(inode_of(path), ino);
+	assert_file_has(path, "\nvpmem_agent_last_apply_timestamp_seconds 2\n");
+	/* a refusal on the same state: written, with it */
 	log.n_reason[APPLY_REFUSED_CAPACITY] = 1;
-	agent_metrics_update(&inv, &run, status_digest(&inv, &log));
-	ck_assert_int_eq(stat(path, &again), 0);
-	ck_assert_uint_ne(first.st_ino, again.st_ino);
-	ck_assert_int_eq(read_file(path, &text, NULL), 0);
-	ck_assert(strstr(text, "\nvpmem_agent_last_apply_refusals{reason=\"capacity\"} 1\n"));
-	ck_assert(strstr(text, "\nvpmem_agent_last_apply_timestamp_seconds 3\n"));
-	first = again;
-	/* a changed status: written */
+	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	ck_assert_uint_ne(inode_of(path), ino);
+	ino = inode_of(path);
+	assert_file_has(path, "\nvpmem_agent_last_apply_refusals{reason=\"capacity\"} 1\n");
+	assert_file_has(path, "\nvpmem_agent_last_apply_timestamp_seconds 3\n");
+	assert_file_has(path, "\nvpmem_agent_last_apply_success 1\n");
+	/* the same refusal again in this boot: not written */
+	run.ended = 4;
+	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	ck_assert_uint_eq(inode_of(path), ino);
+	/* the state changed under a run with nothing to do (someone turned DAX off): written, the last apply kept */
 	log.n_reason[APPLY_REFUSED_CAPACITY] = 0;
 	namespaces[0].dax = 0;
-	agent_metrics_update(&inv, &run, status_digest(&inv, &log));
+	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	ck_assert_uint_ne(inode_of(path), ino);
+	ino = inode_of(path);
+	assert_file_has(path, "mountpoint=\"/mnt/pmem0\"} 0\n");
+	assert_file_has(path, "\nvpmem_agent_last_apply_refusals{reason=\"capacity\"} 1\n");
+	assert_file_has(path, "\nvpmem_agent_last_apply_timestamp_seconds 3\n");
+	/* and then nothing changes: not written */
+	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	ck_assert_uint_eq(inode_of(path), ino);
+	/* an apply that did something: written, with it */
 	namespaces[0].dax = 1;
-	ck_assert_int_eq(stat(path, &again), 0);
-	ck_assert_uint_ne(first.st_ino, again.st_ino);
-	/* nothing beside it: no temporary file left */
+	log.done = done;
+	log.n_done = 1;
+	run.ended = 5;
+	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	ck_assert_uint_ne(inode_of(path), ino);
+	assert_file_has(path, "\nvpmem_agent_last_apply_done_steps 1\n");
+	assert_file_has(path, "\nvpmem_agent_last_apply_refusals{reason=\"capacity\"} 0\n");
+	assert_file_has(path, "\nvpmem_agent_last_apply_timestamp_seconds 5\n");
 	ck_assert_int_eq(unlink(path), 0);
+	/* nothing beside it: no temporary file left */
 	ck_assert_int_eq(rmdir(dir), 0);
 	/* a directory that does not exist: nothing, and no failure */
-	setenv("VPMEM_METRICS_DIR", dir, 1);
 	agent_metrics_update(&inv, &run, 1);
 	ck_assert_int_eq(access(dir, F_OK), -1);
 	unsetenv("VPMEM_METRICS_DIR");

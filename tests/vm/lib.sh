@@ -147,6 +147,13 @@ vm_programs() {
 		mkdir -p "$o/etc/udev/rules.d"
 		cp "$top_srcdir/udev/90-vpmem.rules" "$o/etc/udev/rules.d/"
 	fi
+	# Prometheus' node_exporter, for a scenario that reads the agent's
+	# metrics as a fleet's Prometheus would (vm_with_node_exporter=1)
+	if [ "${vm_with_node_exporter:-0}" = 1 ]; then
+		command -v prometheus-node-exporter >/dev/null ||
+			skip "prometheus-node-exporter is not installed (Debian: prometheus-node-exporter)"
+		copy_with_libs "$o" /usr/bin prometheus-node-exporter
+	fi
 	# libvirtd with its QEMU driver, virsh and QEMU, as on a host, for a
 	# scenario that runs a domain in the test VM (libvirt-devdax.sh)
 	if [ "${vm_with_libvirt:-0}" = 1 ]; then
@@ -407,7 +414,9 @@ vm_cut() {
 vm_state_disk() {
 	if [ ! -e "$1" ]; then
 		truncate -s 32M "$1"
-		mkfs.ext4 -q -F "$1" >/dev/null
+		# inode tables and journal made now, not by the guest kernel in the
+		# background (ext4lazyinit): its writes are the test's own
+		mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$1" >/dev/null
 	fi
 	echo "-drive file=$1,if=none,format=raw,id=$2 -device virtio-blk-pci,drive=$2,serial=$2"
 }
