@@ -11,7 +11,7 @@ set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
 
-packages="build-essential autoconf automake pkg-config libndctl-dev libdaxctl-dev libcxl-dev libblkid-dev
+packages="build-essential autoconf automake pkg-config libndctl-dev libdaxctl-dev libcxl-dev libblkid-dev libsystemd-dev
 libmount-dev libjson-c-dev uuid-dev check qemu-system-x86 busybox-static xfsprogs e2fsprogs kmod
 ndctl daxctl cpio xz-utils mmdebstrap iproute2 qemu-utils genisoimage python3 systemd
 libvirt-clients libcurl4-openssl-dev placement-api curl prometheus prometheus-node-exporter

@@ -25,6 +25,8 @@ enum apply_reason {
 /* "error", "dax_off", "policy", "data", "conflict", "mountpoint", "capacity", "device" */
 const char *apply_reason_name(enum apply_reason reason);
 bool apply_reason_is_refusal(enum apply_reason reason);
+/* The journal's MESSAGE_ID of a step that failed for reason (events.h) */
+const char *apply_reason_event(enum apply_reason reason);
 
 /*
  * What an apply run did and what failed, in order, one line each: logged as
@@ -38,7 +40,20 @@ struct apply_log {
 	size_t n_failed;
 	size_t n_lost; /* lines logged but not kept: no memory for them */
 	unsigned n_reason[APPLY_REASON__MAX];
+	/* what the steps logged now are about, for the journal's VPMEM_REGION, VPMEM_DIMMS and VPMEM_DEVICE */
+	char region[32];
+	char dimms[128];
+	char device[128];
 };
+
+struct region_state;
+/*
+ * The region (NULL: none) and device (/dev/pmemN, /dev/daxN.M, a
+ * namespace, CXL memdevs; NULL: none) the next steps logged are about:
+ * each is an event in the journal (events.h) with the region's name, its
+ * DIMMs and the device as fields.
+ */
+void apply_log_subject(struct apply_log *log, const struct region_state *region, const char *device);
 
 void apply_log_clear(struct apply_log *log);
 

@@ -447,6 +447,15 @@ static void assemble_one(struct cxl_ctx *ctx, const struct cxl_memdev_facts *m, 
 	size_format_human(a->member_size * a->ways, size, sizeof(size));
 	for (size_t i = 0; i < a->ways; i++)
 		members[i] = devs[a->members[i]];
+	/* the journal's VPMEM_DEVICE: the memdevs, in position order */
+	{
+		char devices[128] = "";
+
+		for (size_t i = 0; i < a->ways; i++)
+			snprintf(devices + strlen(devices), sizeof(devices) - strlen(devices), "%s%s", i ? "," : "",
+				 cxl_memdev_get_devname(members[i]));
+		apply_log_subject(log, NULL, devices);
+	}
 	root = find_root_decoder(ctx, members, a->ways, a->member_size * a->ways);
 	if (!root) {
 		apply_log_failed(log, APPLY_FAILED, "CXL %s: no root decoder (CXL fixed memory window) with pmem capability and %s "
@@ -530,6 +539,7 @@ int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log
 		log_error_errno(r, "cannot plan the CXL regions: %m");
 		goto out;
 	}
+	apply_log_subject(log, NULL, NULL);
 	for (size_t i = 0; i < plan.n_refusals; i++) {
 		if (dry_run)
 			printf("CXL: %s\n", plan.refusals[i]);
@@ -550,6 +560,7 @@ int cxl_assemble(const struct cxl_policy *policy, bool dry_run, struct apply_log
 		}
 		assemble_one(ctx, facts, devs, a, log);
 	}
+	apply_log_subject(log, NULL, NULL);
 out:
 	cxl_plan_clear(&plan);
 	for (size_t i = 0; i < n; i++)

@@ -17,6 +17,7 @@
 #include "cleanup-libs.h"
 #include "cxl.h"
 #include "disabled.h"
+#include "events.h"
 #include "fileio.h"
 #include "inventory.h"
 #include "log.h"
@@ -57,8 +58,11 @@ static int load_policy(const char *file, struct policy *ret)
 	int r;
 
 	r = policy_load(ret, file, etc_dir(), run_dir(), &errors);
-	if (r == -EINVAL)
-		errlist_log(&errors, NULL);
+	if (r == -EINVAL) {
+		static const char *const fields[] = { "VPMEM_REASON=policy", NULL };
+
+		errlist_log_event(&errors, NULL, EVENT_POLICY_INVALID, fields);
+	}
 	else if (r < 0)
 		log_error_errno(r, "cannot read the policy: %m");
 	errlist_clear(&errors);

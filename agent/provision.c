@@ -163,6 +163,11 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 		struct ndctl_namespace *ndns;
 		int changed;
 
+		apply_log_subject(log, pr->region,
+				  !pn->existing          ? NULL
+				  : pn->existing->chardev ? pn->existing->chardev
+				  : pn->existing->blockdev ? pn->existing->blockdev
+							   : pn->existing->devname);
 		if (pn->problem) {
 			apply_log_failed(log, pn->problem_reason, "%s: %s", rname, pn->problem);
 			result = -EIO;
@@ -175,6 +180,7 @@ static int apply_region(const struct plan *plan, const struct plan_region *pr, s
 		}
 		if (namespace_device(ndns, &device) < 0)
 			return apply_log_failed_errno(log, ENOMEM, "%s: \"%s\": %m", rname, pn->name);
+		apply_log_subject(log, pr->region, device ? device : ndctl_namespace_get_devname(ndns));
 		if (changed)
 			apply_log_done(log, "%s: %s %s namespace \"%s\" (%s, %s)", rname,
 				       pn->reconfigure ? "made" : "created", ns_mode_name(pn->policy->mode), pn->name,
@@ -229,6 +235,7 @@ int provision_apply(const struct plan *plan, struct apply_log *log)
 	for (size_t i = 0; i < plan->n_regions; i++) {
 		const struct plan_region *pr = &plan->regions[i];
 
+		apply_log_subject(log, pr->region, NULL);
 		if (pr->error) {
 			apply_log_failed(log, pr->error_reason, "%s", pr->error);
 			result = -EIO;
@@ -243,5 +250,6 @@ int provision_apply(const struct plan *plan, struct apply_log *log)
 		if (apply_region(plan, pr, log) < 0)
 			result = -EIO;
 	}
+	apply_log_subject(log, NULL, NULL);
 	return result;
 }

@@ -114,3 +114,17 @@ int dlopen_libmount(char **ret_error)
 
 	return dlopen_all(&handle, "libmount.so.1", syms, ELEMENTSOF(syms), ret_error);
 }
+
+#ifdef HAVE_LIBSYSTEMD
+DLSYM_DEFINE(sd_journal_sendv);
+
+int dlopen_libsystemd(char **ret_error)
+{
+	static void *handle;
+	static const struct dlsym_entry syms[] = {
+		DLSYM(sd_journal_sendv),
+	};
+
+	return dlopen_all(&handle, "libsystemd.so.0", syms, ELEMENTSOF(syms), ret_error);
+}
+#endif

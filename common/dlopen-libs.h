@@ -4,6 +4,9 @@
 
 #include <blkid/blkid.h>
 #include <libmount/libmount.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-journal.h>
+#endif
 
 /*
  * libblkid and libmount are loaded when first needed, the way systemd loads
@@ -46,6 +49,12 @@ DLSYM_DECLARE(mnt_context_get_excode);
 
 int dlopen_libblkid(char **ret_error);
 int dlopen_libmount(char **ret_error);
+
+#ifdef HAVE_LIBSYSTEMD
+/* libsystemd, for the journal (log.c): loaded at the first message for it, never on a run that logs nothing */
+DLSYM_DECLARE(sd_journal_sendv);
+int dlopen_libsystemd(char **ret_error);
+#endif
 
 static inline void blkid_free_probep(blkid_probe *pr)
 {

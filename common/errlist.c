@@ -39,13 +39,20 @@ void errlist_add(struct errlist *list, const char *file, const char *path, const
 	list->messages[list->n_messages++] = msg;
 }
 
-void errlist_log(const struct errlist *list, const char *prefix)
+void errlist_log_event(const struct errlist *list, const char *prefix, const char *message_id,
+		       const char *const *fields)
 {
 	for (size_t i = 0; i < list->n_messages; i++)
-		log_error("%s%s%s", prefix ? prefix : "", prefix ? ": " : "", list->messages[i]);
+		log_event(LOG_ERR, message_id, fields, "%s%s%s", prefix ? prefix : "", prefix ? ": " : "",
+			  list->messages[i]);
 	if (list->count > list->n_messages)
-		log_error("%s%s%zu more errors, which there was no memory to describe", prefix ? prefix : "",
-			  prefix ? ": " : "", list->count - list->n_messages);
+		log_event(LOG_ERR, message_id, fields, "%s%s%zu more errors, which there was no memory to describe",
+			  prefix ? prefix : "", prefix ? ": " : "", list->count - list->n_messages);
+}
+
+void errlist_log(const struct errlist *list, const char *prefix)
+{
+	errlist_log_event(list, prefix, NULL, NULL);
 }
 
 void errlist_clear(struct errlist *list)

@@ -20,6 +20,9 @@ void errlist_add(struct errlist *list, const char *file, const char *path, const
 
 /* Log every error (log_error), each after "prefix: " when prefix is not NULL. */
 void errlist_log(const struct errlist *list, const char *prefix);
+/* The same, each an event with the journal's MESSAGE_ID and fields (log_event()) */
+void errlist_log_event(const struct errlist *list, const char *prefix, const char *message_id,
+		       const char *const *fields);
 
 void errlist_clear(struct errlist *list);
 

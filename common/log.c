@@ -3,14 +3,20 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <sys/uio.h>
+#endif
 
+#include "dlopen-libs.h"
 #include "log.h"
 
 static const char *log_ident = "vpmem";
 static bool log_verbose;
 static bool log_to_syslog;
+static bool log_journal;
 static bool log_silent;
 
 /* systemd sets JOURNAL_STREAM=<dev>:<ino> when stderr goes to the journal */
@@ -27,12 +33,63 @@ static bool stderr_is_journal(void)
 
 void log_open(const char *ident)
 {
+	bool journal = stderr_is_journal();
+
 	log_ident = ident;
+#ifdef HAVE_LIBSYSTEMD
+	/* stderr is the journal: talk to it directly, with the fields stderr cannot carry */
+	log_journal = journal;
+#endif
 	/* stderr already reaches the journal under systemd: once is enough */
-	log_to_syslog = !isatty(STDERR_FILENO) && !stderr_is_journal();
+	log_to_syslog = !isatty(STDERR_FILENO) && !journal;
 	if (log_to_syslog)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }
+
+bool log_to_journal(void)
+{
+	return log_journal;
+}
+
+#ifdef HAVE_LIBSYSTEMD
+/* The message and its fields to the journal; false when it could not be sent (then to stderr) */
+static bool journal_send(int priority, const char *message_id, const char *const *fields, const char *text)
+{
+	char prio[16], *message = NULL, *ident = NULL, *id = NULL, *error = NULL;
+	struct iovec iov[16];
+	size_t n = 0;
+	bool sent = false;
+
+	/* loaded at the first message for the journal; where it cannot be, stderr has them */
+	if (dlopen_libsystemd(&error) < 0) {
+		free(error);
+		log_journal = false;
+		return false;
+	}
+	snprintf(prio, sizeof(prio), "PRIORITY=%d", priority);
+	if (asprintf(&message, "MESSAGE=%s", text) < 0)
+		message = NULL;
+	if (asprintf(&ident, "SYSLOG_IDENTIFIER=%s", log_ident) < 0)
+		ident = NULL;
+	if (message_id && asprintf(&id, "MESSAGE_ID=%s", message_id) < 0)
+		id = NULL;
+	if (!message || !ident || (message_id && !id))
+		goto out;
+	iov[n++] = (struct iovec){ message, strlen(message) };
+	iov[n++] = (struct iovec){ prio, strlen(prio) };
+	iov[n++] = (struct iovec){ ident, strlen(ident) };
+	if (id)
+		iov[n++] = (struct iovec){ id, strlen(id) };
+	for (size_t i = 0; fields && fields[i] && n < sizeof(iov) / sizeof(iov[0]); i++)
+		iov[n++] = (struct iovec){ (void *)fields[i], strlen(fields[i]) };
+	sent = sym_sd_journal_sendv(iov, (int)n) >= 0;
+out:
+	free(message);
+	free(ident);
+	free(id);
+	return sent;
+}
+#endif
 
 void log_set_silent(bool silent)
 {
@@ -63,15 +120,41 @@ static const char *priority_prefix(int priority)
 	}
 }
 
-/* To stderr, and to syslog too when it is on and to_syslog says so */
-static void log_v(int priority, bool to_syslog, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
-static void log_v(int priority, bool to_syslog, const char *fmt, va_list ap)
+/*
+ * To the journal, with the event's fields, when it is stderr and to_syslog
+ * says the message is for the system's log; else to stderr, and to syslog
+ * too when it is on and to_syslog says so.
+ */
+static void log_v(int priority, bool to_syslog, const char *message_id, const char *const *fields, const char *fmt,
+		  va_list ap) __attribute__((format(printf, 5, 0)));
+static void log_v(int priority, bool to_syslog, const char *message_id, const char *const *fields, const char *fmt,
+		  va_list ap)
 {
 	va_list again;
 	int saved = errno;
 
 	if (log_silent || (priority == LOG_DEBUG && !log_verbose))
 		return;
+#ifdef HAVE_LIBSYSTEMD
+	if (to_syslog && log_journal) {
+		char *text = NULL;
+		bool sent;
+
+		va_copy(again, ap);
+		errno = saved;
+		if (vasprintf(&text, fmt, again) < 0)
+			text = NULL;
+		va_end(again);
+		sent = text && journal_send(priority, message_id, fields, text);
+		free(text);
+		errno = saved;
+		if (sent)
+			return;
+	}
+#else
+	(void)message_id;
+	(void)fields;
+#endif
 	va_copy(again, ap);
 	fprintf(stderr, "%s: %s", log_ident, priority_prefix(priority));
 	/* "%m" says what errno was at the call, in both places */
@@ -91,13 +174,27 @@ void log_message(int priority, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_v(priority, true, fmt, ap);
+	log_v(priority, true, NULL, NULL, fmt, ap);
 	va_end(ap);
 }
 
 void log_messagev(int priority, const char *fmt, va_list ap)
 {
-	log_v(priority, true, fmt, ap);
+	log_v(priority, true, NULL, NULL, fmt, ap);
+}
+
+void log_event(int priority, const char *message_id, const char *const *fields, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(priority, true, message_id, fields, fmt, ap);
+	va_end(ap);
+}
+
+void log_eventv(int priority, const char *message_id, const char *const *fields, const char *fmt, va_list ap)
+{
+	log_v(priority, true, message_id, fields, fmt, ap);
 }
 
 void log_stderr(const char *fmt, ...)
@@ -105,7 +202,7 @@ void log_stderr(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_v(LOG_INFO, false, fmt, ap);
+	log_v(LOG_INFO, false, NULL, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -119,7 +216,7 @@ int log_message_errno(int priority, int error, const char *fmt, ...)
 	va_start(ap, fmt);
 	/* "%m" in fmt is glibc's strerror(errno), for stderr and vsyslog alike */
 	errno = error;
-	log_v(priority, true, fmt, ap);
+	log_v(priority, true, NULL, NULL, fmt, ap);
 	va_end(ap);
 	errno = saved;
 	return -error;

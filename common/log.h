@@ -8,8 +8,11 @@
 
 /*
  * Messages go to stderr, prefixed with the program name, and also to syslog
- * when stderr is neither a terminal nor already the journal (a systemd
- * service's stderr is). Debug messages only with log_set_verbose(true).
+ * when stderr is neither a terminal nor the journal. Where stderr is the
+ * journal (a systemd service's), they go to the journal itself, through
+ * its native protocol, with their priority and, for events, a MESSAGE_ID
+ * and fields (events.h); on stderr they would reach it as plain text.
+ * Debug messages only with log_set_verbose(true).
  */
 void log_open(const char *ident);
 void log_set_verbose(bool verbose);
@@ -18,6 +21,20 @@ void log_set_silent(bool silent);
 bool log_is_verbose(void);
 void log_message(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_messagev(int priority, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/*
+ * An event: a message with the journal's MESSAGE_ID (events.h) and fields,
+ * "KEY=value" strings (KEY: capitals, digits and underscores; VPMEM_...),
+ * NULL-terminated (fields may be NULL). Elsewhere than the journal, only
+ * the message.
+ */
+void log_event(int priority, const char *message_id, const char *const *fields, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void log_eventv(int priority, const char *message_id, const char *const *fields, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+/* Whether messages go to the journal with their fields (for the tests). */
+bool log_to_journal(void);
 
 /*
  * To stderr only: a report for whoever ran the command (a run that found

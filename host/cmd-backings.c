@@ -16,8 +16,10 @@
 #include "cleanup-libs.h"
 #include "erase.h"
 #include "fileio.h"
+#include "events.h"
 #include "host-metrics.h"
 #include "host.h"
+#include "strutil.h"
 #include "log.h"
 #include "ndops.h"
 #include "output.h"
@@ -245,15 +247,25 @@ static int erase_and_record(struct host *h, const char *uuid, const struct ledge
 		return r;
 	}
 	host_metrics_erase(h, e->label, erased == 0, &stats);
-	if (erased == 0) {
-		char b1[SIZE_BUF], b2[SIZE_BUF];
+	{
+		_cleanup_free_ char *f_backing = strdup_printf("VPMEM_BACKING=%s", uuid);
+		_cleanup_free_ char *f_label = strdup_printf("VPMEM_LABEL=%s", e->label ? e->label : "");
+		_cleanup_free_ char *f_device = strdup_printf("VPMEM_DEVICE=%s", e->name ? e->name : "");
+		const char *fields[] = { f_backing, f_label, f_device, NULL };
 
-		log_notice("erased %s (%s), verified: free again (%s in %.3f s, %s of it written)", e->name, uuid,
-			   size_format_human(stats.bytes, b1, sizeof(b1)), stats.seconds,
-			   size_format_human(stats.zeroed, b2, sizeof(b2)));
-	} else {
-		log_error("erasing %s (%s) failed: %s; quarantined until \"vpmem-host erase --uuid %s\" succeeds", e->name,
-			  uuid, why, uuid);
+		/* a field that could not be made ends the list there */
+		if (erased == 0) {
+			char b1[SIZE_BUF], b2[SIZE_BUF];
+
+			log_event(LOG_NOTICE, EVENT_ERASED, fields,
+				  "erased %s (%s), verified: free again (%s in %.3f s, %s of it written)", e->name, uuid,
+				  size_format_human(stats.bytes, b1, sizeof(b1)), stats.seconds,
+				  size_format_human(stats.zeroed, b2, sizeof(b2)));
+		} else {
+			log_event(LOG_ERR, EVENT_ERASE_FAILED, fields,
+				  "erasing %s (%s) failed: %s; quarantined until \"vpmem-host erase --uuid %s\" succeeds",
+				  e->name, uuid, why, uuid);
+		}
 	}
 	ledger_clear(&h->ledger);
 	h->ledger = fresh;
@@ -379,13 +391,25 @@ static int in_use(struct host *h, const char *connect, bool (*want)(const struct
 		    !(b = backings_find_uuid(&h->set, e->uuid)) || !b->path)
 			continue;
 		if (backing_user(b->path, &pid, comm) > 0) {
-			log_error("%s (%s) is in use by process %d (%s): a guest still running keeps its NVDIMM; stop it "
+			_cleanup_free_ char *f_backing = strdup_printf("VPMEM_BACKING=%s", e->uuid);
+			_cleanup_free_ char *f_device = strdup_printf("VPMEM_DEVICE=%s", b->path);
+			_cleanup_free_ char *f_pid = strdup_printf("VPMEM_PID=%d", pid);
+			const char *fields[] = { f_backing, f_device, f_pid, NULL };
+
+			log_event(LOG_ERR, EVENT_BACKING_IN_USE, fields,
+				  "%s (%s) is in use by process %d (%s): a guest still running keeps its NVDIMM; stop it "
 				  "first. Nothing was erased.",
 				  b->path, e->uuid, pid, comm);
 			host_metrics_in_use(h, e->label);
 			busy++;
 		} else if ((domain = libvirt_sources_naming(&domains, b))) {
-			log_error("%s (%s) is named by the libvirt domain %s: a domain keeps its NVDIMM when it is stopped "
+			_cleanup_free_ char *f_backing = strdup_printf("VPMEM_BACKING=%s", e->uuid);
+			_cleanup_free_ char *f_device = strdup_printf("VPMEM_DEVICE=%s", b->path);
+			_cleanup_free_ char *f_domain = strdup_printf("VPMEM_DOMAIN=%s", domain);
+			const char *fields[] = { f_backing, f_device, f_domain, NULL };
+
+			log_event(LOG_ERR, EVENT_BACKING_IN_USE, fields,
+				  "%s (%s) is named by the libvirt domain %s: a domain keeps its NVDIMM when it is stopped "
 				  "too; \"vpmem-host detach --domain %s\" first. Nothing was erased.",
 				  b->path, e->uuid, domain, domain);
 			host_metrics_in_use(h, e->label);

@@ -16,6 +16,7 @@
 #include "cleanup-libs.h"
 #include "erase.h"
 #include "fileio.h"
+#include "events.h"
 #include "host-metrics.h"
 #include "host.h"
 #include "log.h"
@@ -241,9 +242,14 @@ static int cmd_sync_run(struct host *h, int argc, char **argv)
 		if (args.interval <= 0 || (rounds == 1 && r == -EINVAL))
 			break;
 		if (r < 0) {
+			char f_reason[48];
+			const char *fields[] = { f_reason, NULL };
+
 			failed++;
-			log_warning("sync round %lu failed (%lu of %lu so far); the next in %ld s", rounds, failed, rounds,
-				    args.interval);
+			snprintf(f_reason, sizeof(f_reason), "VPMEM_REASON=%s", sync_error_kind(r));
+			log_event(LOG_WARNING, EVENT_SYNC_FAILED, fields,
+				  "sync round %lu failed (%lu of %lu so far); the next in %ld s", rounds, failed, rounds,
+				  args.interval);
 		}
 		for (long s = 0; s < args.interval && !stop_requested; s++)
 			sleep(1);

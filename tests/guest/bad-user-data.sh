@@ -26,6 +26,15 @@ check "nothing is mounted" sh -c '! grep -q "^/dev/pmem" /proc/mounts'
 systemctl status --no-pager vpmem-agent.service | tail -n 8
 check "vpmem-agent.service refused the policy too (exit 2)" \
 	[ "$(systemctl show -P ExecMainStatus vpmem-agent.service)" = 2 ]
+# each of its errors is an event: journalctl MESSAGE_ID=<policy invalid> finds them in a fleet's logs
+journalctl -b -o json MESSAGE_ID=afde8cc61fea42b0ab451fb74169f856 > /tmp/policy.json
+check "journalctl MESSAGE_ID=<policy invalid> finds the agent's errors, VPMEM_REASON=policy" python3 -c '
+import json, sys
+events = [json.loads(l) for l in open("/tmp/policy.json") if l.strip()]
+hit = [e for e in events if e.get("_SYSTEMD_UNIT") == "vpmem-agent.service" and e.get("VPMEM_REASON") == "policy"
+       and e.get("PRIORITY") == "3" and "colour" in e.get("MESSAGE", "")]
+print(len(events), "events:", [e.get("MESSAGE") for e in events])
+sys.exit(0 if hit else 1)'
 finish
 GUEST
 

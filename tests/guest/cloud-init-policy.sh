@@ -95,6 +95,26 @@ journalctl -b -o cat -u 'vpmem-agent@*' | tee /tmp/hotplug
 echo "waited $i s for the hot-added DIMM's run"
 check "the hot-added DIMM holding data is refused" sh -c 'grep "region2" /tmp/hotplug | grep -q "non-zero bytes in its first MiB"'
 check "  nothing at /srv/z" sh -c "! grep -q ' /srv/z ' /proc/mounts"
+# the refusal is an event a fleet's log search finds by its MESSAGE_ID (refused: data), with its fields
+journalctl -b -o json MESSAGE_ID=b51d1969653248f79b75d8261223a3ea > /tmp/refused.json
+cat /tmp/refused.json
+check "journalctl MESSAGE_ID=<refused: data> finds it, with VPMEM_REASON, VPMEM_REGION and VPMEM_DIMMS" python3 -c '
+import json, sys
+events = [json.loads(l) for l in open("/tmp/refused.json") if l.strip()]
+hit = [e for e in events if e.get("VPMEM_REGION") == "region2" and e.get("VPMEM_REASON") == "data"
+       and e.get("PRIORITY") == "3" and e.get("SYSLOG_IDENTIFIER") == "vpmem-agent"
+       and e.get("VPMEM_DIMMS", "").startswith("nmem") and "non-zero bytes" in e.get("MESSAGE", "")
+       and e.get("_SYSTEMD_UNIT", "").startswith("vpmem-agent@")]
+print(len(events), "events,", len(hit), "as expected:", hit[:1])
+other = [e for e in events if e.get("VPMEM_REASON") != "data"]
+sys.exit(0 if hit and not other else 1)'
+journalctl -b -o json MESSAGE_ID=f1bdd3c55ecf49afadc99c3f8a4729b8 > /tmp/provisioned.json
+check "the mounts of this boot are events too (provisioned), with their devices" python3 -c '
+import json, sys
+events = [json.loads(l) for l in open("/tmp/provisioned.json") if l.strip()]
+mounts = [e for e in events if "with DAX, verified" in e.get("MESSAGE", "")]
+print([(e.get("VPMEM_REGION"), e.get("VPMEM_DEVICE")) for e in mounts])
+sys.exit(0 if mounts and all(e.get("VPMEM_DEVICE", "").startswith("/dev/pmem") and e.get("VPMEM_REGION", "").startswith("region") for e in mounts) else 1)' 
 finish
 GUEST
 

@@ -77,7 +77,9 @@ grep -q "dpkg-divert --package vpmem-agent --add" "$work/agent.ctl/postinst" ||
 	failed "vpmem-agent's postinst does not divert cloud-init's schema"
 grep -q "dpkg-divert --package vpmem-agent --remove" "$work/agent.ctl/postrm" 2>/dev/null ||
 	failed "vpmem-agent's postrm does not remove its diversion"
-# libblkid and libmount are loaded with dlopen(): dpkg-shlibdeps cannot see them
-dpkg-deb -f "$pkgs"/vpmem-agent_*.deb Depends | grep -q "libblkid1.*libmount1\|libmount1.*libblkid1" ||
-	failed "vpmem-agent does not depend on libblkid1 and libmount1"
+# libblkid, libmount and libsystemd are loaded with dlopen(): dpkg-shlibdeps cannot see them
+for lib in libblkid1 libmount1 libsystemd0; do
+	dpkg-deb -f "$pkgs"/vpmem-agent_*.deb Depends | grep -q "$lib" || failed "vpmem-agent does not depend on $lib"
+done
+dpkg-deb -f "$pkgs"/vpmem-host_*.deb Depends | grep -q libsystemd0 || failed "vpmem-host does not depend on libsystemd0"
 exit $fail
