@@ -74,6 +74,48 @@ static void render_regions(struct metrics *m, const struct inventory *inv)
 				   inv->regions[i].devname, NULL);
 }
 
+static void render_dimms(struct metrics *m, const struct inventory *inv)
+{
+	static const enum dimm_health states[] = { DIMM_HEALTH_OK, DIMM_HEALTH_NON_CRITICAL, DIMM_HEALTH_CRITICAL,
+						   DIMM_HEALTH_FATAL, DIMM_HEALTH_UNKNOWN };
+
+	metrics_family(m, "vpmem_agent_dimm_health", "gauge",
+		       "1 for the health state each DIMM's SMART reports (ok, non_critical, critical, fatal), 0 for "
+		       "the others; unknown where the DIMM does not answer SMART.");
+	for (size_t i = 0; i < inv->n_regions; i++)
+		for (size_t d = 0; d < inv->regions[i].n_dimm_states; d++) {
+			const struct dimm_state *ds = &inv->regions[i].dimm_states[d];
+
+			for (size_t k = 0; k < ELEMENTSOF(states); k++)
+				metrics_sample_u64(m, "vpmem_agent_dimm_health", ds->health == states[k], "region",
+						   inv->regions[i].devname, "dimm", ds->devname, "state",
+						   dimm_health_name(states[k]), NULL);
+		}
+	metrics_family(m, "vpmem_agent_dimm_flag", "gauge",
+		       "1 for each flag each DIMM's firmware sets (the NFIT's or papr_scm's): not_armed, save_fail, "
+		       "restore_fail, flush_fail (its last shutdown was not clean), map_fail, smart_event.");
+	for (size_t i = 0; i < inv->n_regions; i++)
+		for (size_t d = 0; d < inv->regions[i].n_dimm_states; d++) {
+			const struct dimm_state *ds = &inv->regions[i].dimm_states[d];
+
+			for (unsigned f = 1; f & DIMM_FLAG__ALL; f <<= 1)
+				metrics_sample_u64(m, "vpmem_agent_dimm_flag", (ds->flags & f) != 0, "region",
+						   inv->regions[i].devname, "dimm", ds->devname, "flag", dimm_flag_name(f),
+						   NULL);
+		}
+	metrics_family(m, "vpmem_agent_dimm_dirty_shutdowns", "gauge",
+		       "Each DIMM's count of unclean (dirty) shutdowns, as its firmware keeps it; DIMMs that keep "
+		       "none have no series.");
+	for (size_t i = 0; i < inv->n_regions; i++)
+		for (size_t d = 0; d < inv->regions[i].n_dimm_states; d++) {
+			const struct dimm_state *ds = &inv->regions[i].dimm_states[d];
+
+			if (ds->dirty_shutdowns >= 0)
+				metrics_sample_u64(m, "vpmem_agent_dimm_dirty_shutdowns", (uint64_t)ds->dirty_shutdowns,
+						   "region", inv->regions[i].devname, "dimm", ds->devname, NULL);
+		}
+}
+
 static void render_run(struct metrics *m, const struct apply_run *run)
 {
 	const struct apply_log *log = run->log;
@@ -163,6 +205,7 @@ static int render(const struct inventory *inv, const struct apply_run *run, cons
 		return r;
 	render_namespaces(&m, inv);
 	render_regions(&m, inv);
+	render_dimms(&m, inv);
 	if (kept_run)
 		fputs(kept_run, m.f);
 	else

@@ -19,6 +19,7 @@
 #include "disabled.h"
 #include "events.h"
 #include "fileio.h"
+#include "health.h"
 #include "inventory.h"
 #include "log.h"
 #include "nd.h"
@@ -229,6 +230,9 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	/* read once, with what the report needs too: on a boot with nothing to do it is all there is */
 	if (read_inventory(&ctx, !o->dry_run, &inv) < 0)
 		goto out;
+	/* what the DIMMs' firmware reports of the last shutdown and their health: said once a boot */
+	if (!o->dry_run)
+		health_report(&inv);
 	selected = calloc(inv.n_regions ? inv.n_regions : 1, sizeof(bool));
 	if (!selected)
 		goto out;

@@ -83,6 +83,26 @@ static void status_walk(const struct inventory *inv, const struct apply_log *log
 		for (char **d = r->dimms; d && *d; d++)
 			s->string(s, NULL, *d);
 		s->close(s);
+		/* what each DIMM's firmware says: health (SMART), flags, dirty shutdown count */
+		s->open(s, "dimm_health", true);
+		for (size_t d = 0; d < r->n_dimm_states; d++) {
+			const struct dimm_state *ds = &r->dimm_states[d];
+
+			s->open(s, NULL, false);
+			s->string(s, "dimm", ds->devname);
+			s->string(s, "health", dimm_health_name(ds->health));
+			s->open(s, "flags", true);
+			for (unsigned f = 1; f & DIMM_FLAG__ALL; f <<= 1)
+				if (ds->flags & f)
+					s->string(s, NULL, dimm_flag_name(f));
+			s->close(s);
+			if (ds->dirty_shutdowns >= 0)
+				s->number(s, "dirty_shutdowns", (uint64_t)ds->dirty_shutdowns);
+			else
+				s->string(s, "dirty_shutdowns", NULL);
+			s->close(s);
+		}
+		s->close(s);
 		if (r->cxl) {
 			s->open(s, "cxl", false);
 			s->string(s, "region", r->cxl->region);
@@ -293,6 +313,22 @@ void status_print(const struct inventory *inv, FILE *out)
 			for (size_t m = 0; m < r->cxl->n_members; m++)
 				fprintf(out, "%s %s (serial %#" PRIx64 ", %s)", m ? "," : "", r->cxl->members[m].memdev,
 					r->cxl->members[m].serial, r->cxl->members[m].host);
+			fputc('\n', out);
+		}
+		for (size_t d = 0; d < r->n_dimm_states; d++) {
+			const struct dimm_state *ds = &r->dimm_states[d];
+
+			/* what the firmware says, where it says anything (QEMU's NFIT DIMMs say nothing) */
+			if (ds->health == DIMM_HEALTH_UNKNOWN && !ds->flags && ds->dirty_shutdowns < 0)
+				continue;
+			fprintf(out, "  %s: health %s", ds->devname, dimm_health_name(ds->health));
+			if (ds->dirty_shutdowns >= 0)
+				fprintf(out, ", %lld dirty shutdown%s", ds->dirty_shutdowns, ds->dirty_shutdowns == 1 ? "" : "s");
+			for (unsigned f = 1, first = 1; f & DIMM_FLAG__ALL; f <<= 1)
+				if (ds->flags & f) {
+					fprintf(out, "%s%s", first ? ", flags: " : " ", dimm_flag_name(f));
+					first = 0;
+				}
 			fputc('\n', out);
 		}
 		if (r->async)

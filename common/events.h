@@ -7,7 +7,7 @@
  * failure, a step done, a device's health, an erase. Fixed forever (a
  * fleet's searches and alerts name them): "journalctl MESSAGE_ID=..." finds
  * every one of a kind; the entries carry VPMEM_* fields besides (vpmem-agent(8)
- * and vpmem-host(8), EVENTS; catalog/vpmem.catalog explains each for
+ * and vpmem-host(8), EVENTS; catalog/vpmem-agent.catalog and vpmem-host.catalog explain each for
  * "journalctl -x").
  */
 

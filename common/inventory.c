@@ -53,8 +53,10 @@ static void region_state_clear(struct region_state *r)
 	free(r->devname);
 	free(r->provider);
 	strv_free(r->dimms);
-	for (size_t i = 0; i < r->n_dimm_states; i++)
+	for (size_t i = 0; i < r->n_dimm_states; i++) {
 		free(r->dimm_states[i].devname);
+		free(r->dimm_states[i].id);
+	}
 	free(r->dimm_states);
 	for (size_t i = 0; i < r->n_namespaces; i++)
 		ns_state_clear(&r->namespaces[i]);
@@ -336,6 +338,53 @@ static void read_alignments(struct ndctl_region *region, struct region_state *rs
 	}
 }
 
+/*
+ * What the DIMM's firmware says of it: the flags and the dirty shutdown
+ * count libndctl read when it found the DIMM (nfit/ or papr/ in sysfs:
+ * nothing more to ask), and, for a report, its SMART health where it
+ * answers SMART (one command; QEMU's NFIT DIMMs do not, papr_scm does).
+ */
+static int read_dimm_health(struct ndctl_dimm *dimm, bool report, struct dimm_state *d)
+{
+	const char *id = ndctl_dimm_get_unique_id(dimm);
+	struct ndctl_cmd *cmd;
+
+	if (id && *id && !(d->id = strdup(id)))
+		return -ENOMEM;
+	d->flags = (ndctl_dimm_failed_arm(dimm) > 0 ? DIMM_FLAG_NOT_ARMED : 0) |
+		   (ndctl_dimm_failed_save(dimm) > 0 ? DIMM_FLAG_SAVE_FAIL : 0) |
+		   (ndctl_dimm_failed_restore(dimm) > 0 ? DIMM_FLAG_RESTORE_FAIL : 0) |
+		   (ndctl_dimm_failed_flush(dimm) > 0 ? DIMM_FLAG_FLUSH_FAIL : 0) |
+		   (ndctl_dimm_failed_map(dimm) > 0 ? DIMM_FLAG_MAP_FAIL : 0) |
+		   (ndctl_dimm_smart_pending(dimm) > 0 ? DIMM_FLAG_SMART_EVENT : 0);
+	d->dirty_shutdowns = ndctl_dimm_get_dirty_shutdown(dimm);
+	if (d->dirty_shutdowns < 0)
+		d->dirty_shutdowns = -1;
+	d->health = DIMM_HEALTH_UNKNOWN;
+	if (!report)
+		return 0;
+	cmd = ndctl_dimm_cmd_new_smart(dimm);
+	if (!cmd)
+		return 0;
+	if (ndctl_cmd_submit(cmd) >= 0 && ndctl_cmd_get_firmware_status(cmd) == 0) {
+		unsigned flags = ndctl_cmd_smart_get_flags(cmd);
+
+		if (flags & ND_SMART_HEALTH_VALID) {
+			unsigned h = ndctl_cmd_smart_get_health(cmd);
+
+			d->health = h & ND_SMART_FATAL_HEALTH	   ? DIMM_HEALTH_FATAL
+				    : h & ND_SMART_CRITICAL_HEALTH  ? DIMM_HEALTH_CRITICAL
+				    : h & ND_SMART_NON_CRITICAL_HEALTH ? DIMM_HEALTH_NON_CRITICAL
+								    : DIMM_HEALTH_OK;
+		}
+		/* the DIMM's own count, where the kernel shows none */
+		if (d->dirty_shutdowns < 0 && (flags & ND_SMART_SHUTDOWN_COUNT_VALID))
+			d->dirty_shutdowns = ndctl_cmd_smart_get_shutdown_count(cmd);
+	}
+	ndctl_cmd_unref(cmd);
+	return 0;
+}
+
 static int read_region(struct ndctl_region *region, const struct mountinfo *mounts, bool report,
 		       struct region_state *rs)
 {
@@ -392,6 +441,9 @@ static int read_region(struct ndctl_region *region, const struct mountinfo *moun
 		d->failed = ndctl_dimm_failed_save(dimm) > 0 || ndctl_dimm_failed_restore(dimm) > 0 ||
 			    ndctl_dimm_failed_arm(dimm) > 0 || ndctl_dimm_failed_flush(dimm) > 0 ||
 			    ndctl_dimm_failed_map(dimm) > 0;
+		r = read_dimm_health(dimm, report, d);
+		if (r < 0)
+			return r;
 	}
 
 	/*

@@ -38,6 +38,30 @@ struct ns_state {
 	bool system_ram;    /* devdax handed to the kernel as memory */
 };
 
+/*
+ * What a DIMM's firmware reports of it, as the kernel shows it: the NFIT's
+ * memory device flags, or papr_scm's health bitmap (nmemN/nfit/flags,
+ * nmemN/papr/flags).
+ */
+enum dimm_flag {
+	DIMM_FLAG_NOT_ARMED = 1 << 0,    /* writes would not persist: the kernel makes its regions read-only */
+	DIMM_FLAG_SAVE_FAIL = 1 << 1,    /* the last shutdown's save failed */
+	DIMM_FLAG_RESTORE_FAIL = 1 << 2, /* the last restore failed: what it holds is lost */
+	DIMM_FLAG_FLUSH_FAIL = 1 << 3,   /* the last shutdown's flush failed: it was not clean */
+	DIMM_FLAG_MAP_FAIL = 1 << 4,     /* the firmware could not map it */
+	DIMM_FLAG_SMART_EVENT = 1 << 5,  /* it raised a health event (smart_event, smart_notify) */
+	DIMM_FLAG__ALL = (1 << 6) - 1,
+};
+
+/* Its health, where it answers SMART (ndctl list -DH): NFIT DIMMs with a vendor's DSM, papr_scm. */
+enum dimm_health {
+	DIMM_HEALTH_UNKNOWN, /* it does not say (QEMU's NFIT DIMMs have no SMART) */
+	DIMM_HEALTH_OK,
+	DIMM_HEALTH_NON_CRITICAL,
+	DIMM_HEALTH_CRITICAL,
+	DIMM_HEALTH_FATAL,
+};
+
 struct dimm_state {
 	char *devname;      /* "nmem0" */
 	unsigned handle;
@@ -46,6 +70,10 @@ struct dimm_state {
 	unsigned device;
 	unsigned serial;
 	bool failed;        /* NFIT flags: failed to save, restore, arm, flush or map */
+	char *id;           /* its unique id (ndctl's "id"), NULL when it has none */
+	unsigned flags;     /* enum dimm_flag */
+	enum dimm_health health;    /* read with report only */
+	long long dirty_shutdowns;  /* its unclean (dirty) shutdown count; -1 when it does not say */
 };
 
 #define MAX_ALIGNMENTS 8
@@ -142,6 +170,10 @@ const char *region_kind_describe(const struct region_state *region);
 const char *region_kind_name(enum region_kind kind);
 
 void cxl_region_state_free(struct cxl_region_state *c);
+
+/* "not_armed", "save_fail", ... for one flag; "ok", "non_critical", "critical", "fatal", "unknown" */
+const char *dimm_flag_name(enum dimm_flag flag);
+const char *dimm_health_name(enum dimm_health health);
 const char *persistence_name(enum persist_domain p);
 
 #endif

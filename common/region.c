@@ -101,3 +101,39 @@ void cxl_region_state_free(struct cxl_region_state *c)
 	free(c->root_decoder);
 	free(c);
 }
+
+const char *dimm_flag_name(enum dimm_flag flag)
+{
+	switch (flag) {
+	case DIMM_FLAG_NOT_ARMED:
+		return "not_armed";
+	case DIMM_FLAG_SAVE_FAIL:
+		return "save_fail";
+	case DIMM_FLAG_RESTORE_FAIL:
+		return "restore_fail";
+	case DIMM_FLAG_FLUSH_FAIL:
+		return "flush_fail";
+	case DIMM_FLAG_MAP_FAIL:
+		return "map_fail";
+	case DIMM_FLAG_SMART_EVENT:
+		return "smart_event";
+	default:
+		return "?";
+	}
+}
+
+const char *dimm_health_name(enum dimm_health health)
+{
+	switch (health) {
+	case DIMM_HEALTH_OK:
+		return "ok";
+	case DIMM_HEALTH_NON_CRITICAL:
+		return "non_critical";
+	case DIMM_HEALTH_CRITICAL:
+		return "critical";
+	case DIMM_HEALTH_FATAL:
+		return "fatal";
+	default:
+		return "unknown";
+	}
+}

@@ -59,4 +59,41 @@ if [ -x "$host" ]; then
 	man_commands < "$tmp/vpmem-host.8.txt" > "$tmp/h.man.cmds"
 	compare "vpmem-host's commands" "$tmp/h.help.cmds" "$tmp/h.man.cmds"
 fi
+
+# the metrics, with their labels, as the programs write them (tests/unit/metrics-sample)
+# and as the pages document them (METRICS: "name{label,...}")
+sample=$builddir/tests/unit/metrics-sample
+# metric_names PROM: each family as "name{label,label}" (a summary's _sum and _count as the family)
+metric_names() {
+	grep -v '^#' | sed 's/_sum{/{/; s/_count{/{/; s/_sum / /; s/_count / /' |
+		sed -E 's/="([^"\\]|\\.)*"//g; s/ [^ ]*$//; s/\{\}//' | sort -u
+}
+man_metrics() { grep -oE '^ *vpmem_(agent|host)_[a-z_]+(\{[a-z_,]*\})?' | sed 's/^ *//' | sort -u; }
+if [ -x "$sample" ]; then
+	for prog in agent host; do
+		[ "$prog" = agent ] || [ -x "$host" ] || continue
+		"$sample" $prog | metric_names > "$tmp/$prog.metrics"
+		man_metrics < "$tmp/vpmem-$prog.8.txt" > "$tmp/$prog.man.metrics"
+		compare "vpmem-$prog's metrics" "$tmp/$prog.metrics" "$tmp/$prog.man.metrics"
+	done
+else
+	failed "build tests/unit/metrics-sample first"
+fi
+# every MESSAGE_ID of common/events.h, in the page of the program that logs it
+for id in $(sed -n 's/^#define EVENT_[A-Z_]* "\([0-9a-f]*\)"$/\1/p' "$top_srcdir/common/events.h"); do
+	grep -q "$id" "$tmp/vpmem-agent.8.txt" "$tmp/vpmem-host.8.txt" 2>/dev/null || failed "MESSAGE_ID $id is in no man page"
+done
+echo "ok: every MESSAGE_ID of common/events.h is documented ($(grep -c '^#define EVENT_' "$top_srcdir/common/events.h"))"
+# and explained in the journal's catalog, once: each "-- ID" entry of catalog/*.catalog
+sed -n 's/^#define EVENT_[A-Z_]* "\([0-9a-f]*\)"$/\1/p' "$top_srcdir/common/events.h" | sort > "$tmp/ids"
+sed -n 's/^-- \([0-9a-f]\{32\}\)$/\1/p' "$top_srcdir"/catalog/*.catalog | sort > "$tmp/catalog.ids"
+compare "the events' MESSAGE_IDs (common/events.h) and the catalog's" "$tmp/ids" "$tmp/catalog.ids"
+# as journalctl reads it, where it is installed (it is not in a package build's chroot)
+if command -v journalctl >/dev/null; then
+	mkdir -p "$tmp/root/usr/lib/systemd/catalog"
+	cp "$top_srcdir"/catalog/*.catalog "$tmp/root/usr/lib/systemd/catalog/"
+	journalctl --root="$tmp/root" --update-catalog 2>"$tmp/catalog.err" || { cat "$tmp/catalog.err"; failed "journalctl --update-catalog"; }
+	journalctl --root="$tmp/root" --list-catalog 2>/dev/null | cut -d' ' -f1 | sort > "$tmp/listed.ids"
+	compare "the MESSAGE_IDs journalctl --list-catalog lists" "$tmp/ids" "$tmp/listed.ids"
+fi
 exit $fail

@@ -38,6 +38,25 @@ dax=$(ls /sys/bus/dax/devices | head -n 1)
 check "its device answers" sh -c "daxtool write /dev/$dax power && [ \"\$(daxtool read /dev/$dax)\" = power ]"
 check_pmd_faults /mnt/x
 check_pmd_faults /mnt/e
+# papr_scm's health, as the hypervisor reports it (H_SCM_HEALTH) and the
+# kernel's PDSM injects it: an unclean shutdown (papr's dirty shutdown bit,
+# flush_fail in the kernel's flags), then a fatal health
+vpmem-agent status | tee /tmp/status
+check "status: the papr_scm DIMM's health is ok, its dirty shutdown count 0" grep -q "^  nmem0: health ok, 0 dirty shutdowns$" /tmp/status
+check "ndctl injects an unsafe shutdown" ndctl inject-smart -U nmem0
+cat /sys/bus/nd/devices/nmem0/papr/flags
+agent apply > /tmp/unclean.out 2>&1
+cat /tmp/unclean.out
+check "the agent says the last shutdown was not clean, and what is on the DIMM" \
+	grep -q "warning: nmem0 (region0): the last shutdown was not clean (its firmware reports flush_fail).* On it: xfs on /dev/pmem0[.0-9]* at /mnt/x" /tmp/unclean.out
+agent apply > /tmp/again.out 2>&1
+check "  once a boot" sh -c '! grep -q "not clean" /tmp/again.out'
+check "ndctl injects a fatal health" ndctl inject-smart -f nmem0
+agent apply > /tmp/fatal.out 2>&1
+cat /tmp/fatal.out
+check "the agent says the DIMM's health is fatal, as an error" grep -q "error: nmem0 (region0): its firmware reports health fatal, flags: flush_fail smart_event" /tmp/fatal.out
+vpmem-agent status | tee /tmp/status
+check "status shows it" grep -q "^  nmem0: health fatal, 0 dirty shutdowns, flags: flush_fail smart_event$" /tmp/status
 finish
 GUEST
 

@@ -32,9 +32,13 @@ static int agent(void)
 		{ .devname = "namespace1.0", .name = "", .mode = NS_MODE_SECTOR, .size = 1073741824,
 		  .blockdev = "/dev/pmem1s", .fstype = "ext4", .mountpoint = "/mnt/journal", .dax = 0 },
 	};
+	static struct dimm_state dimms[] = {
+		{ .devname = "nmem0", .health = DIMM_HEALTH_FATAL, .flags = DIMM_FLAG__ALL, .dirty_shutdowns = 7 },
+		{ .devname = "nmem1", .health = DIMM_HEALTH_UNKNOWN, .dirty_shutdowns = -1 },
+	};
 	static struct region_state regions[] = {
 		{ .devname = "region0", .size = 2147352576, .available = 805175296, .namespaces = ns0,
-		  .n_namespaces = 4, .kind = REGION_NFIT, .badblocks = 8 },
+		  .n_namespaces = 4, .kind = REGION_NFIT, .badblocks = 8, .dimm_states = dimms, .n_dimm_states = 2 },
 		{ .devname = "region1", .id = 1, .size = 1073741824, .namespaces = ns1, .n_namespaces = 1,
 		  .kind = REGION_VIRTIO },
 		{ .devname = "region2", .id = 2, .size = 1073741824, .available = 1073741824, .kind = REGION_CXL },

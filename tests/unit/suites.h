@@ -16,5 +16,6 @@ Suite *guard_suite(void);
 Suite *records_suite(void);
 Suite *cxl_suite(void);
 Suite *metrics_suite(void);
+Suite *health_suite(void);
 
 #endif

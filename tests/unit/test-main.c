@@ -21,6 +21,7 @@ int main(void)
 	srunner_add_suite(sr, records_suite());
 	srunner_add_suite(sr, cxl_suite());
 	srunner_add_suite(sr, metrics_suite());
+	srunner_add_suite(sr, health_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -76,9 +76,15 @@ static struct ns_state namespaces[] = {
 	  .blockdev = "/dev/pmem0.3" },
 };
 
+static struct dimm_state dimms[] = {
+	{ .devname = "nmem0", .health = DIMM_HEALTH_CRITICAL, .flags = DIMM_FLAG_FLUSH_FAIL, .dirty_shutdowns = 2 },
+	{ .devname = "nmem1", .health = DIMM_HEALTH_UNKNOWN, .dirty_shutdowns = -1 },
+};
+
 static struct region_state region = {
 	.devname = "region0", .id = 0, .size = 2147352576, .available = 805175296, .enabled = true,
 	.namespaces = namespaces, .n_namespaces = 4, .kind = REGION_NFIT, .provider = "ACPI.NFIT", .badblocks = 8,
+	.dimm_states = dimms, .n_dimm_states = 2,
 };
 
 START_TEST(test_agent)
@@ -117,6 +123,15 @@ START_TEST(test_agent)
 	ck_assert(strstr(text, "\nvpmem_agent_last_apply_refusals{reason=\"mountpoint\"} 0\n"));
 	ck_assert(strstr(text, "\nvpmem_agent_last_apply_failures{reason=\"error\"} 1\n"));
 	ck_assert(strstr(text, "\nvpmem_agent_last_apply_failures{reason=\"policy\"} 0\n"));
+	/* the DIMMs' health: a state of five, their flags, a dirty shutdown count where kept */
+	ck_assert(strstr(text, "\nvpmem_agent_dimm_health{region=\"region0\",dimm=\"nmem0\",state=\"critical\"} 1\n"));
+	ck_assert(strstr(text, "\nvpmem_agent_dimm_health{region=\"region0\",dimm=\"nmem0\",state=\"ok\"} 0\n"));
+	ck_assert(strstr(text, "\nvpmem_agent_dimm_health{region=\"region0\",dimm=\"nmem1\",state=\"unknown\"} 1\n"));
+	ck_assert(strstr(text, "\nvpmem_agent_dimm_flag{region=\"region0\",dimm=\"nmem0\",flag=\"flush_fail\"} 1\n"));
+	ck_assert(strstr(text, "\nvpmem_agent_dimm_flag{region=\"region0\",dimm=\"nmem0\",flag=\"not_armed\"} 0\n"));
+	ck_assert(strstr(text, "\nvpmem_agent_dimm_flag{region=\"region0\",dimm=\"nmem1\",flag=\"flush_fail\"} 0\n"));
+	ck_assert(strstr(text, "\nvpmem_agent_dimm_dirty_shutdowns{region=\"region0\",dimm=\"nmem0\"} 2\n"));
+	ck_assert(!strstr(text, "vpmem_agent_dimm_dirty_shutdowns{region=\"region0\",dimm=\"nmem1\"}"));
 	/* failures are not refusals */
 	ck_assert(!strstr(text, "vpmem_agent_last_apply_refusals{reason=\"error\"}"));
 }

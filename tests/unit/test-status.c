@@ -20,11 +20,16 @@ static struct ns_state namespaces[] = {
 	  .align = 2097152, .chardev = "/dev/dax0.1" },
 };
 
+static struct dimm_state dimm_states[] = {
+	{ .devname = "nmem0", .health = DIMM_HEALTH_NON_CRITICAL, .flags = DIMM_FLAG_SAVE_FAIL | DIMM_FLAG_FLUSH_FAIL,
+	  .dirty_shutdowns = 3 },
+};
+
 static struct region_state region = {
 	.devname = "region0", .id = 0, .size = 2147352576, .available = 805175296, .align = 16777216, .ways = 1,
 	.enabled = true, .labelled = true, .label_capable = true, .numa_node = 0, .dimms = dimms,
 	.namespaces = namespaces, .n_namespaces = 2, .kind = REGION_NFIT, .provider = "ACPI.NFIT",
-	.persistence = PERSIST_DOMAIN_MEMORY_CONTROLLER, .badblocks = 8,
+	.persistence = PERSIST_DOMAIN_MEMORY_CONTROLLER, .badblocks = 8, .dimm_states = dimm_states, .n_dimm_states = 1,
 };
 
 /* virtio-pmem: asynchronous, its label-less namespace reconfigured as sector */
@@ -51,6 +56,8 @@ START_TEST(test_json)
 			 "\"provider\":\"ACPI.NFIT\",\"persistence_domain\":\"memory_controller\",\"synchronous\":true,"
 			 "\"badblocks\":8,\"size\":2147352576,\"available\":805175296,"
 			 "\"align\":16777216,\"labels\":true,\"label_area\":true,\"enabled\":true,\"numa_node\":0,\"dimms\":[\"nmem0\"],"
+			 "\"dimm_health\":[{\"dimm\":\"nmem0\",\"health\":\"non_critical\",\"flags\":[\"save_fail\",\"flush_fail\"],"
+			 "\"dirty_shutdowns\":3}],"
 			 "\"namespaces\":[{\"namespace\":\"namespace0.0\",\"name\":\"pmem0\","
 			 "\"uuid\":\"8a4d6ea9-4c6b-4b8a-9d0b-2f7d3f3c1c11\",\"mode\":\"fsdax\",\"enabled\":true,"
 			 "\"size\":1073741824,\"align\":2097152,\"device\":\"/dev/pmem0\",\"filesystem\":\"xfs\","
@@ -75,6 +82,7 @@ START_TEST(test_table)
 	ck_assert(strstr(buf, "namespace0.0   pmem0        fsdax   1.00 GiB    /dev/pmem0    xfs   /mnt/pmem0           yes\n"));
 	ck_assert(strstr(buf, "namespace0.1   fast         devdax  256.00 MiB  /dev/dax0.1   -     -                    devdax\n"));
 	ck_assert(strstr(buf, "pages: 4 KiB, huge pages: 2 MiB\n"));
+	ck_assert(strstr(buf, "\n  nmem0: health non_critical, 3 dirty shutdowns, flags: save_fail flush_fail\n"));
 	free(buf);
 	buf = NULL;
 

@@ -305,9 +305,11 @@ vm_boot() {
 	args="" append="${vm_append:-}" mem=${vm_mem:-512M}
 	i=0 slots=1 c=0 cxl="" window=0
 	for d in "$@"; do
-		label="label-size=128K" align=",align=2M" device=nvdimm
+		label="label-size=128K" align=",align=2M" device=nvdimm unarmed=""
 		case $d in
 		nolabel:*) d=${d#nolabel:}; label="" ;;
+		# an NVDIMM whose NFIT entry says it cannot persist writes (not_armed)
+		unarmed:*) d=${d#unarmed:}; unarmed=",unarmed=on" ;;
 		noalign:*) d=${d#noalign:}; align="" ;;
 		virtio:*) d=${d#virtio:}; label="" device=virtio-pmem-pci ;;
 		cxl:*)
@@ -334,7 +336,7 @@ vm_boot() {
 		esac
 		size=$(stat -c %s "$d")
 		args="$args -object memory-backend-file,id=mem$i,share=on,mem-path=$d,size=$size$align"
-		args="$args -device $device,id=pmem$i,memdev=mem$i${label:+,$label}"
+		args="$args -device $device,id=pmem$i,memdev=mem$i${label:+,$label}$unarmed"
 		i=$((i + 1)) slots=$((slots + 1))
 	done
 	machine=pc,nvdimm=on qemu="qemu-system-x86_64 $vm_bios"
