@@ -6,6 +6,8 @@
 #                    tests, a sanitizer build, the fuzzers and make distcheck
 #   ./dev.sh bench   the benchmark: vpmem against the hand procedure and
 #                    ndctl, as ratios measured in one guest boot
+#                    (--baseline REF: the boot path of the agent REF builds
+#                    too, side by side in the same boot)
 # Debian packages it needs are installed with apt-get when run as root.
 set -eu
 cd "$(dirname "$0")"
@@ -223,12 +225,33 @@ cmd_bench() {
 	ensure_packages
 	build build
 	make -C "$top/build" tests/bench/benchtool tests/vm/daxtool >/dev/null
-	top_srcdir=$top top_builddir=$top/build sh "$top/tests/bench/run.sh"
+	baseline=""
+	if [ "${1:-}" = --baseline ]; then
+		[ -n "${2:-}" ] || { echo "usage: $0 bench [--baseline REF]" >&2; exit 2; }
+		baseline=$(bench_baseline "$2")
+	fi
+	top_srcdir=$top top_builddir=$top/build VPMEM_BENCH_BASELINE=$baseline \
+		VPMEM_BENCH_BASELINE_REF=${2:-} sh "$top/tests/bench/run.sh"
+}
+
+# bench_baseline REF: the agent REF builds (a worktree in build/baseline),
+# with a run directory of its own so that its status file and lock are not
+# the current agent's; prints its path
+bench_baseline() {
+	wt=$top/build/baseline
+	rm -rf "$wt"
+	git -C "$top" worktree prune
+	git -C "$top" worktree add -q --detach "$wt" "$1" >&2
+	(cd "$wt" && ./autogen.sh >/dev/null 2>&1 && mkdir -p b && cd b &&
+		../configure --prefix=/usr --sysconfdir=/etc --localstatedir=/var --with-rundir=/run/vpmem-baseline \
+			--disable-host >/dev/null && make -j"$(nproc)" agent/vpmem-agent >/dev/null) >&2 ||
+		{ echo "dev.sh: cannot build $1" >&2; exit 1; }
+	echo "$wt/b/agent/vpmem-agent"
 }
 
 case ${1:-} in
 demo) cmd_demo ;;
 check) cmd_check ;;
-bench) cmd_bench ;;
+bench) shift; cmd_bench "$@" ;;
 *) echo "usage: $0 demo|check|bench" >&2; exit 2 ;;
 esac

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent-metrics.h"
 #include "cleanup.h"
@@ -228,6 +229,13 @@ static int read_header(const char *old, uint64_t *ret_state, uint64_t *ret_run)
 		       : -ENOENT;
 }
 
+static bool dir_exists(const char *dir)
+{
+	struct stat st;
+
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 void agent_metrics_update(const struct inventory *inv, const struct apply_run *run, uint64_t state)
 {
 	_cleanup_free_ char *old = NULL, *text = NULL;
@@ -242,7 +250,14 @@ void agent_metrics_update(const struct inventory *inv, const struct apply_run *r
 	if (!dir)
 		return;
 	/* a small file, read at every run: what makes a run with nothing to say write nothing */
-	if (metrics_read_file(dir, AGENT_METRICS_FILE, &old) < 0 || read_header(old, &old_state, &old_failures) < 0) {
+	r = metrics_read_file(dir, AGENT_METRICS_FILE, &old);
+	if (r == -ENOENT && !dir_exists(dir)) {
+		/* no node_exporter here: nothing to make */
+		if (explicit)
+			log_warning("%s (VPMEM_METRICS_DIR) does not exist: no metrics written", dir);
+		return;
+	}
+	if (r < 0 || read_header(old, &old_state, &old_failures) < 0) {
 		free(old);
 		old = NULL;
 	}

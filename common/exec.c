@@ -9,40 +9,8 @@
 
 #include "cleanup.h"
 #include "exec.h"
+#include "fileio.h"
 #include "strutil.h"
-
-static int read_all(int fd, char **ret)
-{
-	size_t len = 0, cap = 4096;
-	_cleanup_free_ char *buf = malloc(cap);
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			char *grown = realloc(buf, cap * 2);
-
-			if (!grown)
-				return -ENOMEM;
-			buf = grown;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
 
 int exec_wait(char *const argv[], char **ret_output)
 {
@@ -72,7 +40,7 @@ int exec_wait(char *const argv[], char **ret_output)
 	}
 
 	close(pipefd[1]);
-	r = read_all(pipefd[0], &output);
+	r = read_fd_all(pipefd[0], &output);
 	close(pipefd[0]);
 
 	while (waitpid(pid, &status, 0) < 0) {

@@ -210,3 +210,36 @@ int device_size_of(const char *path, uint64_t *ret)
 	*ret = (uint64_t)st.st_size;
 	return 0;
 }
+
+int read_fd_all(int fd, char **ret)
+{
+	size_t len = 0, cap = 4096;
+	_cleanup_free_ char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			char *grown = realloc(buf, cap * 2);
+
+			if (!grown)
+				return -ENOMEM;
+			buf = grown;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return 0;
+}

@@ -13,6 +13,9 @@
  */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 
+/* Read fd to its end (retrying on EINTR), NUL-terminated. Returns 0 or a negative errno. */
+int read_fd_all(int fd, char **ret);
+
 /* Read a whole (small) file. Returns 0 or a negative errno. */
 int read_file(const char *path, char **ret_data, size_t *ret_len);
 

@@ -16,7 +16,8 @@
 static const char *log_ident = "vpmem";
 static bool log_verbose;
 static bool log_to_syslog;
-static bool log_journal;
+static bool log_journal;      /* stderr is the journal: messages go to it, with their fields */
+static bool log_journal_also; /* for the system log, the journal rather than syslog (a pipe is stderr) */
 static bool log_silent;
 
 /* systemd sets JOURNAL_STREAM=<dev>:<ino> when stderr goes to the journal */
@@ -36,13 +37,19 @@ void log_open(const char *ident)
 	bool journal = stderr_is_journal();
 
 	log_ident = ident;
+	/* stderr already reaches the journal under systemd: once is enough */
+	log_to_syslog = !isatty(STDERR_FILENO) && !journal;
 #ifdef HAVE_LIBSYSTEMD
 	/* stderr is the journal: talk to it directly, with the fields stderr cannot carry */
 	log_journal = journal;
+	/*
+	 * stderr is a pipe (cloud-init's module runs the agent so) on a system
+	 * with a journal: what would go to syslog goes to the journal with its
+	 * fields; stderr has the message too, for whoever reads the pipe
+	 */
+	log_journal_also = log_to_syslog && access("/run/systemd/journal/socket", F_OK) == 0;
 #endif
-	/* stderr already reaches the journal under systemd: once is enough */
-	log_to_syslog = !isatty(STDERR_FILENO) && !journal;
-	if (log_to_syslog)
+	if (log_to_syslog && !log_journal_also)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }
 
@@ -87,6 +94,26 @@ out:
 	free(message);
 	free(ident);
 	free(id);
+	return sent;
+}
+
+/* The same, formatting fmt with errno as it was at the call (for "%m"); ap is copied, not used */
+static bool journal_sendv(int priority, const char *message_id, const char *const *fields, int saved_errno,
+			  const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static bool journal_sendv(int priority, const char *message_id, const char *const *fields, int saved_errno,
+			  const char *fmt, va_list ap)
+{
+	char *text = NULL;
+	va_list copy;
+	bool sent;
+
+	va_copy(copy, ap);
+	errno = saved_errno;
+	if (vasprintf(&text, fmt, copy) < 0)
+		text = NULL;
+	va_end(copy);
+	sent = text && journal_send(priority, message_id, fields, text);
+	free(text);
 	return sent;
 }
 #endif
@@ -136,20 +163,9 @@ static void log_v(int priority, bool to_syslog, const char *message_id, const ch
 	if (log_silent || (priority == LOG_DEBUG && !log_verbose))
 		return;
 #ifdef HAVE_LIBSYSTEMD
-	if (to_syslog && log_journal) {
-		char *text = NULL;
-		bool sent;
-
-		va_copy(again, ap);
+	if (to_syslog && log_journal && journal_sendv(priority, message_id, fields, saved, fmt, ap)) {
 		errno = saved;
-		if (vasprintf(&text, fmt, again) < 0)
-			text = NULL;
-		va_end(again);
-		sent = text && journal_send(priority, message_id, fields, text);
-		free(text);
-		errno = saved;
-		if (sent)
-			return;
+		return;
 	}
 #else
 	(void)message_id;
@@ -162,6 +178,18 @@ static void log_v(int priority, bool to_syslog, const char *message_id, const ch
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	if (to_syslog && log_to_syslog) {
+#ifdef HAVE_LIBSYSTEMD
+		if (log_journal_also) {
+			if (journal_sendv(priority, message_id, fields, saved, fmt, again)) {
+				va_end(again);
+				errno = saved;
+				return;
+			}
+			/* no journal after all: syslog, from now on */
+			log_journal_also = false;
+			openlog(log_ident, LOG_PID, LOG_DAEMON);
+		}
+#endif
 		errno = saved;
 		vsyslog(priority, fmt, again);
 	}

@@ -11,7 +11,9 @@
  * when stderr is neither a terminal nor the journal. Where stderr is the
  * journal (a systemd service's), they go to the journal itself, through
  * its native protocol, with their priority and, for events, a MESSAGE_ID
- * and fields (events.h); on stderr they would reach it as plain text.
+ * and fields (events.h); on stderr they would reach it as plain text. Where
+ * stderr is a pipe (cloud-init's module runs the agent) on a system with a
+ * journal, the copy for the system log goes to the journal so, not syslog.
  * Debug messages only with log_set_verbose(true).
  */
 void log_open(const char *ident);

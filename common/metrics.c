@@ -68,31 +68,37 @@ static void put_labels(FILE *f, va_list ap)
 		fputc('}', f);
 }
 
-void metrics_sample_u64(struct metrics *m, const char *name, uint64_t value, ...)
+/* name{labels} value: the value already formatted */
+static void sample(struct metrics *m, const char *name, const char *value, va_list ap)
 {
-	va_list ap;
-
 	if (!m->f)
 		return;
 	fputs(name, m->f);
-	va_start(ap, value);
 	put_labels(m->f, ap);
+	fprintf(m->f, " %s\n", value);
+}
+
+void metrics_sample_u64(struct metrics *m, const char *name, uint64_t value, ...)
+{
+	char text[32];
+	va_list ap;
+
+	snprintf(text, sizeof(text), "%" PRIu64, value);
+	va_start(ap, value);
+	sample(m, name, text, ap);
 	va_end(ap);
-	fprintf(m->f, " %" PRIu64 "\n", value);
 }
 
 void metrics_sample_double(struct metrics *m, const char *name, double value, ...)
 {
+	char text[64];
 	va_list ap;
 
-	if (!m->f)
-		return;
-	fputs(name, m->f);
-	va_start(ap, value);
-	put_labels(m->f, ap);
-	va_end(ap);
 	/* Go's ParseFloat reads every %g; enough digits that a time in seconds keeps its milliseconds */
-	fprintf(m->f, " %.15g\n", value);
+	snprintf(text, sizeof(text), "%.15g", value);
+	va_start(ap, value);
+	sample(m, name, text, ap);
+	va_end(ap);
 }
 
 int metrics_finish(struct metrics *m, char **ret_text, size_t *ret_len)
@@ -169,10 +175,8 @@ void metrics_publish(const char *name, const char *text, size_t len)
 
 int metrics_read_file(const char *dir, const char *name, char **ret_text)
 {
-	_cleanup_free_ char *path = NULL, *buf = NULL;
+	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	size_t len = 0, cap = 0;
-	ssize_t n;
 
 	if (asprintf(&path, "%s/%s", dir, name) < 0)
 		return -ENOMEM;
@@ -182,25 +186,5 @@ int metrics_read_file(const char *dir, const char *name, char **ret_text)
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *grown = realloc(buf, cap + 65536);
-
-			if (!grown)
-				return -ENOMEM;
-			buf = grown;
-			cap += 65536;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret_text = TAKE_PTR(buf);
-	return 0;
+	return read_fd_all(fd, ret_text);
 }

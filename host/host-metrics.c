@@ -142,6 +142,27 @@ static size_t host_labels(const struct host *h, const char **labels, size_t max)
 	return n;
 }
 
+/* the counters of the erases of a label, NULL when none */
+static struct json_object *label_counters(struct json_object *erase, const char *label)
+{
+	struct json_object *e = NULL;
+
+	if (erase)
+		json_object_object_get_ex(erase, label, &e);
+	return e;
+}
+
+/* the erase counters per label: family, its help, its key in counters.json */
+static const struct {
+	const char *name, *help, *key;
+} erase_counters[] = {
+	{ "vpmem_host_erase_failures_total", "Erases per label that failed: the backing was quarantined.", "failures" },
+	{ "vpmem_host_erase_verified_bytes_total", "Bytes of backings per label proven zero by erases (read back).",
+	  "bytes" },
+	{ "vpmem_host_erase_written_bytes_total",
+	  "Bytes erases wrote per label (devdax: only chunks that were not zero already).", "written_bytes" },
+};
+
 int host_metrics_render(const struct host *h, struct json_object *counters, char **ret_text, size_t *ret_len)
 {
 	size_t cap = h->config.n_layout + h->config.n_nova + h->ledger.n + 1, n_labels;
@@ -182,44 +203,19 @@ int host_metrics_render(const struct host *h, struct json_object *counters, char
 		       "Time taken by the erases of backings per label that ended, erased or not: zeroing and "
 		       "reading back.");
 	for (size_t l = 0; l < n_labels; l++) {
-		struct json_object *e = NULL;
+		struct json_object *e = label_counters(erase, labels[l]);
 
-		if (erase)
-			json_object_object_get_ex(erase, labels[l], &e);
 		metrics_sample_double(&m, "vpmem_host_erase_duration_seconds_sum", get_double(e, "seconds"), "label",
 				      labels[l], NULL);
 		metrics_sample_u64(&m, "vpmem_host_erase_duration_seconds_count", get_u64(e, "count"), "label",
 				   labels[l], NULL);
 	}
-	metrics_family(&m, "vpmem_host_erase_failures_total", "counter",
-		       "Erases per label that failed: the backing was quarantined.");
-	for (size_t l = 0; l < n_labels; l++) {
-		struct json_object *e = NULL;
-
-		if (erase)
-			json_object_object_get_ex(erase, labels[l], &e);
-		metrics_sample_u64(&m, "vpmem_host_erase_failures_total", get_u64(e, "failures"), "label", labels[l],
-				   NULL);
-	}
-	metrics_family(&m, "vpmem_host_erase_verified_bytes_total", "counter",
-		       "Bytes of backings per label proven zero by erases (read back).");
-	for (size_t l = 0; l < n_labels; l++) {
-		struct json_object *e = NULL;
-
-		if (erase)
-			json_object_object_get_ex(erase, labels[l], &e);
-		metrics_sample_u64(&m, "vpmem_host_erase_verified_bytes_total", get_u64(e, "bytes"), "label",
-				   labels[l], NULL);
-	}
-	metrics_family(&m, "vpmem_host_erase_written_bytes_total", "counter",
-		       "Bytes erases wrote per label (devdax: only chunks that were not zero already).");
-	for (size_t l = 0; l < n_labels; l++) {
-		struct json_object *e = NULL;
-
-		if (erase)
-			json_object_object_get_ex(erase, labels[l], &e);
-		metrics_sample_u64(&m, "vpmem_host_erase_written_bytes_total", get_u64(e, "written_bytes"), "label",
-				   labels[l], NULL);
+	for (size_t c = 0; c < ELEMENTSOF(erase_counters); c++) {
+		metrics_family(&m, erase_counters[c].name, "counter", erase_counters[c].help);
+		for (size_t l = 0; l < n_labels; l++)
+			metrics_sample_u64(&m, erase_counters[c].name,
+					   get_u64(label_counters(erase, labels[l]), erase_counters[c].key), "label",
+					   labels[l], NULL);
 	}
 	metrics_family(&m, "vpmem_host_in_use_refusals_total", "counter",
 		       "Backings per label not erased because a process (a running guest) or a libvirt domain used "

@@ -34,6 +34,9 @@ HAND
 # of an mkfs under way in the namespace's name instead (pending.h), at the
 # cost of a second enable of each new namespace
 mount_state /var/lib/vpmem state || { echo "BENCH-ERROR no state disk"; exit 1; }
+# node_exporter's textfile directory, as where it is installed: the agent's
+# metrics are part of what it does at every run
+mkdir -p /var/lib/prometheus/node-exporter
 
 # warm-up: the first namespace of a boot pays a one-time kernel cost, and the
 # agent initialises the CRNG (which mkfs needs) on the way
@@ -61,6 +64,16 @@ r=$(benchtool compare 31 vpmem-agent apply -- ndctl list -N) || { vpmem-agent ap
 bench noop "$r"
 r=$(benchtool compare 31 vpmem-agent status -- ndctl list -N) || { echo "BENCH-ERROR status failed"; exit 1; }
 bench status "$r"
+# the baseline build (./dev.sh bench --baseline REF), in the same boot, against the same reference
+if command -v vpmem-agent-baseline >/dev/null; then
+	vpmem-agent-baseline apply > /tmp/baseline.out 2>&1 || { cat /tmp/baseline.out; echo "BENCH-ERROR the baseline's apply failed"; exit 1; }
+	r=$(benchtool compare 31 vpmem-agent-baseline apply -- ndctl list -N) || { echo "BENCH-ERROR the baseline's no-op apply failed"; exit 1; }
+	bench noop-baseline "$r"
+	r=$(benchtool compare 31 vpmem-agent-baseline status -- ndctl list -N) || { echo "BENCH-ERROR the baseline's status failed"; exit 1; }
+	bench status-baseline "$r"
+	r=$(benchtool compare 31 vpmem-agent apply -- vpmem-agent-baseline apply) || { echo "BENCH-ERROR apply against the baseline failed"; exit 1; }
+	bench noop-vs-baseline "$r"
+fi
 
 # DAX quality: 2 MiB faults that succeed, per filesystem, namespace and file size
 for m in $(awk '$2 ~ "^/mnt/" && $4 ~ /dax/ { print $2 }' /proc/mounts); do

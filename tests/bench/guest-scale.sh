@@ -2,6 +2,8 @@
 # 1, 4 and 16 namespaces with ext4 mounted on one region, a no-op apply
 # against one ndctl list -N at each step.
 bench() { printf "\nBENCH %s\n" "$*"; }
+# node_exporter's textfile directory, as where it is installed (guest-bench.sh)
+mkdir -p /var/lib/prometheus/node-exporter
 policy() { # N: N namespaces of 64 MiB with ext4
 	i=1 entries=""
 	while [ $i -le "$1" ]; do
@@ -16,5 +18,11 @@ for n in 1 4 16; do
 	r=$(benchtool compare 21 vpmem-agent -c /tmp/scale.json apply -- ndctl list -N) ||
 		{ echo "BENCH-ERROR the no-op apply of $n namespaces failed"; exit 1; }
 	bench "scale $n $r"
+	if command -v vpmem-agent-baseline >/dev/null; then
+		vpmem-agent-baseline -c /tmp/scale.json apply >/dev/null 2>&1
+		r=$(benchtool compare 21 vpmem-agent-baseline -c /tmp/scale.json apply -- ndctl list -N) ||
+			{ echo "BENCH-ERROR the baseline's no-op apply of $n namespaces failed"; exit 1; }
+		bench "scale-baseline $n $r"
+	fi
 done
 finish

@@ -33,11 +33,20 @@ set -- $(val noop)
 echo "  no-op vpmem-agent apply $(awk -v x="$1" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$2" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${3}x   (target: at most 1.0x)"
 set -- $(val status)
 echo "  vpmem-agent status $(awk -v x="$1" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$2" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${3}x"
+if [ -n "${VPMEM_BENCH_BASELINE:-}" ]; then
+	set -- $(val noop-baseline)
+	echo "  baseline ${VPMEM_BENCH_BASELINE_REF:-}: no-op apply $(awk -v x="$1" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$2" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${3}x"
+	set -- $(val status-baseline)
+	echo "  baseline ${VPMEM_BENCH_BASELINE_REF:-}: status $(awk -v x="$1" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$2" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${3}x"
+	set -- $(val noop-vs-baseline)
+	echo "  no-op apply against the baseline's, directly: ${3}x"
+fi
 vm_boot scale "$top_srcdir/tests/bench/guest-scale.sh" "$(vm_dimm scale 2050M)" > "$work/scale.out" || {
 	cat "$work/scale.out"; fail "the scaling guest failed"; }
 tr -d '\r' < "$work/scale.log" | sed -n 's/.*BENCH //p' >> "$work/results"
 grep '^scale ' "$work/results" | while read -r _ n a b ratio; do
-	echo "  $n namespace(s) with ext4 on one region: no-op apply $(awk -v x="$a" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$b" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${ratio}x"
+	base=$(awk -v n="$n" '$1 == "scale-baseline" && $2 == n { print "; baseline: " $5 "x" }' "$work/results")
+	echo "  $n namespace(s) with ext4 on one region: no-op apply $(awk -v x="$a" 'BEGIN { printf "%.1f", x * 1000 }') ms, ndctl list -N $(awk -v x="$b" 'BEGIN { printf "%.1f", x * 1000 }') ms: ${ratio}x$base"
 done
 
 echo

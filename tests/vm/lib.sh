@@ -130,6 +130,14 @@ vm_setup() {
 vm_programs() {
 	o=$1
 	copy_with_libs "$o" /usr/sbin "$top_builddir/agent/vpmem-agent"
+	# the benchmark's baseline: another build of the agent, as vpmem-agent-baseline
+	if [ -n "${VPMEM_BENCH_BASELINE:-}" ]; then
+		mkdir -p "$o/tmp/baseline"
+		copy_with_libs "$o/tmp/baseline" /usr/sbin "$VPMEM_BENCH_BASELINE"
+		mv "$o/tmp/baseline/usr/sbin/vpmem-agent" "$o/usr/sbin/vpmem-agent-baseline"
+		cp -an "$o/tmp/baseline/." "$o/"
+		rm -rf "$o/tmp/baseline"
+	fi
 	# (not built with --disable-host; the tests that need it need the host build)
 	if [ "${vm_with_host:-0}" = 1 ]; then
 		[ -x "$top_builddir/host/vpmem-host" ] || fail "this scenario runs vpmem-host in the guest: it needs the host build"
