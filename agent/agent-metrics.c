@@ -241,40 +241,43 @@ void agent_metrics_update(const struct inventory *inv, const struct apply_run *r
 	_cleanup_free_ char *old = NULL, *text = NULL;
 	const struct apply_log *log = run->log;
 	uint64_t old_state = 0, old_failures = 0, failures = 0;
+	struct apply_run now = *run;
 	const char *dir, *kept = NULL;
-	bool explicit, new_run;
+	bool explicit, have_old;
+	char head[96];
 	size_t len;
+	ssize_t n;
 	int r;
 
 	dir = metrics_dir(&explicit);
 	if (!dir)
 		return;
-	/* a small file, read at every run: what makes a run with nothing to say write nothing */
-	r = metrics_read_file(dir, AGENT_METRICS_FILE, &old);
-	if (r == -ENOENT && !dir_exists(dir)) {
+	/* the first line, read at every run: what makes a run with nothing to say write nothing */
+	n = metrics_read_head(dir, AGENT_METRICS_FILE, head, sizeof(head));
+	if (n == -ENOENT && !dir_exists(dir)) {
 		/* no node_exporter here: nothing to make */
 		if (explicit)
 			log_warning("%s (VPMEM_METRICS_DIR) does not exist: no metrics written", dir);
 		return;
 	}
-	if (r < 0 || read_header(old, &old_state, &old_failures) < 0) {
-		free(old);
-		old = NULL;
-	}
+	have_old = n > 0 && read_header(head, &old_state, &old_failures) >= 0;
 	if (has_failures(log))
 		failures = failures_digest(log);
 	/* something done, or failures not said in this boot yet: this run is the last apply now */
-	new_run = !old || log->n_done || (failures && failures != old_failures);
-	if (!new_run) {
+	if (!have_old || log->n_done || (failures && failures != old_failures)) {
+		if (!now.ended)
+			now.ended = metrics_now();
+	} else {
 		/* the last apply is still the one the file says; the state may have changed under it */
 		if (old_state == state)
 			return;
-		kept = strstr(old, "\n" RUN_MARK);
-		if (kept)
+		if (metrics_read_file(dir, AGENT_METRICS_FILE, &old) >= 0 && (kept = strstr(old, "\n" RUN_MARK)))
 			kept++;
+		else if (!now.ended)
+			now.ended = metrics_now();
 		failures = old_failures;
 	}
-	r = render(inv, run, kept, state, failures, &text, &len);
+	r = render(inv, &now, kept, state, failures, &text, &len);
 	if (r < 0) {
 		log_warning_errno(r, "cannot make the metrics: %m");
 		return;

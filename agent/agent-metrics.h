@@ -9,7 +9,10 @@
 
 #define AGENT_METRICS_FILE "vpmem-agent.prom"
 
-/* What one apply run was: when it started and ended (seconds since the epoch), and what it did. */
+/*
+ * What one apply run was: when it started and ended (seconds since the
+ * epoch; ended 0: now, read only when the run is written), and what it did.
+ */
 struct apply_run {
 	double started;
 	double ended;

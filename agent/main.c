@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -22,6 +21,7 @@
 #include "health.h"
 #include "inventory.h"
 #include "log.h"
+#include "metrics.h"
 #include "nd.h"
 #include "plan.h"
 #include "policy.h"
@@ -120,14 +120,6 @@ static int read_inventory(struct ndctl_ctx **ret_ctx, bool report, struct invent
 	return r;
 }
 
-static double now_realtime(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * An apply that stopped at an invalid policy: what is there is reported
  * (metrics) with the run's failure, if the inventory can be read.
@@ -144,14 +136,13 @@ static void report_policy_failure(struct apply_log *log, double started)
 		return;
 	}
 	cxl_inventory_annotate(&inv);
-	run.ended = now_realtime();
-	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	agent_metrics_update(&inv, &run, status_state_digest(&inv));
 	inventory_clear(&inv);
 }
 
 static int cmd_apply(struct options *o, int argc, char **argv)
 {
-	double started = now_realtime();
+	double started = metrics_now();
 	_cleanup_(ndctl_unrefp) struct ndctl_ctx *ctx = NULL;
 	_cleanup_free_ char *lock_path = NULL, *status_path = NULL;
 	_cleanup_close_ int lock_fd = -EBADF;
@@ -161,7 +152,7 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 	struct apply_log log = { 0 };
 	struct plan plan = { 0 };
 	struct apply_run run = { .started = started, .log = &log };
-	uint64_t digest;
+	uint64_t digest, state;
 	int r, ret = EXIT_FAILED;
 
 	/*
@@ -275,15 +266,14 @@ static int cmd_apply(struct options *o, int argc, char **argv)
 			ret = EXIT_FAILED;
 	}
 	cxl_inventory_annotate(&inv);
-	digest = status_digest(&inv, &log);
+	digest = status_digests(&inv, &log, &state);
 	r = status_write_file(status_path, &inv, &log, digest);
 	if (r < 0) {
 		/* what reads the status (cloud-init, monitoring) would read an old one: a failure */
 		log_error_errno(r, "cannot write %s: %m", status_path);
 		ret = EXIT_FAILED;
 	}
-	run.ended = now_realtime();
-	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	agent_metrics_update(&inv, &run, state);
 	if (o->json) {
 		_cleanup_json_ struct json_object *j = status_to_json(&inv);
 		struct json_object *done = json_object_new_array(), *failed = json_object_new_array();

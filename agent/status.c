@@ -22,6 +22,7 @@ struct status_sink {
 	void (*string)(struct status_sink *s, const char *key, const char *value); /* NULL: null */
 	void (*number)(struct status_sink *s, const char *key, uint64_t value);
 	void (*boolean)(struct status_sink *s, const char *key, int value); /* < 0: null */
+	void (*mark)(struct status_sink *s); /* NULL, or told where the state ends and the run's record begins */
 };
 
 static void walk_ns(const struct ns_state *ns, struct status_sink *s)
@@ -132,6 +133,8 @@ static void status_walk(const struct inventory *inv, const struct apply_log *log
 	/* what DAX maps with here: a huge page size of 0 means none (a POWER hash MMU without 16 MiB pages) */
 	s->number(s, "page_size", inv->mm.page_size);
 	s->number(s, "huge_page_size", inv->mm.pmd_size);
+	if (s->mark)
+		s->mark(s);
 	if (log) {
 		s->string(s, "result", log->n_failed ? "failed" : "ok");
 		s->open(s, "done", true);
@@ -218,6 +221,7 @@ struct json_object *status_to_json(const struct inventory *inv)
 struct hash_sink {
 	struct status_sink sink;
 	uint64_t h;
+	uint64_t state; /* h at the mark */
 };
 
 static void hash_bytes(struct hash_sink *h, const void *data, size_t len)
@@ -269,15 +273,37 @@ static void hash_boolean(struct status_sink *s, const char *key, int value)
 	hash_event((struct hash_sink *)s, value < 0 ? 'n' : value ? 't' : 'f', key);
 }
 
-uint64_t status_digest(const struct inventory *inv, const struct apply_log *log)
+static void hash_mark(struct status_sink *s)
 {
-	struct hash_sink h = { .sink = { hash_open, hash_close, hash_string, hash_number, hash_boolean },
+	struct hash_sink *h = (struct hash_sink *)s;
+
+	h->state = h->h;
+}
+
+uint64_t status_digests(const struct inventory *inv, const struct apply_log *log, uint64_t *ret_state)
+{
+	struct hash_sink h = { .sink = { hash_open, hash_close, hash_string, hash_number, hash_boolean, hash_mark },
 			       .h = UINT64_C(0xcbf29ce484222325) };
 
 	/* another version of the agent may write another document for the same status */
 	hash_bytes(&h, PACKAGE_VERSION, sizeof(PACKAGE_VERSION));
 	status_walk(inv, log, NULL, &h.sink);
+	if (ret_state)
+		*ret_state = h.state;
 	return h.h;
+}
+
+uint64_t status_digest(const struct inventory *inv, const struct apply_log *log)
+{
+	return status_digests(inv, log, NULL);
+}
+
+uint64_t status_state_digest(const struct inventory *inv)
+{
+	uint64_t state;
+
+	status_digests(inv, NULL, &state);
+	return state;
 }
 
 static const char *or_dash(const char *s)

@@ -30,4 +30,12 @@ int status_write_file(const char *path, const struct inventory *inv, const struc
  */
 uint64_t status_digest(const struct inventory *inv, const struct apply_log *log);
 
+/*
+ * Both at once, in one walk: the digest of the document with log, and in
+ * *ret_state the digest of the state alone (what status_state_digest()
+ * gives), which the metrics keep.
+ */
+uint64_t status_digests(const struct inventory *inv, const struct apply_log *log, uint64_t *ret_state);
+uint64_t status_state_digest(const struct inventory *inv);
+
 #endif

@@ -18,6 +18,7 @@ static bool log_verbose;
 static bool log_to_syslog;
 static bool log_journal;      /* stderr is the journal: messages go to it, with their fields */
 static bool log_journal_also; /* for the system log, the journal rather than syslog (a pipe is stderr) */
+static bool log_journal_checked; /* whether log_journal_also was checked against the journal's socket */
 static bool log_silent;
 
 /* systemd sets JOURNAL_STREAM=<dev>:<ino> when stderr goes to the journal */
@@ -47,10 +48,11 @@ void log_open(const char *ident)
 	 * with a journal: what would go to syslog goes to the journal with its
 	 * fields; stderr has the message too, for whoever reads the pipe
 	 */
-	log_journal_also = log_to_syslog && access("/run/systemd/journal/socket", F_OK) == 0;
-#endif
-	if (log_to_syslog && !log_journal_also)
+	log_journal_also = log_to_syslog;
+#else
+	if (log_to_syslog)
 		openlog(ident, LOG_PID, LOG_DAEMON);
+#endif
 }
 
 bool log_to_journal(void)
@@ -179,6 +181,13 @@ static void log_v(int priority, bool to_syslog, const char *message_id, const ch
 	fputc('\n', stderr);
 	if (to_syslog && log_to_syslog) {
 #ifdef HAVE_LIBSYSTEMD
+		/* a journal to talk to? Asked at the first message for it, not at every run */
+		if (log_journal_also && !log_journal_checked) {
+			log_journal_checked = true;
+			log_journal_also = access("/run/systemd/journal/socket", F_OK) == 0;
+			if (!log_journal_also)
+				openlog(log_ident, LOG_PID, LOG_DAEMON);
+		}
 		if (log_journal_also) {
 			if (journal_sendv(priority, message_id, fields, saved, fmt, again)) {
 				va_end(again);

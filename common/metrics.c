@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -173,10 +174,10 @@ void metrics_publish(const char *name, const char *text, size_t len)
 		log_warning_errno(r, "cannot write the metrics to %s/%s: %m", dir, name);
 }
 
-int metrics_read_file(const char *dir, const char *name, char **ret_text)
+static int open_noatime(const char *dir, const char *name)
 {
 	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -EBADF;
+	int fd;
 
 	if (asprintf(&path, "%s/%s", dir, name) < 0)
 		return -ENOMEM;
@@ -184,7 +185,38 @@ int metrics_read_file(const char *dir, const char *name, char **ret_text)
 	/* O_NOATIME: only for the file's owner or with CAP_FOWNER */
 	if (fd < 0 && errno == EPERM)
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+int metrics_read_file(const char *dir, const char *name, char **ret_text)
+{
+	_cleanup_close_ int fd = open_noatime(dir, name);
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	return read_fd_all(fd, ret_text);
+}
+
+ssize_t metrics_read_head(const char *dir, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open_noatime(dir, name);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+double metrics_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

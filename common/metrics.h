@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /*
  * Metrics in Prometheus' text exposition format (version 0.0.4), for
@@ -70,5 +71,11 @@ void metrics_publish(const char *name, const char *text, size_t len);
  * an inode's atime is a writer. 0 with the text, or a negative errno.
  */
 int metrics_read_file(const char *dir, const char *name, char **ret_text);
+
+/* The same for its first size - 1 bytes at most, NUL-terminated: their count, or a negative errno. */
+ssize_t metrics_read_head(const char *dir, const char *name, char *buf, size_t size);
+
+/* Now, in seconds since the epoch (CLOCK_REALTIME). */
+double metrics_now(void);
 
 #endif

@@ -66,6 +66,9 @@ r=$(benchtool compare 31 vpmem-agent status -- ndctl list -N) || { echo "BENCH-E
 bench status "$r"
 # the baseline build (./dev.sh bench --baseline REF), in the same boot, against the same reference
 if command -v vpmem-agent-baseline >/dev/null; then
+	# the run directory as the current agent's: one where this boot's agent
+	# initialised labels has a record directory each run looks into
+	[ -d /run/vpmem/disabled ] && mkdir -p -m 0700 /run/vpmem-baseline/disabled
 	vpmem-agent-baseline apply > /tmp/baseline.out 2>&1 || { cat /tmp/baseline.out; echo "BENCH-ERROR the baseline's apply failed"; exit 1; }
 	r=$(benchtool compare 31 vpmem-agent-baseline apply -- ndctl list -N) || { echo "BENCH-ERROR the baseline's no-op apply failed"; exit 1; }
 	bench noop-baseline "$r"

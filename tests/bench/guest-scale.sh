@@ -19,6 +19,8 @@ for n in 1 4 16; do
 		{ echo "BENCH-ERROR the no-op apply of $n namespaces failed"; exit 1; }
 	bench "scale $n $r"
 	if command -v vpmem-agent-baseline >/dev/null; then
+		# the run directory as the current agent's (guest-bench.sh)
+		[ -d /run/vpmem/disabled ] && mkdir -p -m 0700 /run/vpmem-baseline/disabled
 		vpmem-agent-baseline -c /tmp/scale.json apply >/dev/null 2>&1
 		r=$(benchtool compare 21 vpmem-agent-baseline -c /tmp/scale.json apply -- ndctl list -N) ||
 			{ echo "BENCH-ERROR the baseline's no-op apply of $n namespaces failed"; exit 1; }

@@ -172,18 +172,18 @@ START_TEST(test_agent_update)
 	snprintf(path, sizeof(path), "%s/vpmem-agent.prom", dir);
 	setenv("VPMEM_METRICS_DIR", dir, 1);
 	/* no file yet: written, even by a run with nothing to do */
-	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	agent_metrics_update(&inv, &run, status_state_digest(&inv));
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0644);
 	ino = st.st_ino;
 	/* nothing done, the same state: not written (the file keeps its run's time) */
 	run.ended = 3;
-	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	agent_metrics_update(&inv, &run, status_state_digest(&inv));
 	ck_assert_uint_eq(inode_of(path), ino);
 	assert_file_has(path, "\nvpmem_agent_last_apply_timestamp_seconds 2\n");
 	/* a refusal on the same state: written, with it */
 	log.n_reason[APPLY_REFUSED_CAPACITY] = 1;
-	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	agent_metrics_update(&inv, &run, status_state_digest(&inv));
 	ck_assert_uint_ne(inode_of(path), ino);
 	ino = inode_of(path);
 	assert_file_has(path, "\nvpmem_agent_last_apply_refusals{reason=\"capacity\"} 1\n");
@@ -191,26 +191,26 @@ START_TEST(test_agent_update)
 	assert_file_has(path, "\nvpmem_agent_last_apply_success 1\n");
 	/* the same refusal again in this boot: not written */
 	run.ended = 4;
-	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	agent_metrics_update(&inv, &run, status_state_digest(&inv));
 	ck_assert_uint_eq(inode_of(path), ino);
 	/* the state changed under a run with nothing to do (someone turned DAX off): written, the last apply kept */
 	log.n_reason[APPLY_REFUSED_CAPACITY] = 0;
 	namespaces[0].dax = 0;
-	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	agent_metrics_update(&inv, &run, status_state_digest(&inv));
 	ck_assert_uint_ne(inode_of(path), ino);
 	ino = inode_of(path);
 	assert_file_has(path, "mountpoint=\"/mnt/pmem0\"} 0\n");
 	assert_file_has(path, "\nvpmem_agent_last_apply_refusals{reason=\"capacity\"} 1\n");
 	assert_file_has(path, "\nvpmem_agent_last_apply_timestamp_seconds 3\n");
 	/* and then nothing changes: not written */
-	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	agent_metrics_update(&inv, &run, status_state_digest(&inv));
 	ck_assert_uint_eq(inode_of(path), ino);
 	/* an apply that did something: written, with it */
 	namespaces[0].dax = 1;
 	log.done = done;
 	log.n_done = 1;
 	run.ended = 5;
-	agent_metrics_update(&inv, &run, status_digest(&inv, NULL));
+	agent_metrics_update(&inv, &run, status_state_digest(&inv));
 	ck_assert_uint_ne(inode_of(path), ino);
 	assert_file_has(path, "\nvpmem_agent_last_apply_done_steps 1\n");
 	assert_file_has(path, "\nvpmem_agent_last_apply_refusals{reason=\"capacity\"} 0\n");
