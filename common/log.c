@@ -17,8 +17,10 @@ static const char *log_ident = "vpmem";
 static bool log_verbose;
 static bool log_to_syslog;
 static bool log_journal;      /* stderr is the journal: messages go to it, with their fields */
+#ifdef HAVE_LIBSYSTEMD
 static bool log_journal_also; /* for the system log, the journal rather than syslog (a pipe is stderr) */
 static bool log_journal_checked; /* whether log_journal_also was checked against the journal's socket */
+#endif
 static bool log_silent;
 
 /* systemd sets JOURNAL_STREAM=<dev>:<ino> when stderr goes to the journal */

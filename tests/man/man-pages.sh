@@ -23,9 +23,9 @@ help_commands() { awk '/^Commands:/ { c = 1; next } c && /^$/ { c = 0 } c { prin
 # the commands of the COMMANDS section of a rendered page: its tagged paragraphs
 man_commands() { awk '/^COMMANDS/ { c = 1; next } /^[A-Z]/ { c = 0 } c && /^       [a-z]/ { print $1 }' | sort -u; }
 
-compare() { # WHAT FROM-HELP FROM-MAN
+compare() { # WHAT FROM-PROGRAM FROM-MAN [WHERE-FROM [WHERE-TO]]
 	if ! diff -u "$2" "$3" > "$tmp/diff"; then
-		failed "$1 differ between --help (-) and the man page (+):"; cat "$tmp/diff"
+		failed "$1 differ between ${4:---help} (-) and ${5:-the man page} (+):"; cat "$tmp/diff"
 	else
 		echo "ok: $1: $(tr '\n' ' ' < "$2")"
 	fi
@@ -74,7 +74,7 @@ if [ -x "$sample" ]; then
 		[ "$prog" = agent ] || [ -x "$host" ] || continue
 		"$sample" $prog | metric_names > "$tmp/$prog.metrics"
 		man_metrics < "$tmp/vpmem-$prog.8.txt" > "$tmp/$prog.man.metrics"
-		compare "vpmem-$prog's metrics" "$tmp/$prog.metrics" "$tmp/$prog.man.metrics"
+		compare "vpmem-$prog's metrics" "$tmp/$prog.metrics" "$tmp/$prog.man.metrics" "what the program writes"
 	done
 else
 	failed "build tests/unit/metrics-sample first"
@@ -87,13 +87,13 @@ echo "ok: every MESSAGE_ID of common/events.h is documented ($(grep -c '^#define
 # and explained in the journal's catalog, once: each "-- ID" entry of catalog/*.catalog
 sed -n 's/^#define EVENT_[A-Z_]* "\([0-9a-f]*\)"$/\1/p' "$top_srcdir/common/events.h" | sort > "$tmp/ids"
 sed -n 's/^-- \([0-9a-f]\{32\}\)$/\1/p' "$top_srcdir"/catalog/*.catalog | sort > "$tmp/catalog.ids"
-compare "the events' MESSAGE_IDs (common/events.h) and the catalog's" "$tmp/ids" "$tmp/catalog.ids"
+compare "the events' MESSAGE_IDs" "$tmp/ids" "$tmp/catalog.ids" "common/events.h" "catalog/*.catalog"
 # as journalctl reads it, where it is installed (it is not in a package build's chroot)
 if command -v journalctl >/dev/null; then
 	mkdir -p "$tmp/root/usr/lib/systemd/catalog"
 	cp "$top_srcdir"/catalog/*.catalog "$tmp/root/usr/lib/systemd/catalog/"
 	journalctl --root="$tmp/root" --update-catalog 2>"$tmp/catalog.err" || { cat "$tmp/catalog.err"; failed "journalctl --update-catalog"; }
 	journalctl --root="$tmp/root" --list-catalog 2>/dev/null | cut -d' ' -f1 | sort > "$tmp/listed.ids"
-	compare "the MESSAGE_IDs journalctl --list-catalog lists" "$tmp/ids" "$tmp/listed.ids"
+	compare "the MESSAGE_IDs journalctl --list-catalog lists" "$tmp/ids" "$tmp/listed.ids" "common/events.h" "journalctl --list-catalog"
 fi
 exit $fail
