@@ -18,7 +18,7 @@
 #define COUNTERS_FILE "counters.json"
 
 static const char *const error_kinds[] = {
-	"unreachable", "timeout", "protocol", "server", "conflict", "capacity", "not_found", "config", "other",
+	"unreachable", "timeout", "auth", "protocol", "server", "conflict", "capacity", "not_found", "config", "other",
 };
 
 const char *sync_error_kind(int error)
@@ -29,6 +29,8 @@ const char *sync_error_kind(int error)
 		return "unreachable";
 	case ETIMEDOUT:
 		return "timeout";
+	case EACCES:
+		return "auth";
 	case EPROTO:
 	case EBADMSG:
 		return "protocol";
@@ -228,8 +230,9 @@ int host_metrics_render(const struct host *h, struct json_object *counters, char
 		       "Rounds of sync with OpenStack Placement (vpmem-host sync), done or failed.");
 	metrics_sample_u64(&m, "vpmem_host_placement_sync_rounds_total", get_u64(pl, "rounds"), NULL);
 	metrics_family(&m, "vpmem_host_placement_sync_errors_total", "counter",
-		       "Rounds of sync that failed, by kind: unreachable, timeout, protocol (an answer that is not "
-		       "Placement's), server (5xx), conflict, capacity, not_found, config, other.");
+		       "Rounds of sync that failed, by kind: unreachable, timeout, auth (the token refused), protocol "
+		       "(an answer that is not Placement's), server (5xx), conflict, capacity, not_found, config, "
+		       "other.");
 	for (size_t k = 0; k < ELEMENTSOF(error_kinds); k++)
 		metrics_sample_u64(&m, "vpmem_host_placement_sync_errors_total", get_u64(errors, error_kinds[k]),
 				   "kind", error_kinds[k], NULL);

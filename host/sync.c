@@ -125,6 +125,8 @@ static int bad_answer(const char *what, long status, struct json_object *answer)
 {
 	log_error("Placement: %s: HTTP %ld %s %s", what, status, placement_error_code(answer),
 		  placement_error_detail(answer));
+	if (status == 401 || status == 403)
+		return -EACCES; /* the token: refused, or not allowed this */
 	return status >= 500 ? -EIO : -EPROTO;
 }
 

@@ -13,7 +13,8 @@
  * the HTTP statuses of Placement's answers are judged here and go no
  * further. A request that got no answer gives placement_request's errno
  * (-EHOSTUNREACH, -ETIMEDOUT, -EPROTO, -EBADMSG); an answer other than the
- * one expected gives -EIO (a 5xx status) or -EPROTO, one without what it
+ * one expected gives -EIO (a 5xx status), -EACCES (401 or 403: the token)
+ * or -EPROTO, one without what it
  * must hold -EBADMSG; besides, -ENOENT (no such provider), -EEXIST (the
  * parent publishes our classes), -ENOSPC (Placement refused an allocation),
  * -EAGAIN (still conflicting after the retries), -ENOMEM.

@@ -37,6 +37,9 @@ a_pid=$api_pid
 placement_start "$work/b" "$port_b"
 b_pid=$api_pid
 
+# its metrics too, written at every round (counted under the lock, rendered, replaced)
+export VPMEM_METRICS_DIR="$work/textfiles"
+mkdir -p "$VPMEM_METRICS_DIR"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$H sync --interval 1 --json > "$work/sync.out" 2> "$work/sync.err" &
 daemon=$!
@@ -160,6 +163,18 @@ grep -v -e "^GET /\$" \
 	-e "^\(GET\|PUT\) /allocations/$uuid_re\$" "$work/requests" > "$work/strange" || true
 [ ! -s "$work/strange" ] && pass "all $(wc -l < "$work/requests") requests were vpmem's own" ||
 	fail "requests that are not vpmem's: $(sort "$work/strange" | uniq -c | head -n 20)"
+
+# the metrics the daemon wrote at its last round: every round and every failed one counted
+prom=$VPMEM_METRICS_DIR/vpmem-host.prom
+metric() { awk -v s="$1" '$1 == s { print $2 }' "$prom"; }
+[ "$(metric vpmem_host_placement_sync_rounds_total)" = "$(rounds)" ] &&
+	pass "the metrics count its $(rounds) rounds" || fail "rounds in the metrics: $(metric vpmem_host_placement_sync_rounds_total), not $(rounds)"
+errors=$(awk '$1 ~ /^vpmem_host_placement_sync_errors_total/ { n += $2 } END { print n + 0 }' "$prom")
+[ "$errors" = "$(failed_rounds)" ] && [ "$(metric 'vpmem_host_placement_sync_errors_total{kind="auth"}')" -gt 0 ] && pass "  and its $errors failed ones, by kind: $(grep '^vpmem_host_placement_sync_errors_total' "$prom" | awk '$2 > 0 { printf "%s ", $0 }')" ||
+	fail "failed rounds in the metrics: $errors, not $(failed_rounds) (or none of the refused token's, kind auth)"
+if command -v promtool >/dev/null; then
+	promtool check metrics < "$prom" > "$work/lint" 2>&1 && pass "  promtool check metrics passes the file" || { cat "$work/lint"; fail "promtool"; }
+fi
 
 # the inventory Placement B ends with
 total=$(curl -sS -H "X-Auth-Token: admin" -H "OpenStack-API-Version: placement 1.39" "$url_b/resource_providers/$rp_b/inventories" |

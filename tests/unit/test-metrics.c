@@ -277,6 +277,7 @@ START_TEST(test_sync_error_kind)
 {
 	ck_assert_str_eq(sync_error_kind(-EHOSTUNREACH), "unreachable");
 	ck_assert_str_eq(sync_error_kind(-ETIMEDOUT), "timeout");
+	ck_assert_str_eq(sync_error_kind(-EACCES), "auth");
 	ck_assert_str_eq(sync_error_kind(-EPROTO), "protocol");
 	ck_assert_str_eq(sync_error_kind(-EBADMSG), "protocol");
 	ck_assert_str_eq(sync_error_kind(-EIO), "server");
