@@ -63,9 +63,9 @@ static int load_policy(const char *file, struct policy *ret)
 		static const char *const fields[] = { "VPMEM_REASON=policy", NULL };
 
 		errlist_log_event(&errors, NULL, EVENT_POLICY_INVALID, fields);
-	}
-	else if (r < 0)
+	} else if (r < 0) {
 		log_error_errno(r, "cannot read the policy: %m");
+	}
 	errlist_clear(&errors);
 	return r;
 }
