@@ -382,6 +382,7 @@ static int in_use(struct host *h, const char *connect, bool (*want)(const struct
 	for (size_t i = 0; i < h->ledger.n; i++) {
 		const struct ledger_entry *e = &h->ledger.entries[i];
 		const char *domain;
+		_cleanup_free_ char *f_backing = NULL, *f_device = NULL, *f_who = NULL, *why = NULL;
 		struct backing *b;
 		char comm[16];
 		int pid;
@@ -391,30 +392,28 @@ static int in_use(struct host *h, const char *connect, bool (*want)(const struct
 		    !(b = backings_find_uuid(&h->set, e->uuid)) || !b->path)
 			continue;
 		if (backing_user(b->path, &pid, comm) > 0) {
-			_cleanup_free_ char *f_backing = strdup_printf("VPMEM_BACKING=%s", e->uuid);
-			_cleanup_free_ char *f_device = strdup_printf("VPMEM_DEVICE=%s", b->path);
-			_cleanup_free_ char *f_pid = strdup_printf("VPMEM_PID=%d", pid);
-			const char *fields[] = { f_backing, f_device, f_pid, NULL };
-
-			log_event(LOG_ERR, EVENT_BACKING_IN_USE, fields,
-				  "%s (%s) is in use by process %d (%s): a guest still running keeps its NVDIMM; stop it "
-				  "first. Nothing was erased.",
-				  b->path, e->uuid, pid, comm);
-			host_metrics_in_use(h, e->label);
-			busy++;
+			f_who = strdup_printf("VPMEM_PID=%d", pid);
+			why = strdup_printf("is in use by process %d (%s): a guest still running keeps its NVDIMM; stop "
+					    "it first",
+					    pid, comm);
 		} else if ((domain = libvirt_sources_naming(&domains, b))) {
-			_cleanup_free_ char *f_backing = strdup_printf("VPMEM_BACKING=%s", e->uuid);
-			_cleanup_free_ char *f_device = strdup_printf("VPMEM_DEVICE=%s", b->path);
-			_cleanup_free_ char *f_domain = strdup_printf("VPMEM_DOMAIN=%s", domain);
-			const char *fields[] = { f_backing, f_device, f_domain, NULL };
-
-			log_event(LOG_ERR, EVENT_BACKING_IN_USE, fields,
-				  "%s (%s) is named by the libvirt domain %s: a domain keeps its NVDIMM when it is stopped "
-				  "too; \"vpmem-host detach --domain %s\" first. Nothing was erased.",
-				  b->path, e->uuid, domain, domain);
-			host_metrics_in_use(h, e->label);
-			busy++;
+			f_who = strdup_printf("VPMEM_DOMAIN=%s", domain);
+			why = strdup_printf("is named by the libvirt domain %s: a domain keeps its NVDIMM when it is "
+					    "stopped too; \"vpmem-host detach --domain %s\" first",
+					    domain, domain);
+		} else {
+			continue;
 		}
+		f_backing = strdup_printf("VPMEM_BACKING=%s", e->uuid);
+		f_device = strdup_printf("VPMEM_DEVICE=%s", b->path);
+		{
+			const char *fields[] = { f_backing, f_device, f_who, NULL };
+
+			log_event(LOG_ERR, EVENT_BACKING_IN_USE, fields, "%s (%s) %s. Nothing was erased.", b->path,
+				  e->uuid, why ? why : "is in use");
+		}
+		host_metrics_in_use(h, e->label);
+		busy++;
 	}
 	libvirt_sources_clear(&domains);
 	return busy ? -EBUSY : 0;
